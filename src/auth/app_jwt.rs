@@ -1,0 +1,219 @@
+//! The service's own JWT: HS256 with a derived key, algorithm pinned, time from the injected clock.
+
+use crate::secret::Secret;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user's public id.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Sign-in time, for the absolute cap (`SESSION_MAX_AGE`).
+    pub auth_time: i64,
+}
+
+impl AppClaims {
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        ts(self.exp)
+    }
+
+    pub fn auth_time(&self) -> DateTime<Utc> {
+        ts(self.auth_time)
+    }
+}
+
+pub fn ts(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwtError {
+    #[error("malformed or wrongly signed token")]
+    Invalid,
+    #[error("expired token")]
+    Expired,
+    #[error("could not sign the token")]
+    Signing,
+}
+
+pub struct JwtCodec {
+    enc: EncodingKey,
+    dec: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for JwtCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtCodec")
+            .field("issuer", &self.issuer)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// When the renewal rule says a token should be replaced: less than `renew_within` left, and a
+/// replacement would actually extend it (the absolute cap since sign-in has not been reached).
+pub fn renewal_due(
+    claims: &AppClaims,
+    now: DateTime<Utc>,
+    renew_within: Duration,
+    max_age: Duration,
+) -> bool {
+    let exp = claims.expires_at();
+    let cap = claims.auth_time() + max_age;
+    exp - now < renew_within && cap > exp
+}
+
+/// Expiry of a token issued now: the TTL, never past the absolute cap.
+pub fn expiry_for(
+    now: DateTime<Utc>,
+    auth_time: DateTime<Utc>,
+    ttl: Duration,
+    max_age: Duration,
+) -> DateTime<Utc> {
+    (now + ttl).min(auth_time + max_age)
+}
+
+impl JwtCodec {
+    pub fn new(key: &[u8; 32], issuer: &str) -> Result<Self, String> {
+        let audience = format!("{issuer}#app");
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[&audience]);
+        // Expiry is checked against the injected clock below.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        validation.required_spec_claims = ["exp", "iss", "aud", "sub"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        Ok(Self {
+            enc: EncodingKey::from_secret(key).map_err(|e| format!("JWT key: {e}"))?,
+            dec: DecodingKey::from_secret(key).map_err(|e| format!("JWT key: {e}"))?,
+            validation,
+            issuer: issuer.to_string(),
+            audience,
+        })
+    }
+
+    pub fn claims_for(
+        &self,
+        sub: &str,
+        jti: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        auth_time: DateTime<Utc>,
+    ) -> AppClaims {
+        AppClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: sub.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: jti.to_string(),
+            auth_time: auth_time.timestamp(),
+        }
+    }
+
+    pub fn encode(&self, claims: &AppClaims) -> Result<Secret, JwtError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.enc)
+            .map(Secret::new)
+            .map_err(|_| JwtError::Signing)
+    }
+
+    pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<AppClaims, JwtError> {
+        if token.len() > 4096 {
+            return Err(JwtError::Invalid);
+        }
+        let data = jsonwebtoken::decode::<AppClaims>(token, &self.dec, &self.validation)
+            .map_err(|_| JwtError::Invalid)?;
+        if data.claims.exp <= now.timestamp() {
+            return Err(JwtError::Expired);
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn codec() -> JwtCodec {
+        JwtCodec::new(&[7u8; 32], "http://localhost:8000").unwrap()
+    }
+
+    fn claims(c: &JwtCodec, now: DateTime<Utc>) -> AppClaims {
+        c.claims_for("u_abc", "jti1", now, now + Duration::days(30), now)
+    }
+
+    #[test]
+    fn round_trip() {
+        let c = codec();
+        let now = Utc::now();
+        let t = c.encode(&claims(&c, now)).unwrap();
+        assert_eq!(c.decode(t.expose(), now).unwrap().sub, "u_abc");
+    }
+
+    #[test]
+    fn expired_by_the_injected_clock() {
+        let c = codec();
+        let now = Utc::now();
+        let t = c.encode(&claims(&c, now)).unwrap();
+        assert_eq!(
+            c.decode(t.expose(), now + Duration::days(31)),
+            Err(JwtError::Expired)
+        );
+    }
+
+    #[test]
+    fn wrong_key_alg_none_and_garbage_are_invalid() {
+        let c = codec();
+        let other = JwtCodec::new(&[8u8; 32], "http://localhost:8000").unwrap();
+        let now = Utc::now();
+        let t = other.encode(&claims(&other, now)).unwrap();
+        assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
+        assert_eq!(c.decode("garbage", now), Err(JwtError::Invalid));
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&c, now)).unwrap());
+        assert_eq!(
+            c.decode(&format!("{header}.{body}."), now),
+            Err(JwtError::Invalid)
+        );
+    }
+
+    #[test]
+    fn other_issuer_is_invalid() {
+        let c = codec();
+        let other = JwtCodec::new(&[7u8; 32], "http://elsewhere").unwrap();
+        let now = Utc::now();
+        let t = other.encode(&claims(&other, now)).unwrap();
+        assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
+    }
+
+    #[test]
+    fn renewal_rule() {
+        let c = codec();
+        let t0 = Utc::now();
+        let cl = claims(&c, t0);
+        let d = Duration::days;
+        assert!(!renewal_due(&cl, t0 + d(22), d(7), d(90)), "8 days left");
+        assert!(renewal_due(&cl, t0 + d(24), d(7), d(90)), "6 days left");
+        // Near the absolute cap a renewal would not extend anything.
+        let capped = c.claims_for("u", "j", t0, t0 + d(30), t0 - d(60));
+        assert!(!renewal_due(&capped, t0 + d(24), d(7), d(90)));
+        assert_eq!(expiry_for(t0, t0 - d(80), d(30), d(90)), t0 + d(10));
+    }
+}

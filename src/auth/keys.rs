@@ -1,0 +1,48 @@
+//! Key material derived from `SECRET_KEY` with HKDF-SHA256, one key per purpose.
+
+use crate::secret::Secret;
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+pub struct Keys {
+    /// 64 bytes for actix-session's private (encrypted + signed) cookie.
+    pub cookie: actix_web::cookie::Key,
+    /// 32 bytes for the app JWT (HS256).
+    pub jwt: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys([redacted])")
+    }
+}
+
+impl Keys {
+    /// The secret is used as written (not decoded), as DESIGN.md says.
+    pub fn derive(secret: &Secret) -> Result<Self, String> {
+        let hk = Hkdf::<Sha256>::new(Some(b"signin/v1"), secret.expose().as_bytes());
+        let mut cookie = [0u8; 64];
+        let mut jwt = [0u8; 32];
+        hk.expand(b"session-cookie", &mut cookie)
+            .map_err(|_| "HKDF output too long".to_string())?;
+        hk.expand(b"app-jwt-hs256", &mut jwt)
+            .map_err(|_| "HKDF output too long".to_string())?;
+        let cookie = actix_web::cookie::Key::try_from(&cookie[..])
+            .map_err(|e| format!("cookie key: {e}"))?;
+        Ok(Self { cookie, jwt })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_purpose_and_secret() {
+        let a = Keys::derive(&Secret::new("a".repeat(64))).unwrap();
+        let b = Keys::derive(&Secret::new("b".repeat(64))).unwrap();
+        assert_ne!(a.jwt, b.jwt);
+        assert_ne!(&a.cookie.master()[..32], &a.jwt[..]);
+        assert_eq!(format!("{a:?}"), "Keys([redacted])");
+    }
+}

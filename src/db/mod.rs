@@ -1,0 +1,189 @@
+//! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, and the
+//! one helper (`run`) through which every blocking query leaves the async workers.
+
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use crate::config::{DatabaseKind, DatabaseUrl};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// One connection type for both backends; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same Diesel expression on the concrete connection, for the few statements
+/// `MultiConnection` cannot express (upserts with `do_update`, `returning` structs).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub type DbPool = r2d2::Pool<Manager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Picks the backend from the URL scheme, so that a refused connection says so at once
+/// (diesel's generic manager hides it behind "Invalid connection url for multiconnection").
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+    kind: DatabaseKind,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<DbConn, ManagerError> {
+        match &self.kind {
+            DatabaseKind::Postgres => Ok(DbConn::Pg(PgConnection::establish(self.url.expose())?)),
+            DatabaseKind::Sqlite(path) => {
+                let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL + busy timeout: concurrent writers wait instead of failing with "locked".
+                diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut c)?;
+                diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut c)?;
+                diesel::sql_query("PRAGMA synchronous = NORMAL").execute(&mut c)?;
+                diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut c)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ManagerError> {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConn::Pg(c) => c.is_broken(),
+            DbConn::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+/// r2d2 reports connection failures through this instead of the `log` crate.
+#[derive(Debug)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<ManagerError> for TracingErrorHandler {
+    fn handle_error(&self, error: ManagerError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl DbError {
+    /// True when the fault is the database's reachability, not the query.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Unavailable(_) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                let m = info.message();
+                m.contains("connection") || m.contains("server closed") || m.contains("terminating")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Builds the pool without connecting; `connect_and_migrate` proves the database is there.
+pub fn build_pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, String> {
+    let kind = url.kind()?;
+    if let DatabaseKind::Sqlite(path) = &kind
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+    }
+    let manager = Manager {
+        url: url.clone(),
+        kind,
+    };
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .error_handler(Box::new(TracingErrorHandler))
+        .build_unchecked(manager))
+}
+
+/// Applies pending migrations for the backend in use; returns the versions applied.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Takes a connection (start-up only) with an error that names the URL without its password.
+pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<String>, String> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database at {}: {e}", url.redacted()))?;
+    migrate(&mut conn).map_err(|e| format!("{e} (database {})", url.redacted()))
+}
+
+/// Runs blocking Diesel work on the blocking pool, taking the connection there too
+/// (waiting for a pooled connection can block), inside the caller's tracing span.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| DbError::Unavailable("the blocking pool is gone".into()))?
+}
+
+/// Readiness: one trivial query.
+pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
+pub fn is_postgres(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Pg(_))
+}

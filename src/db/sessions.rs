@@ -1,0 +1,211 @@
+//! Queries on `sessions`: one row per issued app JWT, checked on every (uncached) request.
+
+use super::schema::{sessions, users};
+use super::users::{USER_COLUMNS, User, UserRow, from_row, utc};
+use super::{DbConn, DbError};
+use crate::domain::RevokeReason;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Browser,
+    Api,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Browser => "browser",
+            SessionKind::Api => "api",
+        }
+    }
+
+    fn parse(raw: &str) -> Self {
+        if raw == "api" {
+            SessionKind::Api
+        } else {
+            SessionKind::Browser
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub jti: String,
+    pub user_id: i64,
+    pub kind: SessionKind,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub auth_time: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A session row with its user, as the per-request check needs it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub jti: String,
+    pub kind: SessionKind,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub auth_time: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<RevokeReason>,
+    pub user: User,
+}
+
+type SessionRow = (
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
+pub fn insert(conn: &mut DbConn, s: &NewSession) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::jti.eq(&s.jti),
+            sessions::user_id.eq(s.user_id),
+            sessions::kind.eq(s.kind.as_str()),
+            sessions::created_at.eq(s.created_at.naive_utc()),
+            sessions::expires_at.eq(s.expires_at.naive_utc()),
+            sessions::auth_time.eq(s.auth_time.naive_utc()),
+            sessions::last_used_at.eq(Some(s.created_at.naive_utc())),
+            sessions::user_agent.eq(s.user_agent.as_deref()),
+            sessions::ip.eq(s.ip.as_deref()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The session and its user in one round trip; `None` for an unknown `jti`.
+pub fn find_with_user(conn: &mut DbConn, jti: &str) -> Result<Option<SessionRecord>, DbError> {
+    let row: Option<(SessionRow, UserRow)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::jti.eq(jti))
+        .select((
+            (
+                sessions::jti,
+                sessions::kind,
+                sessions::created_at,
+                sessions::expires_at,
+                sessions::auth_time,
+                sessions::last_used_at,
+                sessions::revoked_at,
+                sessions::revoked_reason,
+            ),
+            USER_COLUMNS,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((s, u)) = row else { return Ok(None) };
+    Ok(Some(SessionRecord {
+        jti: s.0,
+        kind: SessionKind::parse(&s.1),
+        created_at: utc(s.2),
+        expires_at: utc(s.3),
+        auth_time: utc(s.4),
+        last_used_at: s.5.map(utc),
+        revoked_at: s.6.map(utc),
+        revoked_reason: s.7.as_deref().and_then(RevokeReason::parse),
+        user: from_row(u)?,
+    }))
+}
+
+/// Marks `old` rotated and records `new`, atomically. Returns false (and writes nothing) when
+/// another request rotated `old` first: the caller then keeps the old token inside its grace.
+pub fn rotate(
+    conn: &mut DbConn,
+    old_jti: &str,
+    new: &NewSession,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    conn.transaction(|conn| {
+        let changed = diesel::update(
+            sessions::table
+                .filter(sessions::jti.eq(old_jti))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(Some(now.naive_utc())),
+            sessions::revoked_reason.eq(Some(RevokeReason::Rotated.as_str())),
+            sessions::replaced_by.eq(Some(&new.jti)),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        insert(conn, new)?;
+        Ok(true)
+    })
+}
+
+/// Revokes one session (no-op if already revoked). Returns whether a row changed.
+pub fn revoke(
+    conn: &mut DbConn,
+    jti: &str,
+    reason: RevokeReason,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        sessions::table
+            .filter(sessions::jti.eq(jti))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(now.naive_utc())),
+        sessions::revoked_reason.eq(Some(reason.as_str())),
+    ))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Revokes every live session of a user. Returns how many.
+pub fn revoke_all_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    reason: RevokeReason,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(now.naive_utc())),
+        sessions::revoked_reason.eq(Some(reason.as_str())),
+    ))
+    .execute(conn)?)
+}
+
+/// Records use, at most as often as the caller asks (the check is cached, so this is rare).
+pub fn touch(conn: &mut DbConn, jti: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::update(sessions::table.filter(sessions::jti.eq(jti)))
+        .set(sessions::last_used_at.eq(Some(now.naive_utc())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn count_for_user(conn: &mut DbConn, user_id: i64) -> Result<i64, DbError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Live (unrevoked, unexpired) sessions in the whole database.
+pub fn count_active(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, DbError> {
+    Ok(sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now.naive_utc()))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,0 +1,226 @@
+//! Queries on `users`. Registration is one upsert on the unique provider subject.
+
+use super::schema::users;
+use super::{DbConn, DbError};
+use crate::domain::{Email, Role, Status, UserId};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+/// A user as the rest of the application sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub public_id: UserId,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub role: Role,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == Status::Active
+    }
+}
+
+pub(crate) type UserColumns = (
+    users::id,
+    users::public_id,
+    users::email,
+    users::email_verified,
+    users::name,
+    users::given_name,
+    users::family_name,
+    users::picture,
+    users::locale,
+    users::role,
+    users::status,
+    users::created_at,
+    users::updated_at,
+    users::last_login_at,
+);
+
+pub(crate) const USER_COLUMNS: UserColumns = (
+    users::id,
+    users::public_id,
+    users::email,
+    users::email_verified,
+    users::name,
+    users::given_name,
+    users::family_name,
+    users::picture,
+    users::locale,
+    users::role,
+    users::status,
+    users::created_at,
+    users::updated_at,
+    users::last_login_at,
+);
+
+pub(crate) type UserRow = (
+    i64,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+pub(crate) fn from_row(r: UserRow) -> Result<User, DbError> {
+    let bad =
+        |what: String| DbError::Query(diesel::result::Error::DeserializationError(what.into()));
+    Ok(User {
+        id: r.0,
+        public_id: UserId::parse(&r.1).map_err(bad)?,
+        email: r.2,
+        email_verified: r.3,
+        name: r.4,
+        given_name: r.5,
+        family_name: r.6,
+        picture: r.7,
+        locale: r.8,
+        role: Role::parse(&r.9).map_err(bad)?,
+        status: Status::parse(&r.10).map_err(bad)?,
+        created_at: utc(r.11),
+        updated_at: utc(r.12),
+        last_login_at: r.13.map(utc),
+    })
+}
+
+/// What the provider told us about the person at sign-in.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub google_sub: String,
+    pub email: Email,
+    pub email_verified: bool,
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct SignInUpdate<'a> {
+    email: &'a str,
+    email_verified: bool,
+    name: &'a str,
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    picture: Option<&'a str>,
+    locale: Option<&'a str>,
+    updated_at: NaiveDateTime,
+    last_login_at: Option<NaiveDateTime>,
+    /// `None` leaves the role alone: `ADMIN_EMAILS` grants admin, never removes it.
+    role: Option<&'a str>,
+}
+
+/// Registers a new user or refreshes a known one, in one statement keyed on `google_sub`.
+/// Returns the user and whether this call created it.
+pub fn upsert_on_sign_in(
+    conn: &mut DbConn,
+    p: &Profile,
+    grant_admin: bool,
+    now: DateTime<Utc>,
+) -> Result<(User, bool), DbError> {
+    let now = now.naive_utc();
+    let fresh_id = UserId::generate();
+    let role = if grant_admin { Role::Admin } else { Role::User };
+    let insert = (
+        users::public_id.eq(fresh_id.as_str()),
+        users::google_sub.eq(&p.google_sub),
+        users::email.eq(p.email.as_str()),
+        users::email_verified.eq(p.email_verified),
+        users::name.eq(&p.name),
+        users::given_name.eq(p.given_name.as_deref()),
+        users::family_name.eq(p.family_name.as_deref()),
+        users::picture.eq(p.picture.as_deref()),
+        users::locale.eq(p.locale.as_deref()),
+        users::role.eq(role.as_str()),
+        users::status.eq(Status::Active.as_str()),
+        users::created_at.eq(now),
+        users::updated_at.eq(now),
+        users::last_login_at.eq(Some(now)),
+    );
+    let update = SignInUpdate {
+        email: p.email.as_str(),
+        email_verified: p.email_verified,
+        name: &p.name,
+        given_name: p.given_name.as_deref(),
+        family_name: p.family_name.as_deref(),
+        picture: p.picture.as_deref(),
+        locale: p.locale.as_deref(),
+        updated_at: now,
+        last_login_at: Some(now),
+        role: grant_admin.then_some(Role::Admin.as_str()),
+    };
+    let _ = excluded(users::email); // keeps the import honest for both arms below
+    let row: UserRow = crate::per_backend!(conn, |c| diesel::insert_into(users::table)
+        .values(insert)
+        .on_conflict(users::google_sub)
+        .do_update()
+        .set(&update)
+        .returning(USER_COLUMNS)
+        .get_result(c))?;
+    let user = from_row(row)?;
+    let created = user.public_id == fresh_id;
+    Ok((user, created))
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::id.eq(id))
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
+}
+
+pub fn find_by_public_id(conn: &mut DbConn, id: &UserId) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::public_id.eq(id.as_str()))
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::email.eq(email.as_str()))
+        .order(users::id.asc())
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
+}
+
+pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(users::table.count().get_result(conn)?)
+}

@@ -1,0 +1,115 @@
+//! RSA signing keys for the development provider, with their JWKs.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub struct SigningKey {
+    pub kid: String,
+    enc: EncodingKey,
+    pub jwk: Value,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", self.kid)
+    }
+}
+
+impl SigningKey {
+    fn from_rsa(key: &RsaPrivateKey) -> Result<Self, String> {
+        let pem = key
+            .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .map_err(|e| format!("RSA key encoding: {e}"))?;
+        let enc = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("RSA key: {e}"))?;
+        let n = key.n().to_bytes_be();
+        let e = key.e().to_bytes_be();
+        let kid = hex8(&Sha256::digest(&n));
+        let jwk = json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+            "n": URL_SAFE_NO_PAD.encode(&n), "e": URL_SAFE_NO_PAD.encode(&e),
+        });
+        Ok(Self { kid, enc, jwk })
+    }
+
+    fn generate() -> Result<(Self, RsaPrivateKey), String> {
+        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .map_err(|e| format!("RSA keygen: {e}"))?;
+        Ok((Self::from_rsa(&key)?, key))
+    }
+
+    /// RS256 over the claims, with `kid` in the header.
+    pub fn sign(&self, claims: &Value, kid: &str) -> Result<String, String> {
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some(kid.to_string());
+        jsonwebtoken::encode(&h, claims, &self.enc).map_err(|e| e.to_string())
+    }
+}
+
+fn hex8(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug)]
+pub struct DevKeys {
+    /// Published in the JWKS.
+    pub primary: SigningKey,
+    /// For tests: a second key for rotation, bad signatures and unknown `kid`s.
+    pub secondary: Option<SigningKey>,
+}
+
+impl DevKeys {
+    /// Dev mode: one key, generated once and kept at `path` (PKCS#1 PEM), so that restarts are quick.
+    pub fn load_or_generate(path: &Path) -> Result<Self, String> {
+        let key = match std::fs::read_to_string(path) {
+            Ok(pem) => RsaPrivateKey::from_pkcs1_pem(&pem)
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+            Err(_) => {
+                let (_, key) = SigningKey::generate()?;
+                let pem = key
+                    .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+                    .map_err(|e| format!("RSA key encoding: {e}"))?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                }
+                write_private(path, pem.as_bytes())?;
+                key
+            }
+        };
+        Ok(Self {
+            primary: SigningKey::from_rsa(&key)?,
+            secondary: None,
+        })
+    }
+
+    /// Two fresh keys (tests).
+    pub fn generate_pair() -> Result<Self, String> {
+        Ok(Self {
+            primary: SigningKey::generate()?.0,
+            secondary: Some(SigningKey::generate()?.0),
+        })
+    }
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}

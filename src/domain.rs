@@ -1,0 +1,233 @@
+//! Domain values built only through `parse()`: public user ids, emails, roles, statuses, and the
+//! `next` path sanitiser.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use std::fmt;
+
+/// Random bytes as unpadded base64url: 32 bytes → 256 bits for state, nonce, PKCE, CSRF, jti.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The user's public id (the JWT `sub`), never the row id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn generate() -> Self {
+        Self(format!("u_{}", random_token(12)))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = raw.len() <= 40
+            && raw.starts_with("u_")
+            && raw.len() > 2
+            && raw[2..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("not a user id".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A lower-cased email address with one `@`, a local part and a dotted-or-not domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim().to_ascii_lowercase();
+        let (local, domain) = s.split_once('@').ok_or("an email needs an @")?;
+        if local.is_empty() || domain.is_empty() || domain.contains('@') || s.len() > 320 {
+            return Err(format!("`{raw}` is not an email address"));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("`{raw}` is not an email address"));
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "user" => Ok(Role::User),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role `{other}`")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Disabled,
+}
+
+impl Status {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "active" => Ok(Status::Active),
+            "disabled" => Ok(Status::Disabled),
+            other => Err(format!("unknown status `{other}`")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Disabled => "disabled",
+        }
+    }
+}
+
+/// Why a session row stopped being valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    Rotated,
+    Admin,
+    Disabled,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokeReason::Logout => "logout",
+            RevokeReason::Rotated => "rotated",
+            RevokeReason::Admin => "admin",
+            RevokeReason::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "logout" => Some(Self::Logout),
+            "rotated" => Some(Self::Rotated),
+            "admin" => Some(Self::Admin),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Keeps `next` to a path on this site; anything else becomes `/`.
+///
+/// Refused: absolute URLs (`https://…`), scheme-relative `//host`, backslash tricks (`/\host`,
+/// which browsers treat as `//host`), control characters and anything not starting with `/`.
+pub fn safe_next(raw: Option<&str>) -> String {
+    let Some(raw) = raw else {
+        return "/".into();
+    };
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && raw.len() <= 512
+        && !raw
+            .chars()
+            .any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+    if ok { raw.to_string() } else { "/".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_keeps_local_paths() {
+        assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
+        assert_eq!(safe_next(Some("/")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn next_refuses_other_sites() {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\t/evil.example",
+            "/ /evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn user_ids_round_trip_and_refuse_junk() {
+        let id = UserId::generate();
+        assert_eq!(UserId::parse(id.as_str()).unwrap(), id);
+        assert!(UserId::parse("42").is_err());
+        assert!(UserId::parse("u_<script>").is_err());
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(
+            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        assert_eq!(Email::parse("a@b.c").unwrap().domain(), "b.c");
+        assert!(Email::parse("no-at").is_err());
+        assert!(Email::parse("a@b@c").is_err());
+        assert!(Email::parse("@b.c").is_err());
+    }
+
+    #[test]
+    fn random_tokens_are_long_and_distinct() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token(32));
+    }
+}

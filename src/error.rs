@@ -1,0 +1,290 @@
+//! `AppError`: every failure a handler can answer with, rendered once by `render_errors` as a
+//! friendly HTML page (with the request id) for people or as JSON under `/api/`. Internal causes
+//! are logged with their chain and never shown.
+
+use crate::auth::provider::ProviderError;
+use crate::db::DbError;
+use crate::routes::pages::{Chrome, ErrorPage};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use tracing_actix_web::RequestId;
+
+#[derive(thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// A page that needs a signed-in person; they are sent to sign in and brought back.
+    #[error("sign-in required")]
+    LoginRequired { next: String },
+    /// The API without valid credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    /// A sign-in that was refused for a reason the person should read.
+    #[error("sign-in refused: {reason}")]
+    SignInRefused {
+        reason: &'static str,
+        status: StatusCode,
+        title: &'static str,
+        message: String,
+    },
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable(#[source] DbError),
+    #[error("identity provider failure")]
+    Provider(#[from] ProviderError),
+    #[error("unexpected error")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{self}")?;
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            writeln!(f, "  caused by: {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        if e.is_unavailable() {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Unexpected(anyhow::Error::new(e).context("database query failed"))
+        }
+    }
+}
+
+impl AppError {
+    pub fn refused(
+        reason: &'static str,
+        status: StatusCode,
+        title: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        AppError::SignInRefused {
+            reason,
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+
+    /// Title and message for people; never internal detail.
+    fn public_text(&self) -> (&'static str, String) {
+        match self {
+            AppError::BadRequest(m) => ("That request could not be used", m.clone()),
+            AppError::LoginRequired { .. } | AppError::Unauthorized => (
+                "Please sign in",
+                "You need to sign in to see this.".into(),
+            ),
+            AppError::Forbidden(m) => ("Not allowed", m.clone()),
+            AppError::NotFound => (
+                "Page not found",
+                "There is nothing at this address. Check the link, or go back to the home page."
+                    .into(),
+            ),
+            AppError::SignInRefused { title, message, .. } => (title, message.clone()),
+            AppError::TooManyRequests { .. } => (
+                "Too many requests",
+                "You are going a little fast. Please wait a moment and try again.".into(),
+            ),
+            AppError::Unavailable(_) => (
+                "Temporarily unavailable",
+                "The service cannot reach its database right now. Please try again in a moment."
+                    .into(),
+            ),
+            AppError::Provider(ProviderError::Timeout) => (
+                "Google did not answer in time",
+                "Signing in with Google took too long. Nothing was changed; please try again."
+                    .into(),
+            ),
+            AppError::Provider(ProviderError::IdToken(_)) => (
+                "Sign-in could not be verified",
+                "Google's answer could not be verified, so you were not signed in. Please try again."
+                    .into(),
+            ),
+            AppError::Provider(_) => (
+                "Google sign-in failed",
+                "Google did not answer as expected, so you were not signed in. Please try again in a moment."
+                    .into(),
+            ),
+            AppError::Unexpected(_) => (
+                "Something went wrong",
+                "An unexpected error happened on our side. It has been logged; please try again."
+                    .into(),
+            ),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::LoginRequired { .. } | AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::SignInRefused { reason, .. } => reason,
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Provider(e) => e.reason(),
+            AppError::Unexpected(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRefused { status, .. } => *status,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Provider(ProviderError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
+            AppError::Provider(_) => StatusCode::BAD_GATEWAY,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A bare answer; `render_errors` replaces it with the page or JSON for the request.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).finish()
+    }
+}
+
+fn is_api(req: &HttpRequest) -> bool {
+    req.path() == "/api" || req.path().starts_with("/api/")
+}
+
+/// Builds the final error answer for a request.
+pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> HttpResponse {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+
+    if let Some(AppError::LoginRequired { next }) = err
+        && !is_api(req)
+    {
+        let to = format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, to))
+            .finish();
+    }
+    let status = match err {
+        Some(AppError::LoginRequired { .. }) => StatusCode::UNAUTHORIZED,
+        _ => status,
+    };
+    let fallback;
+    let (title, message, code) = match err {
+        Some(e) => {
+            let (t, m) = e.public_text();
+            (t, m, e.code())
+        }
+        None => {
+            fallback = match status {
+                StatusCode::NOT_FOUND => AppError::NotFound,
+                s if s.is_server_error() => AppError::Unexpected(anyhow::anyhow!("{s}")),
+                StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest(
+                    "This address does not accept that kind of request.".into(),
+                ),
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::BadRequest("That request is too large.".into())
+                }
+                _ => AppError::BadRequest(
+                    "Some of the information sent was missing or not in the expected form.".into(),
+                ),
+            };
+            let (t, m) = fallback.public_text();
+            (t, m, fallback.code())
+        }
+    };
+
+    let mut b = HttpResponse::build(status);
+    b.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(AppError::TooManyRequests { retry_after_secs }) = err {
+        b.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+    }
+    if is_api(req) {
+        if status == StatusCode::UNAUTHORIZED {
+            b.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        return b.json(serde_json::json!({
+            "error": code,
+            "message": message,
+            "request_id": request_id,
+        }));
+    }
+    let page = ErrorPage {
+        chrome: Chrome::for_error(req),
+        status: status.as_u16(),
+        title,
+        message: &message,
+        request_id: &request_id,
+        retry_sign_in: matches!(
+            err,
+            Some(AppError::SignInRefused { .. } | AppError::Provider(_))
+        ),
+    };
+    match page.render() {
+        Ok(html) => b.content_type("text/html; charset=utf-8").body(html),
+        Err(_) => b.content_type("text/plain; charset=utf-8").body(format!(
+            "{title}\n\n{message}\n\nRequest id: {request_id}\n"
+        )),
+    }
+}
+
+/// Replaces every error answer (ours, actix's extractor errors, 404/405) with the rendered one,
+/// and logs the cause chain of unexpected errors.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, BoxBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let status = res.status();
+    let has_error = res.response().error().is_some();
+    let empty_body = matches!(
+        res.response().body().size(),
+        actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
+    );
+    let is_error_status = status.is_client_error() || status.is_server_error();
+    // Answers that already carry their own body (the dev provider's JSON errors) pass through.
+    if !(has_error || (is_error_status && empty_body)) {
+        return Ok(res.map_into_left_body());
+    }
+    let app_err = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>());
+    if let Some(e) = app_err {
+        if status.is_server_error() {
+            tracing::error!(error = ?e, "request failed");
+        } else {
+            tracing::info!(error = %e, "request refused");
+        }
+    } else if let Some(e) = res.response().error() {
+        tracing::info!(error = %e, status = status.as_u16(), "request refused");
+    }
+    let rendered = render(res.request(), status, app_err);
+    let (req, _old) = res.into_parts();
+    Ok(ServiceResponse::new(req, rendered).map_into_right_body())
+}

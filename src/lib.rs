@@ -1,0 +1,17 @@
+//! Sign in with Google: one actix-web service with pages, an admin area and a small JSON API.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod dev_provider;
+pub mod domain;
+pub mod error;
+pub mod net;
+pub mod routes;
+pub mod secret;
+pub mod security;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,121 @@
+//! The command line: `serve [--dev]`, `migrate`, `check-config`. Wiring only.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use clap::{Parser, Subcommand};
+use signin::config::Config;
+use signin::db;
+use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "signin",
+    version,
+    about = "Sign in with Google: pages, admin and API in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web service (applies pending migrations first).
+    Serve {
+        /// Mount the built-in development OpenID provider instead of Google.
+        #[arg(long)]
+        dev: bool,
+        /// With --dev: approve at once when the request carries login_hint (benchmarks).
+        #[arg(long, requires = "dev")]
+        dev_auto_approve: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration, print every problem, exit non-zero if there is one.
+    CheckConfig {
+        /// Check as `serve --dev` would.
+        #[arg(long)]
+        dev: bool,
+    },
+}
+
+fn load_config(dev: bool) -> Result<Config, ExitCode> {
+    Config::from_process_env(dev).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve {
+        dev: false,
+        dev_auto_approve: false,
+    });
+    match command {
+        Command::CheckConfig { dev } => match load_config(dev) {
+            Ok(c) => {
+                println!(
+                    "configuration is valid: {:?} on {} (database {}, provider {})",
+                    c.app_env,
+                    c.origin(),
+                    c.database_url,
+                    c.provider.issuer
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Migrate => {
+            let Ok(config) = load_config(false).or_else(|_| load_config(true)) else {
+                return ExitCode::from(2);
+            };
+            signin::telemetry::init(config.log_format, "info", std::io::stderr);
+            let result = db::build_pool(&config.database_url, 1, POOL_TIMEOUT)
+                .and_then(|pool| db::connect_and_migrate(&pool, &config.database_url));
+            match result {
+                Ok(applied) => {
+                    println!("{} migration(s) applied", applied.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve {
+            dev,
+            dev_auto_approve,
+        } => {
+            let config = match load_config(dev) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            signin::telemetry::init(config.log_format, "info", std::io::stdout);
+            let result = actix_web::rt::System::new().block_on(async move {
+                let origin = config.origin().to_string();
+                let bind = config.bind_addr.clone();
+                let app = Application::build(
+                    config,
+                    AppOptions {
+                        dev_auto_approve,
+                        ..AppOptions::default()
+                    },
+                )
+                .await?;
+                tracing::info!(%bind, %origin, dev, "listening");
+                app.run_until_stopped().await?;
+                anyhow::Ok(())
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

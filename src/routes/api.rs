@@ -1,0 +1,61 @@
+//! The JSON API.
+
+use crate::auth::ApiUser;
+use crate::auth::current_user::AuthVia;
+use crate::domain::{Role, Status};
+use actix_web::HttpResponse;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Me<'a> {
+    id: &'a str,
+    email: &'a str,
+    email_verified: bool,
+    name: &'a str,
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    picture: Option<&'a str>,
+    locale: Option<&'a str>,
+    role: Role,
+    status: Status,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+    session: SessionInfo,
+}
+
+#[derive(Serialize)]
+struct SessionInfo {
+    via: &'static str,
+    expires_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+/// `GET /api/me`: the caller's profile, for a Bearer app JWT or the session cookie.
+#[tracing::instrument(skip_all)]
+pub async fn me(ApiUser(cu): ApiUser) -> HttpResponse {
+    let u = cu.user();
+    let me = Me {
+        id: u.public_id.as_str(),
+        email: &u.email,
+        email_verified: u.email_verified,
+        name: &u.name,
+        given_name: u.given_name.as_deref(),
+        family_name: u.family_name.as_deref(),
+        picture: u.picture.as_deref(),
+        locale: u.locale.as_deref(),
+        role: u.role,
+        status: u.status,
+        created_at: u.created_at,
+        last_login_at: u.last_login_at,
+        session: SessionInfo {
+            via: match cu.via {
+                AuthVia::Cookie => "cookie",
+                AuthVia::Bearer => "bearer",
+            },
+            expires_at: cu.expires_at(),
+            ends_at: cu.ends_at,
+        },
+    };
+    HttpResponse::Ok().json(me)
+}

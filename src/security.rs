@@ -1,0 +1,77 @@
+//! Response headers on every answer: CSP without inline script, nosniff, referrer policy,
+//! permissions policy, HSTS on https, and `no-store` on everything but static assets.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+
+/// Computed once at start-up.
+#[derive(Debug, Clone)]
+pub struct SecurityHeaders {
+    pub csp: HeaderValue,
+    pub hsts: bool,
+}
+
+impl SecurityHeaders {
+    /// `provider_origin` is the authorize endpoint's origin (forms post there in dev mode only,
+    /// but the browser is redirected there by `form-action` rules too).
+    pub fn new(provider_origin: &str, https: bool) -> Self {
+        let csp = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://lh3.googleusercontent.com; \
+             font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+             form-action 'self' {provider_origin}"
+        );
+        Self {
+            csp: HeaderValue::from_str(&csp)
+                .unwrap_or(HeaderValue::from_static("default-src 'self'")),
+            hsts: https,
+        }
+    }
+}
+
+pub async fn add_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let cfg = req.app_data::<web::Data<SecurityHeaders>>().cloned();
+    let path = req.path().to_string();
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    if let Some(cfg) = cfg {
+        h.insert(header::CONTENT_SECURITY_POLICY, cfg.csp.clone());
+        if cfg.hsts {
+            h.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+            );
+        }
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let referrer = if path.starts_with("/auth/google/callback") {
+        // The code must never leak through a Referer header.
+        "no-referrer"
+    } else {
+        "strict-origin-when-cross-origin"
+    };
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if !path.starts_with("/static/") {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}

@@ -1,0 +1,243 @@
+//! `Application`: resolves keys, opens the pool and migrates, builds the provider client and the
+//! route table, binds the listener (port 0 in tests) and runs until stopped.
+
+use crate::auth::keys::Keys;
+use crate::auth::middleware::{SessionService, authenticate};
+use crate::auth::provider::OidcClient;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, DEV_PROVIDER_PATH, SecretKeySource};
+use crate::db::{self, DbPool};
+use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
+use crate::error::render_errors;
+use crate::net::TrustedProxies;
+use crate::routes::{self, pages::SiteInfo};
+use crate::secret::Secret;
+use crate::security::{SecurityHeaders, add_headers};
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::SameSite;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+
+/// How long a request waits for a pooled connection before answering 503.
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What tests and benchmarks may choose besides the configuration.
+pub struct AppOptions {
+    pub clock: SharedClock,
+    /// A listener already bound (tests bind port 0 to learn the port before configuring).
+    pub listener: Option<TcpListener>,
+    /// Keys for the built-in provider (dev mode); generated or loaded from `data/` if `None`.
+    pub dev_keys: Option<Arc<DevKeys>>,
+    /// Dev provider approves at once when the request carries `login_hint` (benchmarks).
+    pub dev_auto_approve: bool,
+    pub workers: Option<usize>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            listener: None,
+            dev_keys: None,
+            dev_auto_approve: false,
+            workers: None,
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub pool: DbPool,
+    pub sessions: web::Data<SessionService>,
+    pub dev_provider: Option<web::Data<DevProvider>>,
+}
+
+/// Development only: a random secret kept in a file, so that sessions survive restarts.
+fn resolve_secret(source: &SecretKeySource) -> anyhow::Result<Secret> {
+    match source {
+        SecretKeySource::Given(s) => Ok(s.clone()),
+        SecretKeySource::GeneratedAt(path) => {
+            if let Ok(s) = std::fs::read_to_string(path) {
+                let s = s.trim().to_string();
+                if s.len() >= crate::config::MIN_SECRET_KEY_LEN {
+                    return Ok(Secret::new(s));
+                }
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let s = crate::domain::random_token(48);
+            dev_provider::write_private_file(path, s.as_bytes()).map_err(anyhow::Error::msg)?;
+            tracing::info!(path = %path.display(), "generated a development SECRET_KEY");
+            Ok(Secret::new(s))
+        }
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<Self> {
+        let secret = resolve_secret(&config.secret_key)?;
+        let keys = Keys::derive(&secret).map_err(anyhow::Error::msg)?;
+
+        let pool = db::build_pool(&config.database_url, config.pool_size, POOL_TIMEOUT)
+            .map_err(anyhow::Error::msg)?;
+        {
+            let pool = pool.clone();
+            let url = config.database_url.clone();
+            let applied = tokio::task::spawn_blocking(move || db::connect_and_migrate(&pool, &url))
+                .await
+                .context("migration task")?
+                .map_err(anyhow::Error::msg)?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "migrations applied");
+            }
+        }
+
+        let oidc = OidcClient::new(
+            config.provider.clone(),
+            config.redirect_uri(),
+            config.http_timeout,
+        )
+        .map_err(anyhow::Error::msg)?;
+
+        let listener = match opts.listener {
+            Some(l) => l,
+            None => TcpListener::bind(&config.bind_addr)
+                .with_context(|| format!("cannot listen on {}", config.bind_addr))?,
+        };
+        let port = listener.local_addr()?.port();
+
+        let dev_provider = if config.dev_provider {
+            let keys = match opts.dev_keys {
+                Some(k) => k,
+                None => Arc::new(
+                    DevKeys::load_or_generate(Path::new("data/dev_provider_key.pem"))
+                        .map_err(anyhow::Error::msg)?,
+                ),
+            };
+            Some(web::Data::new(DevProvider::new(
+                ProviderSettings {
+                    issuer: config.provider.issuer.clone(),
+                    client_id: config.provider.client_id.clone(),
+                    client_secret: config.provider.client_secret.expose().to_string(),
+                    redirect_uris: vec![config.redirect_uri()],
+                    auto_approve: opts.dev_auto_approve,
+                },
+                keys,
+            )))
+        } else {
+            None
+        };
+
+        let sessions = web::Data::new(SessionService {
+            codec: crate::auth::app_jwt::JwtCodec::new(&keys.jwt, config.origin())
+                .map_err(anyhow::Error::msg)?,
+            cache: Default::default(),
+            pool: pool.clone(),
+            clock: opts.clock,
+            ttl: config.jwt_ttl,
+            renew_within: config.jwt_renew_within,
+            max_age: config.session_max_age,
+        });
+
+        let provider_origin = config.provider.auth_url.origin().ascii_serialization();
+        let security = web::Data::new(SecurityHeaders::new(&provider_origin, config.is_https()));
+        let site = web::Data::new(SiteInfo {
+            dev: config.dev_provider,
+            name: "Sign in with Google",
+        });
+        let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let https = config.is_https();
+        let cookie_key = keys.cookie.clone();
+        let session_max_age = config.session_max_age;
+        let shutdown_secs = config.shutdown_timeout.as_secs();
+        let oidc = web::Data::new(oidc);
+        let config = web::Data::new(config);
+        let pool_data = web::Data::new(pool.clone());
+        let sessions_data = sessions.clone();
+        let dev_data = dev_provider.clone();
+
+        let mut server = HttpServer::new(move || {
+            let session_mw =
+                SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
+                    .cookie_name(if https {
+                        "__Host-session".into()
+                    } else {
+                        "session".into()
+                    })
+                    .cookie_secure(https)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_path("/".into())
+                    .cookie_domain(None)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .session_lifecycle(PersistentSession::default().session_ttl(
+                        actix_web::cookie::time::Duration::seconds(session_max_age.num_seconds()),
+                    ))
+                    .build();
+            let mut app = App::new()
+                .app_data(config.clone())
+                .app_data(pool_data.clone())
+                .app_data(sessions_data.clone())
+                .app_data(oidc.clone())
+                .app_data(security.clone())
+                .app_data(site.clone())
+                .app_data(trusted.clone())
+                .app_data(web::FormConfig::default().limit(16 * 1024))
+                .app_data(web::QueryConfig::default())
+                .wrap(from_fn(render_errors))
+                .wrap(from_fn(add_headers))
+                .wrap(TracingLogger::default())
+                .configure(routes::open_routes);
+            if let Some(p) = &dev_data {
+                app = app.service(
+                    web::scope(DEV_PROVIDER_PATH)
+                        .app_data(p.clone())
+                        .configure(dev_provider::configure),
+                );
+            }
+            app.service(
+                web::scope("")
+                    .wrap(from_fn(authenticate))
+                    .wrap(session_mw)
+                    .configure(routes::session_routes)
+                    .default_service(web::to(routes::not_found)),
+            )
+        })
+        .shutdown_timeout(shutdown_secs);
+        if let Some(w) = opts.workers {
+            server = server.workers(w);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self {
+            port,
+            server,
+            pool,
+            sessions,
+            dev_provider,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
