@@ -113,6 +113,7 @@ pub struct ProviderSettings {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
+    /// Registered redirect URIs (more can be added while running, for several app instances).
     pub redirect_uris: Vec<String>,
     /// With `login_hint`, approve at once without showing the page (benchmarks).
     pub auto_approve: bool,
@@ -120,6 +121,7 @@ pub struct ProviderSettings {
 
 pub struct DevProvider {
     settings: ProviderSettings,
+    extra_redirect_uris: Mutex<Vec<String>>,
     keys: Arc<DevKeys>,
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, (Person, Instant)>>,
@@ -158,6 +160,7 @@ impl DevProvider {
     pub fn new(settings: ProviderSettings, keys: Arc<DevKeys>) -> Self {
         Self {
             settings,
+            extra_redirect_uris: Mutex::new(Vec::new()),
             keys,
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
@@ -167,6 +170,23 @@ impl DevProvider {
 
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
+    }
+
+    /// Registers one more redirect URI (another app instance sharing this provider).
+    pub fn add_redirect_uri(&self, uri: &str) {
+        if let Ok(mut v) = self.extra_redirect_uris.lock() {
+            if !v.iter().any(|u| u == uri) {
+                v.push(uri.to_string());
+            }
+        }
+    }
+
+    fn redirect_uri_registered(&self, uri: &str) -> bool {
+        self.settings.redirect_uris.iter().any(|u| u == uri)
+            || self
+                .extra_redirect_uris
+                .lock()
+                .is_ok_and(|v| v.iter().any(|u| u == uri))
     }
 
     pub fn set_faults(&self, f: Faults) {
@@ -306,7 +326,7 @@ fn check_client(p: &DevProvider, a: &AuthParams) -> Result<(), &'static str> {
     if a.client_id != p.settings.client_id {
         return Err("Unknown client_id: this OAuth client is not registered with the provider.");
     }
-    if !p.settings.redirect_uris.contains(&a.redirect_uri) {
+    if !p.redirect_uri_registered(&a.redirect_uri) {
         return Err("redirect_uri_mismatch: the redirect URI is not registered for this client.");
     }
     Ok(())
