@@ -1,8 +1,9 @@
-//! The command line: `serve [--dev]`, `migrate`, `check-config`. Wiring only.
+//! The command line: `serve [--dev]`, `migrate`, `check-config`, `users …`. Wiring only.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::{Parser, Subcommand};
-use signin::config::Config;
+use signin::admin::cli::{self, UsersCommand};
+use signin::config::{AppEnv, Config};
 use signin::db;
 use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
 use std::process::ExitCode;
@@ -37,6 +38,80 @@ enum Command {
         #[arg(long)]
         dev: bool,
     },
+    /// Manage users: list, promote, demote, disable, enable, seed (audited as `cli`).
+    Users {
+        #[command(subcommand)]
+        command: UsersCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// Print every user (or only the admins).
+    List {
+        #[arg(long)]
+        admins: bool,
+    },
+    /// Give the admin role.
+    Promote { email: String },
+    /// Take the admin role away (never the last active admin).
+    Demote { email: String },
+    /// Disable the account and end its sessions.
+    Disable { email: String },
+    /// Let a disabled account sign in again.
+    Enable { email: String },
+    /// Insert synthetic users for measurements (refused when APP_ENV=production).
+    Seed {
+        #[arg(long)]
+        count: u64,
+    },
+}
+
+impl From<UsersCmd> for UsersCommand {
+    fn from(c: UsersCmd) -> Self {
+        match c {
+            UsersCmd::List { admins } => UsersCommand::List { admins },
+            UsersCmd::Promote { email } => UsersCommand::Promote(email),
+            UsersCmd::Demote { email } => UsersCommand::Demote(email),
+            UsersCmd::Disable { email } => UsersCommand::Disable(email),
+            UsersCmd::Enable { email } => UsersCommand::Enable(email),
+            UsersCmd::Seed { count } => UsersCommand::Seed { count },
+        }
+    }
+}
+
+/// `users …`: needs only the database; the configuration is checked as for `serve` (or as for
+/// `serve --dev` when that is what the environment is set up for).
+fn users_command(cmd: UsersCmd) -> ExitCode {
+    let config = match Config::from_process_env(false) {
+        Ok(c) => c,
+        Err(_) => match load_config(true) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+    };
+    signin::telemetry::init(config.log_format, "warn", std::io::stderr);
+    let production = config.app_env == AppEnv::Production;
+    let result = db::build_pool(&config.database_url, 1, POOL_TIMEOUT).and_then(|pool| {
+        db::connect_and_migrate(&pool, &config.database_url)?;
+        pool.get().map_err(|e| e.to_string())
+    });
+    let mut conn = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let out = &mut std::io::stdout().lock();
+    let err = &mut std::io::stderr();
+    match cli::run(&mut conn, cmd.into(), production, chrono::Utc::now(), out, err) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn load_config(dev: bool) -> Result<Config, ExitCode> {
@@ -54,6 +129,7 @@ fn main() -> ExitCode {
         dev_auto_approve: false,
     });
     match command {
+        Command::Users { command } => users_command(command),
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(

@@ -1,6 +1,9 @@
 //! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, and the
 //! one helper (`run`) through which every blocking query leaves the async workers.
 
+pub mod admin;
+pub mod audit;
+pub mod raw;
 pub mod schema;
 pub mod sessions;
 pub mod users;

@@ -39,3 +39,17 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        target_label -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}

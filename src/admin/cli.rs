@@ -1,0 +1,154 @@
+//! `signin users …`: list, promote, demote, disable, enable and seed from the command line.
+//! Every change goes through `admin::perform`, so it obeys the same rules and is audited with
+//! the actor `cli`.
+
+use super::{Action, perform};
+use crate::db::admin::{analyze, seed_batch, users_after};
+use crate::db::audit::Actor;
+use crate::db::users::find_by_email;
+use crate::db::{DbConn, DbError};
+use crate::domain::{Email, random_token};
+use chrono::{DateTime, Utc};
+use std::io::Write;
+
+/// A `users` subcommand, as parsed by `main`.
+#[derive(Debug, Clone)]
+pub enum UsersCommand {
+    List { admins: bool },
+    Promote(String),
+    Demote(String),
+    Disable(String),
+    Enable(String),
+    Seed { count: u64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The person asked for something that cannot be done; the message says why.
+    #[error("{0}")]
+    Refused(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbError),
+    #[error("cannot write the output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs one command, printing to `out` (progress of a seed goes to `err`).
+pub fn run(
+    conn: &mut DbConn,
+    cmd: UsersCommand,
+    production: bool,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    match cmd {
+        UsersCommand::List { admins } => list(conn, admins, out),
+        UsersCommand::Promote(e) => change(conn, &e, Action::Promote, now, out),
+        UsersCommand::Demote(e) => change(conn, &e, Action::Demote, now, out),
+        UsersCommand::Disable(e) => change(conn, &e, Action::Disable, now, out),
+        UsersCommand::Enable(e) => change(conn, &e, Action::Enable, now, out),
+        UsersCommand::Seed { count } => {
+            if production {
+                return Err(CliError::Refused(
+                    "seeding synthetic users is refused when APP_ENV=production".into(),
+                ));
+            }
+            seed(conn, count, now, out, err)
+        }
+    }
+}
+
+fn list(conn: &mut DbConn, admins: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut after = 0;
+    let mut n = 0u64;
+    writeln!(out, "{:<40} {:<30} {:<6} {:<9} created", "email", "name", "role", "status")?;
+    loop {
+        let batch = users_after(conn, after, admins, 1000)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for u in &batch {
+            writeln!(
+                out,
+                "{:<40} {:<30} {:<6} {:<9} {}",
+                u.email,
+                u.name,
+                u.role.as_str(),
+                u.status.as_str(),
+                u.created_at.format("%Y-%m-%d %H:%M UTC")
+            )?;
+            n += 1;
+        }
+    }
+    writeln!(
+        out,
+        "{n} {}",
+        match (admins, n == 1) {
+            (true, true) => "admin",
+            (true, false) => "admins",
+            (false, true) => "user",
+            (false, false) => "users",
+        }
+    )?;
+    Ok(())
+}
+
+fn change(
+    conn: &mut DbConn,
+    raw_email: &str,
+    action: Action,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let email = Email::parse(raw_email)
+        .map_err(|_| CliError::Refused(format!("`{raw_email}` is not an email address")))?;
+    let user = find_by_email(conn, &email)?.ok_or_else(|| {
+        CliError::Refused(format!(
+            "no user with the email {email} (they must sign in once before they can be changed)"
+        ))
+    })?;
+    match perform(conn, &Actor::Cli, &user, &action, None, now)? {
+        Ok(outcome) => {
+            writeln!(out, "{}", outcome.message)?;
+            Ok(())
+        }
+        Err(refusal) => Err(CliError::Refused(format!("refused: {refusal}"))),
+    }
+}
+
+fn seed(
+    conn: &mut DbConn,
+    count: u64,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    let count = i64::try_from(count)
+        .ok()
+        .filter(|c| *c <= 100_000_000)
+        .ok_or_else(|| CliError::Refused("--count must be at most 100000000".into()))?;
+    let started = std::time::Instant::now();
+    let run: String = random_token(6)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let batch = if crate::db::is_postgres(conn) {
+        100_000
+    } else {
+        10_000
+    };
+    let mut done = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        seed_batch(conn, &run, done + 1, n, now)?;
+        done += n;
+        writeln!(err, "seeded {done}/{count} users")?;
+    }
+    analyze(conn)?;
+    writeln!(
+        out,
+        "{count} synthetic users seeded in {:.1} s (run {run})",
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Queries on `audit_log`: one row per admin or CLI action, sign-in, sign-out and refused
+//! sign-in, inserted by the caller inside the transaction of the change it records.
+
+use super::raw::{self, Arg, Sql};
+use super::schema::audit_log;
+use super::users::utc;
+use super::{DbConn, DbError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+/// What happened. Stored as the `as_str` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    SignIn,
+    SignOut,
+    SignInRefused,
+    Disable,
+    Enable,
+    Promote,
+    Demote,
+    RevokeSession,
+    RevokeAllSessions,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 9] = [
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::SignInRefused,
+        AuditAction::Disable,
+        AuditAction::Enable,
+        AuditAction::Promote,
+        AuditAction::Demote,
+        AuditAction::RevokeSession,
+        AuditAction::RevokeAllSessions,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::SignInRefused => "sign_in_refused",
+            AuditAction::Disable => "disable",
+            AuditAction::Enable => "enable",
+            AuditAction::Promote => "promote",
+            AuditAction::Demote => "demote",
+            AuditAction::RevokeSession => "revoke_session",
+            AuditAction::RevokeAllSessions => "revoke_all_sessions",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}
+
+/// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User { id: i64, email: String },
+    Cli,
+    Anonymous,
+}
+
+impl Actor {
+    fn id(&self) -> Option<i64> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    fn label(&self) -> &str {
+        match self {
+            Actor::User { email, .. } => email,
+            Actor::Cli => "cli",
+            Actor::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// One entry to write.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub actor: &'a Actor,
+    pub action: AuditAction,
+    /// The user acted on (id, email as it is now); `None` for a refused sign-in of no one known.
+    pub target: Option<(i64, &'a str)>,
+    pub detail: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(e.at.naive_utc()),
+            audit_log::actor_id.eq(e.actor.id()),
+            audit_log::actor_label.eq(e.actor.label()),
+            audit_log::action.eq(e.action.as_str()),
+            audit_log::target_id.eq(e.target.map(|t| t.0)),
+            audit_log::target_label.eq(e.target.map(|t| t.1)),
+            audit_log::detail.eq(e.detail),
+            audit_log::ip.eq(e.ip),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An entry as the audit page shows it, with the public ids of the users it names (if they
+/// still exist) for links.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_label: String,
+    pub actor_public_id: Option<String>,
+    pub action: String,
+    pub target_label: Option<String>,
+    pub target_public_id: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct EntryRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamp)]
+    at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    actor_label: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    actor_public_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    target_label: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    target_public_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    detail: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action: Option<AuditAction>,
+    /// Entries where this user (row id) is the actor or the target.
+    pub user_id: Option<i64>,
+}
+
+/// Which way to page from a cursor (an entry id).
+#[derive(Debug, Clone, Copy)]
+pub enum Page {
+    First,
+    /// Older than this id (the "next" page).
+    Before(i64),
+    /// Newer than this id (the "previous" page).
+    After(i64),
+}
+
+/// Up to `limit` entries, newest first, plus whether more exist beyond them in the paging
+/// direction.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<Entry>, bool), DbError> {
+    let mut q = Sql::new(conn);
+    q.push(
+        "SELECT l.id, l.at, l.actor_label, a.public_id AS actor_public_id, l.action, \
+         l.target_label, t.public_id AS target_public_id, l.detail, l.ip \
+         FROM audit_log l \
+         LEFT JOIN users a ON a.id = l.actor_id \
+         LEFT JOIN users t ON t.id = l.target_id WHERE 1 = 1",
+    );
+    if let Some(action) = filter.action {
+        q.push(" AND l.action = ").arg(Arg::Text(action.as_str().into()));
+    }
+    if let Some(uid) = filter.user_id {
+        q.push(" AND (l.actor_id = ")
+            .arg(Arg::Int(uid))
+            .push(" OR l.target_id = ")
+            .arg(Arg::Int(uid))
+            .push(")");
+    }
+    let ascending = match page {
+        Page::First => false,
+        Page::Before(id) => {
+            q.push(" AND l.id < ").arg(Arg::Int(id));
+            false
+        }
+        Page::After(id) => {
+            q.push(" AND l.id > ").arg(Arg::Int(id));
+            true
+        }
+    };
+    q.push(if ascending {
+        " ORDER BY l.id ASC"
+    } else {
+        " ORDER BY l.id DESC"
+    });
+    q.push(" LIMIT ").arg(Arg::Int(limit + 1));
+    let mut rows: Vec<EntryRow> = raw::load(conn, q)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    if ascending {
+        rows.reverse();
+    }
+    let entries = rows
+        .into_iter()
+        .map(|r| Entry {
+            id: r.id,
+            at: utc(r.at),
+            actor_label: r.actor_label,
+            actor_public_id: r.actor_public_id,
+            action: r.action,
+            target_label: r.target_label,
+            target_public_id: r.target_public_id,
+            detail: r.detail,
+            ip: r.ip,
+        })
+        .collect();
+    Ok((entries, more))
+}
+
+/// How many entries record `action` about `target_id` (tests and the CLI's checks).
+pub fn count_for(conn: &mut DbConn, action: AuditAction, target_id: i64) -> Result<i64, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::action.eq(action.as_str()))
+        .filter(audit_log::target_id.eq(target_id))
+        .count()
+        .get_result(conn)?)
+}
