@@ -105,7 +105,14 @@ fn users_command(cmd: UsersCmd) -> ExitCode {
     };
     let out = &mut std::io::stdout().lock();
     let err = &mut std::io::stderr();
-    match cli::run(&mut conn, cmd.into(), production, chrono::Utc::now(), out, err) {
+    match cli::run(
+        &mut conn,
+        cmd.into(),
+        production,
+        chrono::Utc::now(),
+        out,
+        err,
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -62,7 +62,11 @@ pub fn run(
 fn list(conn: &mut DbConn, admins: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let mut after = 0;
     let mut n = 0u64;
-    writeln!(out, "{:<40} {:<30} {:<6} {:<9} created", "email", "name", "role", "status")?;
+    writeln!(
+        out,
+        "{:<40} {:<30} {:<6} {:<9} created",
+        "email", "name", "role", "status"
+    )?;
     loop {
         let batch = users_after(conn, after, admins, 1000)?;
         let Some(last) = batch.last() else { break };

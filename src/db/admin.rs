@@ -151,7 +151,10 @@ fn fold(conn_is_pg: bool, s: &str) -> String {
 fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
     q.push("(").push(col).push(" >= ").arg(Arg::Text(lo.into()));
     if let Some(hi) = hi {
-        q.push(" AND ").push(col).push(" < ").arg(Arg::Text(hi.into()));
+        q.push(" AND ")
+            .push(col)
+            .push(" < ")
+            .arg(Arg::Text(hi.into()));
     }
     q.push(")");
 }
@@ -571,18 +574,98 @@ pub fn revoke_user_session(
 }
 
 const FIRST_NAMES: [&str; 40] = [
-    "Ada", "Alan", "Grace", "Linus", "Barbara", "Dennis", "Margaret", "Ken", "Frances", "Edsger",
-    "Radia", "Donald", "Katherine", "John", "Hedy", "Tim", "Sophie", "Guido", "Anita", "Bjarne",
-    "Joan", "Niklaus", "Shafi", "Leslie", "Mary", "Robin", "Karen", "Whitfield", "Lynn", "Ivan",
-    "Carol", "Vint", "Evelyn", "Bob", "Jean", "Ward", "Adele", "Peter", "Ruth", "Yukihiro",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Barbara",
+    "Dennis",
+    "Margaret",
+    "Ken",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Donald",
+    "Katherine",
+    "John",
+    "Hedy",
+    "Tim",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Joan",
+    "Niklaus",
+    "Shafi",
+    "Leslie",
+    "Mary",
+    "Robin",
+    "Karen",
+    "Whitfield",
+    "Lynn",
+    "Ivan",
+    "Carol",
+    "Vint",
+    "Evelyn",
+    "Bob",
+    "Jean",
+    "Ward",
+    "Adele",
+    "Peter",
+    "Ruth",
+    "Yukihiro",
 ];
 const LAST_NAMES: [&str; 50] = [
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Ritchie", "Hamilton", "Thompson",
-    "Allen", "Dijkstra", "Perlman", "Knuth", "Johnson", "McCarthy", "Lamarr", "Berners-Lee",
-    "Wilson", "Rossum", "Borg", "Stroustrup", "Clarke", "Wirth", "Goldwasser", "Lamport",
-    "Keller", "Milner", "Jones", "Diffie", "Conway", "Sutherland", "Shaw", "Cerf", "Boyd",
-    "Kahn", "Sammet", "Cunningham", "Goldberg", "Naur", "Teitelbaum", "Matsumoto", "Moore",
-    "Brooks", "Hoare", "Backus", "Kay", "Engelbart", "Lee", "Martin", "Garcia", "Nguyen",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Liskov",
+    "Ritchie",
+    "Hamilton",
+    "Thompson",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Knuth",
+    "Johnson",
+    "McCarthy",
+    "Lamarr",
+    "Berners-Lee",
+    "Wilson",
+    "Rossum",
+    "Borg",
+    "Stroustrup",
+    "Clarke",
+    "Wirth",
+    "Goldwasser",
+    "Lamport",
+    "Keller",
+    "Milner",
+    "Jones",
+    "Diffie",
+    "Conway",
+    "Sutherland",
+    "Shaw",
+    "Cerf",
+    "Boyd",
+    "Kahn",
+    "Sammet",
+    "Cunningham",
+    "Goldberg",
+    "Naur",
+    "Teitelbaum",
+    "Matsumoto",
+    "Moore",
+    "Brooks",
+    "Hoare",
+    "Backus",
+    "Kay",
+    "Engelbart",
+    "Lee",
+    "Martin",
+    "Garcia",
+    "Nguyen",
 ];
 const DOMAINS: [&str; 4] = ["example.com", "example.org", "mail.test", "corp.test"];
 
@@ -731,7 +814,11 @@ fn seed_batch_sqlite(
                 .push(", NULL, 'en', ")
                 .push(if i % 1000 == 0 { "'admin'" } else { "'user'" })
                 .push(", ")
-                .push(if i % 50 == 7 { "'disabled'" } else { "'active'" })
+                .push(if i % 50 == 7 {
+                    "'disabled'"
+                } else {
+                    "'active'"
+                })
                 .push(", ")
                 .arg(Arg::Ts(created.naive_utc()))
                 .push(", ")

@@ -179,7 +179,8 @@ pub fn list(
          LEFT JOIN users t ON t.id = l.target_id WHERE 1 = 1",
     );
     if let Some(action) = filter.action {
-        q.push(" AND l.action = ").arg(Arg::Text(action.as_str().into()));
+        q.push(" AND l.action = ")
+            .arg(Arg::Text(action.as_str().into()));
     }
     if let Some(uid) = filter.user_id {
         q.push(" AND (l.actor_id = ")
