@@ -76,6 +76,35 @@ both_backends!(me_refuses_bad_credentials_with_401, |backend| async move {
     )
     .await;
 
+    // Correctly signed by the app, but for a session that does not exist, or for another
+    // user than the session's.
+    let codec = &app.app.sessions.codec;
+    let now = signin::clock::Clock::now(&*app.app.sessions.clock);
+    let sub = claims["sub"].as_str().unwrap();
+    let jti = claims["jti"].as_str().unwrap();
+    let sign = |sub: &str, jti: &str| {
+        let c = codec.claims_for(sub, jti, now, now + Duration::days(1), now);
+        codec.encode(&c).unwrap().expose().to_string()
+    };
+    assert_eq!(
+        me_with_bearer(&app, &sign(sub, jti))
+            .await
+            .status()
+            .as_u16(),
+        200,
+        "the re-signed genuine claims are good (so the two below fail for their reason)"
+    );
+    assert_api_401(
+        me_with_bearer(&app, &sign(sub, "no-such-jti")).await,
+        "unknown jti",
+    )
+    .await;
+    assert_api_401(
+        me_with_bearer(&app, &sign("u_someoneelse", jti)).await,
+        "subject mismatch",
+    )
+    .await;
+
     // Still good after all that.
     assert_eq!(me_with_bearer(&app, &token).await.status().as_u16(), 200);
     app.stop().await;
@@ -138,6 +167,35 @@ both_backends!(
         assert_eq!(r.status().as_u16(), 303);
         assert!(location(&r).starts_with("/login"), "{}", location(&r));
         assert_eq!(counts(&app), before);
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    disabled_user_is_signed_out_and_cannot_sign_in,
+    |backend| async move {
+        use diesel::prelude::*;
+        use signin::db::schema::users;
+        let app = spawn_app(backend).await;
+        app.sign_in("ada@example.com", "Ada").await;
+        let token = create_api_token(&app.browser).await;
+        app.query(|c| {
+            diesel::update(users::table)
+                .set(users::status.eq("disabled"))
+                .execute(c)
+                .unwrap()
+        });
+        app.clock.advance(Duration::seconds(2)); // past the session-check cache
+        assert_api_401(app.browser.get("/api/me").await, "disabled, cookie").await;
+        assert_api_401(me_with_bearer(&app, &token).await, "disabled, bearer").await;
+        let before = counts(&app);
+        let r = app
+            .new_browser()
+            .sign_in("ada@example.com", "Ada", None)
+            .await;
+        let body = assert_friendly_page(r, 403, "disabled user signs in").await;
+        assert!(body.contains("disabled"), "{body}");
+        assert_eq!(counts(&app), before, "no session for a disabled user");
         app.stop().await;
     }
 );

@@ -43,6 +43,7 @@ both_backends!(
     }
 );
 
+/// Signs in with `faults` on the provider: a friendly 502 page and nothing written.
 async fn token_fault(backend: Backend, faults: Faults, what: &str) {
     let app = spawn_app(backend).await;
     app.set_faults(faults);
@@ -94,5 +95,32 @@ both_backends!(
             ..Default::default()
         };
         token_fault(backend, f, "oversized").await;
+    }
+);
+
+both_backends!(unreachable_jwks_is_a_friendly_502, |backend| async move {
+    let f = Faults {
+        jwks_down: true,
+        ..Default::default()
+    };
+    token_fault(backend, f, "JWKS down").await;
+});
+
+both_backends!(failing_userinfo_is_a_friendly_502, |backend| async move {
+    let f = Faults {
+        userinfo_down: true,
+        ..Default::default()
+    };
+    token_fault(backend, f, "userinfo down").await;
+});
+
+both_backends!(
+    userinfo_about_someone_else_is_refused,
+    |backend| async move {
+        let f = Faults {
+            userinfo_other_sub: true,
+            ..Default::default()
+        };
+        token_fault(backend, f, "userinfo sub mismatch").await;
     }
 );

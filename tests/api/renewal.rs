@@ -152,3 +152,16 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(expired_cookie_session_is_signed_out, |backend| async move {
+    // No request inside the renewal window: the token simply expires.
+    let app = spawn_app(backend).await;
+    app.sign_in("ada@example.com", "Ada").await;
+    app.clock.advance(Duration::days(30) + Duration::minutes(1));
+    let r = app.browser.get("/").await;
+    assert!(sets_cookie(&r), "the dead session cookie is removed");
+    let home = r.text().await.unwrap();
+    assert!(home.contains("Sign in with Google"), "{home}");
+    assert_api_401(app.browser.get("/api/me").await, "expired cookie").await;
+    app.stop().await;
+});

@@ -122,6 +122,33 @@ both_backends!(
         assert_friendly_page(r, 400, "no pending login").await;
         assert_eq!(counts(&app), (0, 0), "no pending login wrote nothing");
 
+        // Mix-up defence: an `iss` parameter naming another provider.
+        let b = app.new_browser();
+        let authorize = b.begin_sign_in(None).await;
+        let callback = b.consent(&authorize, "eve@example.com", "Eve").await;
+        let r = b
+            .get(&with_param(&callback, "iss", Some("https://evil.example")))
+            .await;
+        assert_friendly_page(r, 400, "foreign iss").await;
+        assert_eq!(counts(&app), (0, 0), "foreign iss wrote nothing");
+
+        // The right state but no code.
+        let b = app.new_browser();
+        let authorize = b.begin_sign_in(None).await;
+        let callback = b.consent(&authorize, "eve@example.com", "Eve").await;
+        let r = b.get(&with_param(&callback, "code", None)).await;
+        assert_friendly_page(r, 400, "no code").await;
+        assert_eq!(counts(&app), (0, 0), "no code wrote nothing");
+
+        // Expired: the provider answers more than ten minutes after the sign-in began.
+        let b = app.new_browser();
+        let authorize = b.begin_sign_in(None).await;
+        let callback = b.consent(&authorize, "eve@example.com", "Eve").await;
+        app.clock.advance(Duration::minutes(11));
+        let r = b.get(&callback).await;
+        assert_friendly_page(r, 400, "expired pending login").await;
+        assert_eq!(counts(&app), (0, 0), "expired pending login wrote nothing");
+
         // Replayed: the callback URL again after it succeeded.
         let b = app.new_browser();
         let authorize = b.begin_sign_in(None).await;
