@@ -13,6 +13,7 @@ use crate::net::TrustedProxies;
 use crate::routes::{self, pages::SiteInfo};
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
+use crate::telemetry::RequestSpan;
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
@@ -198,7 +199,7 @@ impl Application {
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(routes::open_routes);
             if let Some(p) = &dev_data {
                 app = app.service(

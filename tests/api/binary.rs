@@ -1,0 +1,251 @@
+//! The real binary: `serve --dev` at trace level never logs a secret of the sign-in, and
+//! `check-config` reports every problem and refuses development defaults in production.
+
+use crate::helpers::*;
+use crate::support::*;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_signin");
+
+/// Kills the child when dropped, so that a failing assertion never leaves a server running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_until_up(base: &str, child: &mut KillOnDrop, logs: &Path) {
+    let client = plain_client();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!(
+                "the server exited ({status}):\n{}",
+                std::fs::read_to_string(logs).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not start in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let secret_key = format!("LOGTEST-SECRET-KEY-{}-{}", uuid_like(), "s".repeat(48));
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = Command::new(BIN)
+        .args(["serve", "--dev"])
+        .env_clear()
+        .env("RUST_LOG", "trace")
+        .env("APP_BASE_URL", &base)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("app.sqlite3").display()),
+        )
+        .env("SECRET_KEY", &secret_key)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    wait_until_up(&base, &mut child, &log_path).await;
+
+    // A full sign-in through the built-in provider, remembering every secret that goes by.
+    let b = Browser::new(&base);
+    let authorize = b.begin_sign_in(None).await;
+    assert!(
+        authorize.starts_with(&format!("{base}/dev/oidc/authorize?")),
+        "{authorize}"
+    );
+    let state = query_param(&authorize, "state").unwrap();
+    let nonce = query_param(&authorize, "nonce").unwrap();
+    let callback = b
+        .consent(&authorize, "logged@example.com", "Log Test")
+        .await;
+    let code = query_param(&callback, "code").unwrap();
+    let r = b.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 303, "sign-in through the dev provider");
+    let cookie = session_cookie(&r).unwrap();
+    let cookie_value = cookie.trim_start_matches("session=").to_string();
+    let csrf = b.csrf().await;
+    let api_token = create_api_token(&b).await;
+    let r = me_with_bearer_at(&base, &api_token).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
+    // A replayed code and a forged bearer token go through the error paths too.
+    assert_eq!(b.get(&callback).await.status().as_u16(), 400);
+    assert_eq!(
+        me_with_bearer_at(&base, &format!("{api_token}x"))
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let r = b.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    drop(child); // stops the server
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    // The logs are real: trace level and the sign-in are in them.
+    assert!(
+        logs.contains("signed in"),
+        "no sign-in event in the logs:\n{logs}"
+    );
+    assert!(logs.contains("TRACE"), "RUST_LOG=trace had no effect");
+    let secrets: [(&str, &str); 10] = [
+        ("authorization code", &code),
+        ("state", &state),
+        ("nonce", &nonce),
+        ("session cookie", &cookie_value),
+        ("API token", &api_token),
+        ("CSRF token", &csrf),
+        ("client secret", "dev-client-secret"),
+        ("SECRET_KEY", &secret_key),
+        ("a JWT (ID token or app token)", "eyJ"),
+        ("the provider's access token", "dev-at-"),
+    ];
+    let leaked: Vec<&str> = secrets
+        .iter()
+        .filter(|(_, s)| logs.contains(s))
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "secrets in the logs: {leaked:?}\n{}",
+        logs.lines()
+            .filter(|l| secrets.iter().any(|(_, s)| l.contains(s)))
+            .take(10)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        !logs.contains("code_verifier"),
+        "the PKCE verifier form field was logged"
+    );
+}
+
+async fn me_with_bearer_at(base: &str, token: &str) -> reqwest::Response {
+    plain_client()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn check_config(env: &[(&str, &str)], dev: bool) -> Output {
+    let dir = tempfile::tempdir().unwrap(); // no `.env` to pick up
+    let mut cmd = Command::new(BIN);
+    cmd.arg("check-config");
+    if dev {
+        cmd.arg("--dev");
+    }
+    cmd.env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_config_lists_every_problem() {
+    let out = check_config(
+        &[
+            ("APP_ENV", "staging"),
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://db/app"),
+            ("JWT_TTL", "soon"),
+            ("HTTP_TIMEOUT", "10 parsecs"),
+            ("LOG_FORMAT", "xml"),
+        ],
+        true,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "APP_ENV",
+        "BIND_ADDR",
+        "DATABASE_URL",
+        "JWT_TTL",
+        "HTTP_TIMEOUT",
+        "LOG_FORMAT",
+    ] {
+        assert!(err.contains(key), "{key} missing from:\n{err}");
+    }
+    assert!(err.contains("6 problem"), "{err}");
+
+    // The same command passes with a good development configuration.
+    let ok = check_config(&[], true);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn check_config_refuses_development_defaults_in_production() {
+    let out = check_config(&[("APP_ENV", "production"), ("SECRET_KEY", "short")], true);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--dev"), "{err}");
+    assert!(err.contains("SECRET_KEY"), "{err}");
+    assert!(err.contains("https"), "{err}");
+
+    let no_key = check_config(&[("APP_ENV", "production")], false);
+    assert!(!no_key.status.success());
+    let err = String::from_utf8_lossy(&no_key.stderr);
+    assert!(err.contains("SECRET_KEY is required"), "{err}");
+    assert!(err.contains("GOOGLE_CLIENT_ID"), "{err}");
+
+    let key = "k".repeat(64);
+    let good = check_config(
+        &[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://signin.example"),
+            ("SECRET_KEY", &key),
+            ("GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com"),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
+        ],
+        false,
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let said = String::from_utf8_lossy(&good.stdout);
+    assert!(!said.contains(&key), "check-config printed the SECRET_KEY");
+    assert!(
+        !said.contains("GOCSPX-secret"),
+        "check-config printed the client secret"
+    );
+}
