@@ -8,7 +8,7 @@ use crate::auth::session::{PENDING_LOGIN_TTL_SECS, PendingLogin, TypedSession};
 use crate::config::Config;
 use crate::db::sessions::{self, SessionKind};
 use crate::db::users::{self, Profile};
-use crate::db::{self, DbError};
+use crate::db::{self, DbError, audit};
 use crate::domain::{Email, RevokeReason, random_token, safe_next};
 use crate::error::AppError;
 use crate::net::ClientInfo;
@@ -119,7 +119,8 @@ fn bad_state() -> AppError {
 }
 
 /// `GET /auth/google/callback`: check state, exchange the code, verify the ID token, register or
-/// update the user, start the session.
+/// update the user, start the session. Every refusal is recorded in the audit log with its
+/// reason (and the user, when one is known).
 #[tracing::instrument(skip_all, fields(user_id))]
 pub async fn google_callback(
     req: HttpRequest,
@@ -128,6 +129,69 @@ pub async fn google_callback(
     oidc: web::Data<OidcClient>,
     svc: web::Data<SessionService>,
     config: web::Data<Config>,
+) -> Result<HttpResponse, AppError> {
+    let client = ClientInfo::of(&req);
+    let mut refused_user = None;
+    let result = complete_sign_in(
+        req,
+        session,
+        query,
+        oidc,
+        svc.clone(),
+        config,
+        &mut refused_user,
+    )
+    .await;
+    if let Err(e) = &result {
+        record_refusal(&svc, e, refused_user, &client).await;
+    }
+    result
+}
+
+/// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown.
+async fn record_refusal(
+    svc: &SessionService,
+    err: &AppError,
+    user: Option<(i64, String)>,
+    client: &ClientInfo,
+) {
+    let reason = match err {
+        AppError::SignInRefused { reason, .. } => *reason,
+        AppError::Provider(p) => p.reason(),
+        AppError::BadRequest(_) => "bad_request",
+        // The database is what failed: there is nowhere to write.
+        AppError::Unavailable(_) => return,
+        _ => "internal",
+    };
+    let ip = client.ip.clone();
+    let now = svc.now();
+    let written = db::run(&svc.pool, move |conn| {
+        audit::insert(
+            conn,
+            &audit::NewEntry {
+                actor: &audit::Actor::Anonymous,
+                action: audit::AuditAction::SignInRefused,
+                target: user.as_ref().map(|(id, email)| (*id, email.as_str())),
+                detail: Some(reason),
+                ip: ip.as_deref(),
+                at: now,
+            },
+        )
+    })
+    .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, reason, "could not record the refused sign-in");
+    }
+}
+
+async fn complete_sign_in(
+    req: HttpRequest,
+    session: TypedSession,
+    query: web::Query<CallbackQuery>,
+    oidc: web::Data<OidcClient>,
+    svc: web::Data<SessionService>,
+    config: web::Data<Config>,
+    refused_user: &mut Option<(i64, String)>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let pending = session.take_pending();
@@ -241,7 +305,7 @@ pub async fn google_callback(
         let r = conn.transaction::<_, TxError, _>(|conn| {
             let (user, created) = users::upsert_on_sign_in(conn, &profile, grant_admin, now)?;
             if !user.is_active() {
-                return Err(TxError::Disabled);
+                return Err(TxError::Disabled(user.id, user.email));
             }
             let (row, token) = svc2
                 .mint(
@@ -253,6 +317,20 @@ pub async fn google_callback(
                 )
                 .map_err(|_| TxError::Signing)?;
             sessions::insert(conn, &row)?;
+            audit::insert(
+                conn,
+                &audit::NewEntry {
+                    actor: &audit::Actor::User {
+                        id: user.id,
+                        email: user.email.clone(),
+                    },
+                    action: audit::AuditAction::SignIn,
+                    target: Some((user.id, &user.email)),
+                    detail: created.then_some("first sign-in"),
+                    ip: client.ip.as_deref(),
+                    at: now,
+                },
+            )?;
             Ok((user, created, token))
         });
         match r {
@@ -264,7 +342,8 @@ pub async fn google_callback(
     .await?;
     let (user, created, token) = match outcome {
         Ok(v) => v,
-        Err(TxError::Disabled) => {
+        Err(TxError::Disabled(id, email)) => {
+            *refused_user = Some((id, email));
             return Err(AppError::refused(
                 "user_disabled",
                 StatusCode::FORBIDDEN,
@@ -286,7 +365,7 @@ pub async fn google_callback(
 #[derive(Debug, thiserror::Error)]
 enum TxError {
     #[error("the user is disabled")]
-    Disabled,
+    Disabled(i64, String),
     #[error("the session token could not be signed")]
     Signing,
     #[error(transparent)]
@@ -324,6 +403,7 @@ pub struct CsrfForm {
 /// `POST /logout`: CSRF-checked; revokes the session row and clears the cookie.
 #[tracing::instrument(skip_all)]
 pub async fn logout(
+    req: HttpRequest,
     session: TypedSession,
     user: Option<CurrentUser>,
     form: web::Form<CsrfForm>,
@@ -338,7 +418,36 @@ pub async fn logout(
             "The form had expired. Go back, reload the page and try again.".into(),
         ));
     }
-    svc.revoke(user.jti(), RevokeReason::Logout).await?;
+    // The revocation and its audit row in one transaction.
+    let (jti, id, email) = (
+        user.jti().to_string(),
+        user.user().id,
+        user.user().email.clone(),
+    );
+    let now = svc.now();
+    let ip = ClientInfo::of(&req).ip;
+    db::run(&svc.pool, move |conn| {
+        conn.transaction::<_, DbError, _>(|conn| {
+            sessions::revoke(conn, &jti, RevokeReason::Logout, now)?;
+            let actor = audit::Actor::User {
+                id,
+                email: email.clone(),
+            };
+            audit::insert(
+                conn,
+                &audit::NewEntry {
+                    actor: &actor,
+                    action: audit::AuditAction::SignOut,
+                    target: Some((id, &email)),
+                    detail: None,
+                    ip: ip.as_deref(),
+                    at: now,
+                },
+            )
+        })
+    })
+    .await?;
+    svc.cache.invalidate(user.jti());
     tracing::info!("signed out");
     session.purge();
     Ok(see_other("/login"))

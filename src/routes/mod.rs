@@ -1,5 +1,6 @@
 //! The whole route table, in one function, and one file per area.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod health;
@@ -21,7 +22,15 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/logout", web::post().to(auth::logout))
         .route("/tokens", web::post().to(home::create_api_token))
-        .route("/api/me", web::get().to(api::me));
+        .route("/api/me", web::get().to(api::me))
+        .route("/admin", web::get().to(admin::admin_home))
+        .route("/admin/users", web::get().to(admin::list_users))
+        .route("/admin/users/{public_id}", web::get().to(admin::show_user))
+        .route(
+            "/admin/users/{public_id}/{action}",
+            web::post().to(admin::user_action),
+        )
+        .route("/admin/audit", web::get().to(admin::audit_log));
 }
 
 /// Routes that never touch the session.

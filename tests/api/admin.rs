@@ -1,0 +1,790 @@
+//! The admin area: access control, the user list (search, filters, sort, keyset pages with
+//! ties), the actions and their audit rows, CSRF, the self and last-admin rules, escaping, the
+//! audit log page, and the `users` command line.
+
+use crate::both_backends;
+use crate::helpers::*;
+use crate::support::*;
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use signin::db::schema::{audit_log, sessions, users};
+
+const ADMIN: &str = "admin@example.com";
+
+async fn spawn_admin_app(backend: Backend, admins: &str) -> TestApp {
+    spawn_app_with(
+        backend,
+        TestOptions {
+            env: vec![("ADMIN_EMAILS", admins.into())],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// An app with `admin@example.com` signed in on `app.browser`.
+async fn admin_app(backend: Backend) -> TestApp {
+    let app = spawn_admin_app(backend, ADMIN).await;
+    let r = app.sign_in(ADMIN, "Admin").await;
+    assert_eq!(r.status().as_u16(), 303);
+    app
+}
+
+/// Inserts a user directly (for list tests that need chosen timestamps). Returns its row id.
+fn insert_user(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    created: NaiveDateTime,
+    last_login: Option<NaiveDateTime>,
+    role: &str,
+    status: &str,
+) -> i64 {
+    let email = email.to_string();
+    let name = name.to_string();
+    let (role, status) = (role.to_string(), status.to_string());
+    app.query(move |c| {
+        let pid = format!("u_t{}", uuid_like());
+        diesel::insert_into(users::table)
+            .values((
+                users::public_id.eq(&pid),
+                users::google_sub.eq(format!("sub-{pid}")),
+                users::email.eq(&email),
+                users::email_verified.eq(true),
+                users::name.eq(&name),
+                users::role.eq(&role),
+                users::status.eq(&status),
+                users::created_at.eq(created),
+                users::updated_at.eq(created),
+                users::last_login_at.eq(last_login),
+            ))
+            .execute(c)
+            .unwrap();
+        users::table
+            .filter(users::public_id.eq(&pid))
+            .select(users::id)
+            .first::<i64>(c)
+            .unwrap()
+    })
+}
+
+fn public_id_of(app: &TestApp, email: &str) -> String {
+    let email = email.to_string();
+    app.query(move |c| {
+        users::table
+            .filter(users::email.eq(&email))
+            .select(users::public_id)
+            .first::<String>(c)
+            .unwrap()
+    })
+}
+
+fn user_state(app: &TestApp, email: &str) -> (String, String) {
+    let email = email.to_string();
+    app.query(move |c| {
+        users::table
+            .filter(users::email.eq(&email))
+            .select((users::role, users::status))
+            .first::<(String, String)>(c)
+            .unwrap()
+    })
+}
+
+/// (action, actor_label, target_label, detail) of every audit row, oldest first.
+fn audit_rows(app: &TestApp) -> Vec<(String, String, Option<String>, Option<String>)> {
+    app.query(|c| {
+        audit_log::table
+            .order(audit_log::id.asc())
+            .select((
+                audit_log::action,
+                audit_log::actor_label,
+                audit_log::target_label,
+                audit_log::detail,
+            ))
+            .load(c)
+            .unwrap()
+    })
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The emails in the list page's table, top to bottom.
+fn emails_on(html: &str) -> Vec<String> {
+    html.split("<td class=\"email\">")
+        .skip(1)
+        .map(|s| unescape(&s[..s.find("</td>").unwrap()]))
+        .collect()
+}
+
+/// The href of the link marked `rel="…"`, unescaped.
+fn link(html: &str, rel: &str) -> Option<String> {
+    let marker = format!("\" rel=\"{rel}\"");
+    let end = html.find(&marker)?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(unescape(&html[start..end]))
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let r = app.browser.get(path).await;
+    assert_eq!(r.status().as_u16(), 200, "GET {path}");
+    r.text().await.unwrap()
+}
+
+/// Follows `next` links from `start` to the end; returns every email in order.
+async fn walk_forward(app: &TestApp, start: &str) -> (Vec<String>, Vec<String>) {
+    let mut all = Vec::new();
+    let mut pages = vec![start.to_string()];
+    let mut html = page(app, start).await;
+    loop {
+        let rows = emails_on(&html);
+        assert!(rows.len() <= 50, "a page holds at most 50 rows");
+        all.extend(rows);
+        match link(&html, "next") {
+            Some(next) => {
+                pages.push(next.clone());
+                html = page(app, &next).await;
+            }
+            None => break,
+        }
+    }
+    (all, pages)
+}
+
+both_backends!(access_control, |backend| async move {
+    let app = spawn_admin_app(backend, "admin@example.com, boss@example.com").await;
+
+    // Anonymous: sent to sign in, and brought back afterwards.
+    let r = app.browser.get("/admin/users?q=ad").await;
+    assert_eq!(r.status().as_u16(), 303);
+    let to = location(&r);
+    assert!(to.starts_with("/login?next="), "{to}");
+    assert_eq!(
+        query_param(&format!("http://x{to}"), "next").unwrap(),
+        "/admin/users?q=ad"
+    );
+    let r = app
+        .browser
+        .sign_in(ADMIN, "Admin", Some("/admin/users?q=ad"))
+        .await;
+    assert_eq!(location(&r), "/admin/users?q=ad");
+    let html = page(&app, "/admin/users?q=ad").await;
+    assert!(html.contains("admin@example.com"));
+    assert!(page(&app, "/admin/audit").await.contains("Audit log"));
+
+    // A signed-in non-admin: a friendly 403 on every admin page and action.
+    let user = app.new_browser();
+    user.sign_in("carol@example.com", "Carol", None).await;
+    for path in ["/admin/users", "/admin/audit", "/admin"] {
+        let r = user.get(path).await;
+        let body = assert_friendly_page(r, 403, path).await;
+        assert!(body.contains("administrators"), "{body}");
+    }
+    let admin_pid = public_id_of(&app, ADMIN);
+    let r = user.get(&format!("/admin/users/{admin_pid}")).await;
+    assert_friendly_page(r, 403, "detail as a user").await;
+    let csrf = user.csrf().await;
+    let r = user
+        .post_form(
+            &format!("/admin/users/{admin_pid}/disable"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_friendly_page(r, 403, "action as a user").await;
+    assert_eq!(user_state(&app, ADMIN).1, "active");
+
+    // A disabled admin is signed out on the next request and cannot sign in again.
+    let boss = app.new_browser();
+    boss.sign_in("boss@example.com", "Boss", None).await;
+    assert_eq!(boss.get("/admin/users").await.status().as_u16(), 200);
+    let csrf = extract_input(&page(&app, "/admin/users").await, "csrf").unwrap();
+    let boss_pid = public_id_of(&app, "boss@example.com");
+    let r = app
+        .browser
+        .post_form(
+            &format!("/admin/users/{boss_pid}/disable"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = boss.get("/admin/users").await;
+    assert_eq!(r.status().as_u16(), 303, "signed out");
+    assert!(location(&r).starts_with("/login?next="));
+    let r = boss.sign_in("boss@example.com", "Boss", None).await;
+    let body = assert_friendly_page(r, 403, "disabled sign-in").await;
+    assert!(body.contains("disabled"), "{body}");
+    let last = audit_rows(&app).pop().unwrap();
+    assert_eq!(last.0, "sign_in_refused");
+    assert_eq!(last.2.as_deref(), Some("boss@example.com"));
+    assert_eq!(last.3.as_deref(), Some("user_disabled"));
+    app.stop().await;
+});
+
+both_backends!(
+    list_search_filters_sort_and_keyset_pages,
+    |backend| async move {
+        let app = admin_app(backend).await;
+        let base = (Utc::now() - Duration::days(10)).naive_utc();
+        // 130 users; every three share a creation time (ties broken by id), last sign-in in
+        // the opposite order, a few admins and disabled ones, names with mixed case.
+        let mut expected: Vec<(NaiveDateTime, i64, String)> = Vec::new();
+        let mut by_login: Vec<(NaiveDateTime, i64, String)> = Vec::new();
+        for i in 0..130i64 {
+            let created = base + Duration::minutes(i / 3);
+            let login = base + Duration::days(5) - Duration::minutes(i / 2);
+            let email = format!("p{i:03}@list.test");
+            let name = if i % 10 == 0 {
+                format!("Zed Person {i}")
+            } else {
+                format!("Person {i}")
+            };
+            let role = if i % 40 == 1 { "admin" } else { "user" };
+            let status = if i % 25 == 2 { "disabled" } else { "active" };
+            let id = insert_user(&app, &email, &name, created, Some(login), role, status);
+            expected.push((created, id, email.clone()));
+            by_login.push((login, id, email));
+        }
+        // The admin who signed in is in the list too (created now, newest).
+        let admin_id: i64 = app.query(|c| {
+            users::table
+                .filter(users::email.eq(ADMIN))
+                .select(users::id)
+                .first(c)
+                .unwrap()
+        });
+        let now = Utc::now().naive_utc();
+        expected.push((now, admin_id, ADMIN.into()));
+        by_login.push((now, admin_id, ADMIN.into()));
+
+        // Newest first: every row once, in (created, id) descending order, across 3 pages.
+        let mut want = expected.clone();
+        want.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
+        let want: Vec<String> = want.into_iter().map(|r| r.2).collect();
+        let (got, pages) = walk_forward(&app, "/admin/users").await;
+        assert_eq!(pages.len(), 3);
+        assert_eq!(got, want);
+
+        // Oldest first.
+        let (got, _) = walk_forward(&app, "/admin/users?sort=created&dir=asc").await;
+        let mut rev = want.clone();
+        rev.reverse();
+        assert_eq!(got, rev);
+
+        // By last sign-in, both directions.
+        let mut wl = by_login.clone();
+        wl.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
+        let wl: Vec<String> = wl.into_iter().map(|r| r.2).collect();
+        let (got, _) = walk_forward(&app, "/admin/users?sort=last_sign_in&dir=desc").await;
+        assert_eq!(got, wl);
+        let (got, _) = walk_forward(&app, "/admin/users?sort=last_sign_in&dir=asc").await;
+        let mut wlr = wl.clone();
+        wlr.reverse();
+        assert_eq!(got, wlr);
+
+        // Previous links walk back to the same pages.
+        let p2 = page(&app, &pages[1]).await;
+        let p3 = page(&app, &pages[2]).await;
+        let back = page(&app, &link(&p3, "prev").unwrap()).await;
+        assert_eq!(emails_on(&back), emails_on(&p2));
+        let back1 = page(&app, &link(&p2, "prev").unwrap()).await;
+        assert_eq!(emails_on(&back1), want[..50].to_vec());
+        assert!(
+            link(&back1, "prev").is_none(),
+            "the first page has no previous"
+        );
+
+        // Users added while paging do not shift the next page.
+        for i in 0..5 {
+            insert_user(
+                &app,
+                &format!("late{i}@list.test"),
+                "Late",
+                Utc::now().naive_utc(),
+                None,
+                "user",
+                "active",
+            );
+        }
+        let again = page(&app, &pages[1]).await;
+        assert_eq!(emails_on(&again), want[50..100].to_vec());
+        // …the previous page is still the 50 rows just before it, and before that the list
+        // starts again from the top, new users first.
+        let prev = page(&app, &link(&again, "prev").unwrap()).await;
+        assert_eq!(emails_on(&prev), want[..50].to_vec());
+        let top = page(&app, &link(&prev, "prev").expect("newer rows exist")).await;
+        let first = emails_on(&top);
+        assert_eq!(first.len(), 50);
+        assert!(
+            first[..5].iter().all(|e| e.starts_with("late")),
+            "{first:?}"
+        );
+        assert_eq!(first[5..], want[..45]);
+        assert!(link(&top, "prev").is_none());
+
+        // Search: case-insensitive prefix of the email or of the name.
+        let html = page(&app, "/admin/users?q=P12").await;
+        let mut got = emails_on(&html);
+        got.sort();
+        let mut want_p12: Vec<String> = (120..130).map(|i| format!("p{i:03}@list.test")).collect();
+        want_p12.sort();
+        assert_eq!(got, want_p12);
+        assert!(html.contains("10 matching"), "the total for the filter");
+        let html = page(&app, "/admin/users?q=zED+p").await;
+        let got = emails_on(&html);
+        assert_eq!(got.len(), 13, "{got:?}");
+        assert!(got.iter().all(|e| {
+            let n: i64 = e[1..4].parse().unwrap();
+            n % 10 == 0
+        }));
+        assert!(emails_on(&page(&app, "/admin/users?q=nobody").await).is_empty());
+        // A prefix of the middle does not match.
+        assert!(emails_on(&page(&app, "/admin/users?q=erson").await).is_empty());
+
+        // Filters.
+        let got = emails_on(&page(&app, "/admin/users?role=admin").await);
+        let want_admins: Vec<String> = (0..130)
+            .filter(|i| i % 40 == 1)
+            .map(|i| format!("p{i:03}@list.test"))
+            .chain([ADMIN.to_string()])
+            .collect();
+        let mut g = got.clone();
+        g.sort();
+        let mut w = want_admins.clone();
+        w.sort();
+        assert_eq!(g, w);
+        let got = emails_on(&page(&app, "/admin/users?status=disabled&sort=created&dir=asc").await);
+        let want_dis: Vec<String> = (0..130)
+            .filter(|i| i % 25 == 2)
+            .map(|i| format!("p{i:03}@list.test"))
+            .collect();
+        assert_eq!(got, want_dis);
+        let got = emails_on(&page(&app, "/admin/users?status=disabled&role=admin").await);
+        assert!(got.is_empty(), "{got:?}");
+
+        // Overview figures.
+        let html = page(&app, "/admin/users").await;
+        assert!(html.contains("Sign-ups per day"));
+        assert!(html.contains("<svg"));
+
+        // Bad query strings are a clear 400, never a 500.
+        for bad in [
+            "/admin/users?sort=name",
+            "/admin/users?dir=up",
+            "/admin/users?role=root",
+            "/admin/users?status=x",
+            "/admin/users?after=garbage",
+            "/admin/users?after=1.1&before=1.2",
+        ] {
+            assert_friendly_page(app.browser.get(bad).await, 400, bad).await;
+        }
+        app.stop().await;
+    }
+);
+
+/// Posts `action` on the user's page with the admin's CSRF token.
+async fn act(app: &TestApp, pid: &str, action: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let html = page(app, &format!("/admin/users/{pid}")).await;
+    let csrf = extract_input(&html, "csrf").unwrap();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(extra);
+    app.browser
+        .post_form(&format!("/admin/users/{pid}/{action}"), &form)
+        .await
+}
+
+both_backends!(
+    actions_change_state_and_write_one_audit_row,
+    |backend| async move {
+        let app = admin_app(backend).await;
+        let bob = app.new_browser();
+        bob.sign_in("bob@example.com", "Bob", None).await;
+        let bob2 = app.new_browser();
+        bob2.sign_in("bob@example.com", "Bob", None).await;
+        let pid = public_id_of(&app, "bob@example.com");
+        let admin_pid = public_id_of(&app, ADMIN);
+
+        // Without a valid CSRF token: refused, nothing changes, nothing is recorded.
+        let before = audit_rows(&app).len();
+        for action in ["disable", "promote", "revoke-all"] {
+            let r = app
+                .browser
+                .post_form(
+                    &format!("/admin/users/{pid}/{action}"),
+                    &[("csrf", "forged")],
+                )
+                .await;
+            assert_friendly_page(r, 403, action).await;
+        }
+        assert_eq!(
+            user_state(&app, "bob@example.com"),
+            ("user".into(), "active".into())
+        );
+        assert_eq!(audit_rows(&app).len(), before);
+
+        let expect_one = |app: &TestApp, n: usize, action: &str| {
+            let rows = audit_rows(app);
+            assert_eq!(rows.len(), n + 1, "exactly one row for {action}: {rows:?}");
+            let last = rows.last().unwrap();
+            assert_eq!(last.0, action);
+            assert_eq!(last.1, ADMIN);
+            assert_eq!(last.2.as_deref(), Some("bob@example.com"));
+        };
+
+        // Promote / demote.
+        let n = audit_rows(&app).len();
+        let r = act(&app, &pid, "promote", &[]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(location(&r), format!("/admin/users/{pid}"));
+        assert_eq!(user_state(&app, "bob@example.com").0, "admin");
+        expect_one(&app, n, "promote");
+        let html = page(&app, &format!("/admin/users/{pid}")).await;
+        assert!(html.contains("is now an admin"), "the flash message");
+        let html = page(&app, &format!("/admin/users/{pid}")).await;
+        assert!(!html.contains("is now an admin"), "shown once");
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "demote", &[]).await;
+        assert_eq!(user_state(&app, "bob@example.com").0, "user");
+        expect_one(&app, n, "demote");
+
+        // Revoke one session: that browser is signed out, the other is not.
+        let jtis: Vec<String> = app.query(|c| {
+            sessions::table
+                .inner_join(users::table)
+                .filter(users::email.eq("bob@example.com"))
+                .filter(sessions::revoked_at.is_null())
+                .order(sessions::created_at.asc())
+                .select(sessions::jti)
+                .load(c)
+                .unwrap()
+        });
+        assert_eq!(jtis.len(), 2);
+        let n = audit_rows(&app).len();
+        let r = act(&app, &pid, "revoke-session", &[("jti", &jtis[0])]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        expect_one(&app, n, "revoke_session");
+        assert_api_401(bob.get("/api/me").await, "revoked session").await;
+        assert_eq!(bob2.get("/api/me").await.status().as_u16(), 200);
+        // Revoking it again changes nothing and records nothing.
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "revoke-session", &[("jti", &jtis[0])]).await;
+        assert_eq!(audit_rows(&app).len(), n);
+        // Another user's session cannot be revoked through Bob's page.
+        let admin_jti: String = app.query(|c| {
+            sessions::table
+                .inner_join(users::table)
+                .filter(users::email.eq(ADMIN))
+                .select(sessions::jti)
+                .first(c)
+                .unwrap()
+        });
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "revoke-session", &[("jti", &admin_jti)]).await;
+        assert_eq!(audit_rows(&app).len(), n);
+        page(&app, "/admin/users").await;
+
+        // Revoke all.
+        bob.sign_in("bob@example.com", "Bob", None).await;
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "revoke-all", &[]).await;
+        expect_one(&app, n, "revoke_all_sessions");
+        assert_api_401(bob.get("/api/me").await, "after revoke-all").await;
+        assert_api_401(bob2.get("/api/me").await, "after revoke-all").await;
+
+        // Disable: the existing session stops on the next request; enable lets them back in.
+        bob.sign_in("bob@example.com", "Bob", None).await;
+        assert_eq!(bob.get("/api/me").await.status().as_u16(), 200);
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "disable", &[]).await;
+        assert_eq!(user_state(&app, "bob@example.com").1, "disabled");
+        expect_one(&app, n, "disable");
+        assert_api_401(bob.get("/api/me").await, "disabled user").await;
+        let home = bob.get_text("/").await;
+        assert!(!home.contains("bob@example.com"), "signed out");
+        let n = audit_rows(&app).len();
+        act(&app, &pid, "enable", &[]).await;
+        assert_eq!(user_state(&app, "bob@example.com").1, "active");
+        expect_one(&app, n, "enable");
+        let r = bob.sign_in("bob@example.com", "Bob", None).await;
+        assert_eq!(r.status().as_u16(), 303);
+
+        // Self rules: no demoting or disabling oneself.
+        for action in ["demote", "disable"] {
+            let n = audit_rows(&app).len();
+            let r = act(&app, &admin_pid, action, &[]).await;
+            assert_eq!(r.status().as_u16(), 303);
+            let html = page(&app, &format!("/admin/users/{admin_pid}")).await;
+            assert!(html.contains("your own account"), "{action}: {html}");
+            assert_eq!(user_state(&app, ADMIN), ("admin".into(), "active".into()));
+            assert_eq!(audit_rows(&app).len(), n);
+        }
+        // Unknown users and actions.
+        let r = act(&app, &pid, "explode", &[]).await;
+        assert_friendly_page(r, 404, "unknown action").await;
+        let r = app.browser.get("/admin/users/u_doesnotexist").await;
+        assert_friendly_page(r, 404, "unknown user").await;
+        let r = app.browser.get("/admin/users/<script>").await;
+        assert_friendly_page(r, 404, "junk id").await;
+        app.stop().await;
+    }
+);
+
+both_backends!(names_and_emails_are_escaped, |backend| async move {
+    let app = admin_app(backend).await;
+    let evil = app.new_browser();
+    let r = evil
+        .sign_in(
+            "x<b>y@example.com",
+            "<script>alert(1)</script> & \"Q\"",
+            None,
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let pid = public_id_of(&app, "x<b>y@example.com");
+    for path in [
+        "/admin/users".to_string(),
+        "/admin/users?q=%3Cscr".to_string(),
+        format!("/admin/users/{pid}"),
+        "/admin/audit".to_string(),
+    ] {
+        let html = page(&app, &path).await;
+        assert!(!html.contains("<script>alert"), "{path}");
+        assert!(!html.contains("x<b>y"), "{path}");
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || path == "/admin/audit",
+            "{path}"
+        );
+        assert!(html.contains("x&#60;b&#62;y@example.com"), "{path}");
+    }
+    // The search box echoes the query escaped.
+    let html = page(&app, "/admin/users?q=%22%3E%3Cb%3E").await;
+    assert!(!html.contains("\"><b>"), "the search value is escaped");
+    app.stop().await;
+});
+
+both_backends!(
+    audit_log_records_sign_in_out_and_refusals,
+    |backend| async move {
+        let app = admin_app(backend).await;
+        let b = app.new_browser();
+        b.sign_in("dan@example.com", "Dan", None).await;
+        let csrf = b.csrf().await;
+        b.post_form("/logout", &[("csrf", &csrf)]).await;
+        // A callback that matches no started sign-in: refused, no user known.
+        let r = b.get("/auth/google/callback?code=abc&state=forged").await;
+        assert_friendly_page(r, 400, "bad state").await;
+
+        let rows = audit_rows(&app);
+        let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["sign_in", "sign_in", "sign_out", "sign_in_refused"],
+            "{rows:?}"
+        );
+        assert_eq!(rows[1].2.as_deref(), Some("dan@example.com"));
+        assert_eq!(rows[1].3.as_deref(), Some("first sign-in"));
+        assert_eq!(rows[2].1, "dan@example.com");
+        assert_eq!(rows[3].1, "anonymous");
+        assert_eq!(rows[3].2, None, "no target for a refusal with no user");
+        assert_eq!(rows[3].3.as_deref(), Some("bad_state"));
+
+        // The page: newest first, filters by action and user, keyset pages.
+        let table = |html: &str| html[html.find("<tbody>").unwrap()..].to_string();
+        let html = table(&page(&app, "/admin/audit").await);
+        let refused = html.find("sign in refused").unwrap();
+        let signout = html.find("sign out").unwrap();
+        assert!(refused < signout, "newest first");
+        let html = table(&page(&app, "/admin/audit?action=sign_out").await);
+        assert!(html.contains("sign out") && !html.contains("sign in refused"));
+        let html = page(&app, "/admin/audit?user=DAN@example.com").await;
+        assert!(html.contains("dan@example.com"));
+        assert!(!html.contains("bad_state"), "{html}");
+        let html = page(&app, "/admin/audit?user=nobody@example.com").await;
+        assert!(html.contains("No user matches"));
+        assert_friendly_page(
+            app.browser.get("/admin/audit?action=explode").await,
+            400,
+            "bad action",
+        )
+        .await;
+
+        // 120 more entries: pages of 50 with older/newer links, nothing lost or repeated.
+        app.query(|c| {
+            for i in 0..120 {
+                diesel::insert_into(audit_log::table)
+                    .values((
+                        audit_log::at.eq(Utc::now().naive_utc()),
+                        audit_log::actor_label.eq("cli"),
+                        audit_log::action.eq("promote"),
+                        audit_log::detail.eq(format!("entry-{i:03}")),
+                    ))
+                    .execute(c)
+                    .unwrap();
+            }
+        });
+        let details = |html: &str| -> Vec<String> {
+            html.split("entry-")
+                .skip(1)
+                .map(|s| s[..3].to_string())
+                .collect()
+        };
+        let mut seen = Vec::new();
+        let mut html = page(&app, "/admin/audit?action=promote").await;
+        let p1 = html.clone();
+        loop {
+            seen.extend(details(&html));
+            match link(&html, "next") {
+                Some(n) => html = page(&app, &n).await,
+                None => break,
+            }
+        }
+        let want: Vec<String> = (0..120).rev().map(|i| format!("{i:03}")).collect();
+        assert_eq!(seen, want);
+        let p2 = page(&app, &link(&p1, "next").unwrap()).await;
+        let back = page(&app, &link(&p2, "prev").unwrap()).await;
+        assert_eq!(details(&back), details(&p1));
+        app.stop().await;
+    }
+);
+
+const BIN: &str = env!("CARGO_BIN_EXE_signin");
+
+fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn cli_users_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli.sqlite3").display());
+
+    let o = cli(&url, &["users", "seed", "--count", "1200"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(&url, &["users", "list"], &[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        out.trim_end().ends_with("1200 users"),
+        "{}",
+        &out[out.len() - 200..]
+    );
+    let o = cli(&url, &["users", "list", "--admins"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.trim_end().ends_with("1 admin"), "{out}");
+    let admin_email = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Unknown email: a clear message and a failure exit.
+    let o = cli(&url, &["users", "promote", "nobody@example.com"], &[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no user with the email nobody@example.com"),
+        "{}",
+        text(&o)
+    );
+    let o = cli(&url, &["users", "disable", "not-an-email"], &[]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not an email address"), "{}", text(&o));
+
+    // The last admin cannot be demoted or disabled.
+    for cmd in ["demote", "disable"] {
+        let o = cli(&url, &["users", cmd, &admin_email], &[]);
+        assert!(!o.status.success(), "{cmd}");
+        assert!(text(&o).contains("last active admin"), "{}", text(&o));
+    }
+
+    // Promote, disable, enable, demote another user; each audited as the CLI.
+    let o = cli(&url, &["users", "list"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let other = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .find(|e| *e != admin_email)
+        .unwrap()
+        .to_string();
+    for cmd in ["promote", "disable", "enable", "demote"] {
+        let o = cli(&url, &["users", cmd, &other.to_uppercase()], &[]);
+        assert!(o.status.success(), "{cmd}: {}", text(&o));
+    }
+    let o = cli(&url, &["users", "list", "--admins"], &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .trim_end()
+            .ends_with("1 admin")
+    );
+
+    let conn = &mut diesel::SqliteConnection::establish(&url["sqlite://".len()..]).unwrap();
+    let rows: Vec<(String, String, Option<String>)> = audit_log::table
+        .order(audit_log::id.asc())
+        .select((
+            audit_log::action,
+            audit_log::actor_label,
+            audit_log::target_label,
+        ))
+        .load(conn)
+        .unwrap();
+    let want: Vec<(String, String, Option<String>)> = ["promote", "disable", "enable", "demote"]
+        .iter()
+        .map(|a| (a.to_string(), "cli".to_string(), Some(other.clone())))
+        .collect();
+    assert_eq!(rows, want);
+    let seeded_sessions: i64 = sessions::table.count().get_result(conn).unwrap();
+    assert!(
+        seeded_sessions >= 1200,
+        "a few sessions each: {seeded_sessions}"
+    );
+
+    // Seeding is refused in production, even with a valid production configuration.
+    let o = cli(
+        &url,
+        &["users", "seed", "--count", "5"],
+        &[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://signin.example.com"),
+            ("SECRET_KEY", SECRET_KEY),
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "secret"),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("refused when APP_ENV=production"),
+        "{}",
+        text(&o)
+    );
+    let n: i64 = users::table.count().get_result(conn).unwrap();
+    assert_eq!(n, 1200);
+}
