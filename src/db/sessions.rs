@@ -177,8 +177,10 @@ pub fn revoke(
     reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
+    // Read before the transaction so that it starts with a write: SQLite cannot upgrade a read
+    // transaction to a write one while another writer is busy ("database is locked").
+    let family = rotation_family(conn, jti)?;
     conn.transaction(|conn| {
-        let family = rotation_family(conn, jti)?;
         let live = diesel::update(
             sessions::table
                 .filter(sessions::jti.eq_any(&family))
