@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use signin::admin::cli::{self, UsersCommand};
-use signin::config::{AppEnv, Config};
+use signin::config::{Config, DEFAULT_DATABASE_URL, DatabaseUrl, LogFormat};
 use signin::db;
 use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
 use std::process::ExitCode;
@@ -80,20 +80,26 @@ impl From<UsersCmd> for UsersCommand {
     }
 }
 
-/// `users …`: needs only the database; the configuration is checked as for `serve` (or as for
-/// `serve --dev` when that is what the environment is set up for).
+/// `users …`: like `migrate`, needs only the database (and `APP_ENV`, which refuses seeding in
+/// production), not the rest of the configuration.
 fn users_command(cmd: UsersCmd) -> ExitCode {
-    let config = match Config::from_process_env(false) {
-        Ok(c) => c,
-        Err(_) => match load_config(true) {
-            Ok(c) => c,
-            Err(code) => return code,
-        },
+    let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+    let url = match DatabaseUrl::parse(&raw) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    signin::telemetry::init(config.log_format, "warn", std::io::stderr);
-    let production = config.app_env == AppEnv::Production;
-    let result = db::build_pool(&config.database_url, 1, POOL_TIMEOUT).and_then(|pool| {
-        db::connect_and_migrate(&pool, &config.database_url)?;
+    // Anything but an explicit development environment counts as production here: seeding
+    // synthetic users must never happen by accident.
+    let production = !matches!(
+        std::env::var("APP_ENV").as_deref(),
+        Err(_) | Ok("" | "development" | "dev")
+    );
+    signin::telemetry::init(LogFormat::Pretty, "warn", std::io::stderr);
+    let result = db::build_pool(&url, 1, POOL_TIMEOUT).and_then(|pool| {
+        db::connect_and_migrate(&pool, &url)?;
         pool.get().map_err(|e| e.to_string())
     });
     let mut conn = match result {
@@ -151,12 +157,18 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Migrate => {
-            let Ok(config) = load_config(false).or_else(|_| load_config(true)) else {
-                return ExitCode::from(2);
+            // Migrating needs the database only, not the rest of the configuration.
+            let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+            let url = match DatabaseUrl::parse(&raw) {
+                Ok(u) => u,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
             };
-            signin::telemetry::init(config.log_format, "info", std::io::stderr);
-            let result = db::build_pool(&config.database_url, 1, POOL_TIMEOUT)
-                .and_then(|pool| db::connect_and_migrate(&pool, &config.database_url));
+            signin::telemetry::init(LogFormat::Pretty, "info", std::io::stderr);
+            let result = db::build_pool(&url, 1, POOL_TIMEOUT)
+                .and_then(|pool| db::connect_and_migrate(&pool, &url));
             match result {
                 Ok(applied) => {
                     println!("{} migration(s) applied", applied.len());

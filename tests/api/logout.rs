@@ -65,3 +65,62 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    logout_right_after_a_renewal_kills_the_older_cookie_too,
+    |backend| async move {
+        // A copy of the cookie saved before a renewal is inside the rotation grace for a minute;
+        // a logout in that minute must end it as well, not leave it valid until the grace ends.
+        let app = spawn_app(backend).await;
+        let r = app.sign_in("ada@example.com", "Ada").await;
+        let before_renewal = session_cookie(&r).unwrap();
+        app.clock.advance(chrono::Duration::days(24));
+        let r = app.browser.get("/api/me").await;
+        assert!(session_cookie(&r).is_some(), "renewed");
+        let csrf = app.browser.csrf().await;
+        let r = app.browser.post_form("/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        assert_api_401(app.browser.get("/api/me").await, "after logout").await;
+        assert_api_401(
+            get_with_cookie(&app, "/api/me", &before_renewal).await,
+            "pre-renewal copy after logout",
+        )
+        .await;
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    logout_with_a_cookie_in_its_rotation_grace_ends_the_session,
+    |backend| async move {
+        // Two tabs race a renewal; the one still holding the old cookie signs out. The renewed
+        // token that the other tab received must not outlive the logout.
+        let app = spawn_app(backend).await;
+        let r = app.sign_in("ada@example.com", "Ada").await;
+        let old = session_cookie(&r).unwrap();
+        app.clock.advance(chrono::Duration::days(24));
+        let r = app.browser.get("/api/me").await;
+        let renewed = session_cookie(&r).expect("renewed");
+        let html = get_with_cookie(&app, "/", &old).await.text().await.unwrap();
+        let csrf = extract_input(&html, "csrf").expect("old cookie still signed in (grace)");
+        let r = plain_client()
+            .post(format!("{}/logout", app.address))
+            .header(reqwest::header::COOKIE, &old)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        assert_api_401(
+            get_with_cookie(&app, "/api/me", &old).await,
+            "old after logout",
+        )
+        .await;
+        assert_api_401(
+            get_with_cookie(&app, "/api/me", &renewed).await,
+            "renewed after logout with the old",
+        )
+        .await;
+        app.stop().await;
+    }
+);

@@ -11,6 +11,7 @@ mod id_token;
 mod logout;
 mod provider_failures;
 mod renewal;
+mod scale_out;
 mod sign_in;
 mod smoke;
 mod support;
