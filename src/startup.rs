@@ -159,6 +159,7 @@ impl Application {
             name: "Sign in with Google",
         });
         let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let overview_cache = web::Data::new(routes::admin::OverviewCache::default());
         let https = config.is_https();
         let cookie_key = keys.cookie.clone();
         let session_max_age = config.session_max_age;
@@ -195,6 +196,7 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(site.clone())
                 .app_data(trusted.clone())
+                .app_data(overview_cache.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))

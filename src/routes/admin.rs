@@ -422,6 +422,31 @@ fn sort_link(state: &ListState, key: SortKey, label: &'static str, sort: &str) -
     }
 }
 
+/// How long the overview figures are reused. Counting the week's active users and the month's
+/// sign-ups reads tens of thousands of index entries at a million users: too much to redo on
+/// every page view, and nobody needs them fresher than this.
+pub const OVERVIEW_TTL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The last overview computed by this instance.
+#[derive(Debug, Default)]
+pub struct OverviewCache(std::sync::Mutex<Option<(DateTime<Utc>, Overview)>>);
+
+impl OverviewCache {
+    fn get(&self, now: DateTime<Utc>) -> Option<Overview> {
+        let guard = self.0.lock().ok()?;
+        match guard.as_ref() {
+            Some((at, o)) if now >= *at && now - *at < OVERVIEW_TTL => Some(o.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, now: DateTime<Utc>, o: &Overview) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((now, o.clone()));
+        }
+    }
+}
+
 /// `GET /admin/users`: overview, chart, search, filters, sort and keyset pages.
 #[tracing::instrument(skip_all)]
 pub async fn list_users(
@@ -430,10 +455,13 @@ pub async fn list_users(
     session: TypedSession,
     query: web::Query<ListQuery>,
     svc: web::Data<SessionService>,
+    cache: Option<web::Data<OverviewCache>>,
 ) -> Result<HttpResponse, AppError> {
     let mut state = ListState::parse(&query)?;
     let now = svc.now();
     let filter = state.filter();
+    let cached = cache.as_ref().and_then(|c| c.get(now));
+    let fresh = cached.is_none();
     let (sort, descending, page) = (state.sort, state.descending, state.page);
     let (rows, more, page, total, overview) = db::run(&svc.pool, move |conn| {
         let (mut rows, mut more) =
@@ -445,10 +473,16 @@ pub async fn list_users(
             (rows, more) = q::list_users(conn, &filter, sort, descending, page, PAGE_SIZE, now)?;
         }
         let total = q::count_users(conn, &filter)?;
-        let overview = q::overview(conn, now)?;
+        let overview = match cached {
+            Some(o) => o,
+            None => q::overview(conn, now)?,
+        };
         Ok((rows, more, page, total, overview))
     })
     .await?;
+    if let Some(c) = cache.as_ref().filter(|_| fresh) {
+        c.put(now, &overview);
+    }
     state.page = page;
     let (has_prev, has_next) = match page {
         ListPage::First => (false, more),

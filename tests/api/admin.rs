@@ -273,6 +273,23 @@ both_backends!(
         assert_eq!(pages.len(), 3);
         assert_eq!(got, want);
 
+        // The overview: 131 users, all new this month and active this week, 5 admins.
+        let html = page(&app, "/admin/users").await;
+        for (label, n) in [
+            ("Total users", 131),
+            ("Active in the last 7 days", 131),
+            ("New in the last 30 days", 131),
+            ("Admins", 5),
+        ] {
+            let want = format!("{label}</span><strong>{n}</strong>");
+            assert!(html.contains(&want), "{want}");
+        }
+        assert!(
+            html.contains("131 sign-ups in the last 30 days"),
+            "chart text"
+        );
+        assert!(html.contains("role=\"img\""));
+
         // Oldest first.
         let (got, _) = walk_forward(&app, "/admin/users?sort=created&dir=asc").await;
         let mut rev = want.clone();
