@@ -192,9 +192,11 @@ pub fn list_users(
 ) -> Result<(Vec<ListRow>, bool), DbError> {
     let key = sort.column();
     let mut q = Sql::new(conn);
+    // Two steps: the page's ids from the sort index alone (on PostgreSQL it carries the search
+    // and filter columns: an index-only scan), then those rows.
     q.push(
-        "SELECT u.id, u.public_id, u.email, u.name, u.picture, u.role, u.status, \
-         u.created_at, u.last_login_at, ",
+        "SELECT x.id, x.public_id, x.email, x.name, x.picture, x.role, x.status, \
+         x.created_at, x.last_login_at, k.sort_key FROM (SELECT u.id, ",
     )
     .push(key)
     .push(" AS sort_key FROM users u WHERE 1 = 1");
@@ -226,7 +228,11 @@ pub fn list_users(
         .push(", u.id ")
         .push(dir)
         .push(" LIMIT ")
-        .arg(Arg::Int(limit + 1));
+        .arg(Arg::Int(limit + 1))
+        .push(") k JOIN users x ON x.id = k.id ORDER BY k.sort_key ")
+        .push(dir)
+        .push(", k.id ")
+        .push(dir);
     let mut rows: Vec<UserListRow> = raw::load(conn, q)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -298,12 +304,19 @@ pub enum Total {
 /// Counts the users matching `build`'s conditions, exactly up to `EXACT_COUNT_LIMIT`; past it,
 /// PostgreSQL's planner estimate (cheap even at millions of rows) or "more than".
 fn total_where(conn: &mut DbConn, build: impl Fn(&mut Sql)) -> Result<Total, DbError> {
+    total_of(conn, |q| {
+        q.push("SELECT 1 FROM users u WHERE 1 = 1");
+        build(q);
+    })
+}
+
+/// Counts the rows of the query `select` writes, as `total_where` does.
+fn total_of(conn: &mut DbConn, select: impl Fn(&mut Sql)) -> Result<Total, DbError> {
     let pg = crate::db::is_postgres(conn);
     let mut estimate = None;
     if pg {
         let mut inner = Sql::format_template();
-        inner.push("SELECT 1 FROM users u WHERE 1 = 1");
-        build(&mut inner);
+        select(&mut inner);
         let mut q = Sql::new(conn);
         q.push("SELECT plan_rows(format('")
             .push(&inner.text.replace('\'', "''"))
@@ -319,8 +332,8 @@ fn total_where(conn: &mut DbConn, build: impl Fn(&mut Sql)) -> Result<Total, DbE
         estimate = Some(est);
     }
     let mut q = Sql::new(conn);
-    q.push("SELECT count(*) AS n FROM (SELECT 1 FROM users u WHERE 1 = 1");
-    build(&mut q);
+    q.push("SELECT count(*) AS n FROM (");
+    select(&mut q);
     q.push(" LIMIT ")
         .arg(Arg::Int(EXACT_COUNT_LIMIT + 1))
         .push(") s");
@@ -335,7 +348,27 @@ fn total_where(conn: &mut DbConn, build: impl Fn(&mut Sql)) -> Result<Total, DbE
 
 /// The number of users the list filter matches.
 pub fn count_users(conn: &mut DbConn, filter: &ListFilter) -> Result<Total, DbError> {
-    total_where(conn, |q| push_filter(q, filter))
+    if filter.prefix.as_deref().is_none_or(str::is_empty) {
+        return total_where(conn, |q| push_filter(q, filter));
+    }
+    // "email OR name" as the email matches plus the name matches whose email does not match:
+    // two index-only scans, where the OR would read every matching row.
+    total_of(conn, |q| {
+        let lo = fold(q.is_pg(), filter.prefix.as_deref().unwrap_or_default());
+        let hi = prefix_upper_bound(&lo);
+        let rest = ListFilter {
+            prefix: None,
+            ..filter.clone()
+        };
+        q.push("SELECT 1 FROM users u WHERE ");
+        range(q, "u.email_lc", &lo, hi.as_deref());
+        push_filter(q, &rest);
+        q.push(" UNION ALL SELECT 1 FROM users u WHERE ");
+        range(q, "u.name_lc", &lo, hi.as_deref());
+        q.push(" AND NOT ");
+        range(q, "u.email_lc", &lo, hi.as_deref());
+        push_filter(q, &rest);
+    })
 }
 
 /// The figures at the top of the user list.

@@ -8,11 +8,16 @@ ALTER TABLE users
     -- "Last sign-in" as a never-null sort key (a user that never signed in sorts by creation).
     ADD COLUMN seen_at  TIMESTAMP GENERATED ALWAYS AS (COALESCE(last_login_at, created_at)) STORED;
 
-CREATE INDEX users_email_lc ON users (email_lc);
-CREATE INDEX users_name_lc ON users (name_lc);
--- Keyset pagination in either direction, ties broken by id.
-CREATE INDEX users_created_at_id ON users (created_at, id);
-CREATE INDEX users_seen_at_id ON users (seen_at, id);
+-- Prefix search. With the filter columns (and, for names, the email) in the index, counting
+-- the matches of "email OR name" is two index-only scans: the email matches, plus the name
+-- matches whose email does not match.
+CREATE INDEX users_email_lc ON users (email_lc) INCLUDE (role, status);
+CREATE INDEX users_name_lc ON users (name_lc) INCLUDE (email_lc, role, status);
+-- Keyset pagination in either direction, ties broken by id. They carry the search and filter
+-- columns too, so that a page is found by an index-only scan that skips non-matching entries
+-- without reading their rows (a broad prefix such as "ada" skips ~40 entries per match).
+CREATE INDEX users_created_at_id ON users (created_at, id) INCLUDE (email_lc, name_lc, role, status);
+CREATE INDEX users_seen_at_id ON users (seen_at, id) INCLUDE (email_lc, name_lc, role, status);
 -- The rare values of the filters (partial: nearly free to maintain); the common values are
 -- served by walking a sort index and skipping the few rows that do not match.
 CREATE INDEX users_admins ON users (id) WHERE role = 'admin';
