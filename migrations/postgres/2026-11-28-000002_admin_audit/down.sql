@@ -1,7 +1,9 @@
 DROP FUNCTION plan_rows(text);
 DROP TABLE audit_log;
-DROP INDEX users_disabled;
-DROP INDEX users_admins;
+DROP INDEX users_disabled_seen;
+DROP INDEX users_disabled_created;
+DROP INDEX users_admins_seen;
+DROP INDEX users_admins_created;
 DROP INDEX users_seen_at_id;
 DROP INDEX users_created_at_id;
 DROP INDEX users_name_lc;
