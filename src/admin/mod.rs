@@ -85,6 +85,17 @@ pub fn perform(
     if is_self && matches!(action, Action::Disable | Action::Demote) {
         return Ok(Err(Refusal::SelfAction));
     }
+    // A session goes with its rotation family (a token just renewed and its predecessor still
+    // in its grace), read before the transaction so that the transaction starts with a write.
+    let family = match action {
+        Action::RevokeSession(jti) => {
+            if !q::session_belongs_to(conn, jti, target.id)? {
+                return Ok(Err(Refusal::NoSuchSession));
+            }
+            crate::db::sessions::rotation_family(conn, jti)?
+        }
+        _ => Vec::new(),
+    };
     let r = conn.transaction::<_, TxError, _>(|conn| {
         let removes_admin = matches!(action, Action::Disable | Action::Demote)
             && target.role == Role::Admin
@@ -148,7 +159,7 @@ pub fn perform(
             }
             Action::RevokeSession(jti) => {
                 let changed =
-                    q::revoke_user_session(conn, target.id, jti, RevokeReason::Admin, now)?;
+                    crate::db::sessions::revoke_family(conn, &family, RevokeReason::Admin, now)?;
                 if !changed {
                     return Err(TxError::Refused(Refusal::NoSuchSession));
                 }

@@ -6,7 +6,7 @@ use super::raw::{self, Arg, Sql};
 use super::schema::{sessions, users};
 use super::users::{USER_COLUMNS, User, UserRow, from_row, utc};
 use super::{DbConn, DbError};
-use crate::domain::{RevokeReason, Role, Status};
+use crate::domain::{Role, Status};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
@@ -584,25 +584,14 @@ pub fn user_sessions(
     Ok((list, total))
 }
 
-/// Revokes one live session, only if it belongs to `user_id`. Returns whether a row changed.
-pub fn revoke_user_session(
-    conn: &mut DbConn,
-    user_id: i64,
-    jti: &str,
-    reason: RevokeReason,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let n = diesel::update(
-        sessions::table
-            .filter(sessions::jti.eq(jti))
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(Some(now.naive_utc())),
-        sessions::revoked_reason.eq(Some(reason.as_str())),
-    ))
-    .execute(conn)?;
+/// True when the session exists, belongs to `user_id` and has not been revoked.
+pub fn session_belongs_to(conn: &mut DbConn, jti: &str, user_id: i64) -> Result<bool, DbError> {
+    let n: i64 = sessions::table
+        .filter(sessions::jti.eq(jti))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 

@@ -180,10 +180,21 @@ pub fn revoke(
     // Read before the transaction so that it starts with a write: SQLite cannot upgrade a read
     // transaction to a write one while another writer is busy ("database is locked").
     let family = rotation_family(conn, jti)?;
-    conn.transaction(|conn| {
+    conn.transaction(|conn| revoke_family(conn, &family, reason, now))
+}
+
+/// The write half of `revoke`, for callers that read the family first and write more in the
+/// same transaction (the audit row of a logout or an admin's revocation).
+pub fn revoke_family(
+    conn: &mut DbConn,
+    family: &[String],
+    reason: RevokeReason,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    {
         let live = diesel::update(
             sessions::table
-                .filter(sessions::jti.eq_any(&family))
+                .filter(sessions::jti.eq_any(family))
                 .filter(sessions::revoked_at.is_null()),
         )
         .set((
@@ -193,13 +204,13 @@ pub fn revoke(
         .execute(conn)?;
         let in_grace = diesel::update(
             sessions::table
-                .filter(sessions::jti.eq_any(&family))
+                .filter(sessions::jti.eq_any(family))
                 .filter(sessions::revoked_reason.eq(RevokeReason::Rotated.as_str())),
         )
         .set(sessions::revoked_reason.eq(Some(reason.as_str())))
         .execute(conn)?;
         Ok(live + in_grace > 0)
-    })
+    }
 }
 
 /// Revokes every live session of a user. Returns how many.

@@ -426,9 +426,11 @@ pub async fn logout(
     );
     let now = svc.now();
     let ip = ClientInfo::of(&req).ip;
-    db::run(&svc.pool, move |conn| {
+    let family = db::run(&svc.pool, move |conn| {
+        // Read before the transaction (SQLite cannot upgrade a read transaction to a write).
+        let family = sessions::rotation_family(conn, &jti)?;
         conn.transaction::<_, DbError, _>(|conn| {
-            sessions::revoke(conn, &jti, RevokeReason::Logout, now)?;
+            sessions::revoke_family(conn, &family, RevokeReason::Logout, now)?;
             let actor = audit::Actor::User {
                 id,
                 email: email.clone(),
@@ -444,10 +446,13 @@ pub async fn logout(
                     at: now,
                 },
             )
-        })
+        })?;
+        Ok(family)
     })
     .await?;
-    svc.cache.invalidate(user.jti());
+    for j in &family {
+        svc.cache.invalidate(j);
+    }
     tracing::info!("signed out");
     session.purge();
     Ok(see_other("/login"))
