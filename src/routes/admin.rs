@@ -427,22 +427,51 @@ fn sort_link(state: &ListState, key: SortKey, label: &'static str, sort: &str) -
 /// every page view, and nobody needs them fresher than this.
 pub const OVERVIEW_TTL: chrono::Duration = chrono::Duration::seconds(60);
 
-/// The last overview computed by this instance.
+/// Distinct filters whose match count is remembered at once.
+const MAX_CACHED_COUNTS: usize = 1_000;
+
+/// The last overview computed by this instance, and the match counts of recent filters (a
+/// broad search such as "ada" matches tens of thousands of users: paging through it should not
+/// recount them on every page). Both are kept `OVERVIEW_TTL`.
 #[derive(Debug, Default)]
-pub struct OverviewCache(std::sync::Mutex<Option<(DateTime<Utc>, Overview)>>);
+pub struct OverviewCache {
+    overview: std::sync::Mutex<Option<(DateTime<Utc>, Overview)>>,
+    counts: std::sync::Mutex<std::collections::HashMap<String, (DateTime<Utc>, Total)>>,
+}
+
+fn fresh(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= at && now - at < OVERVIEW_TTL
+}
 
 impl OverviewCache {
     fn get(&self, now: DateTime<Utc>) -> Option<Overview> {
-        let guard = self.0.lock().ok()?;
+        let guard = self.overview.lock().ok()?;
         match guard.as_ref() {
-            Some((at, o)) if now >= *at && now - *at < OVERVIEW_TTL => Some(o.clone()),
+            Some((at, o)) if fresh(*at, now) => Some(o.clone()),
             _ => None,
         }
     }
 
     fn put(&self, now: DateTime<Utc>, o: &Overview) {
-        if let Ok(mut guard) = self.0.lock() {
+        if let Ok(mut guard) = self.overview.lock() {
             *guard = Some((now, o.clone()));
+        }
+    }
+
+    fn count(&self, key: &str, now: DateTime<Utc>) -> Option<Total> {
+        let map = self.counts.lock().ok()?;
+        map.get(key).filter(|(at, _)| fresh(*at, now)).map(|e| e.1)
+    }
+
+    fn put_count(&self, key: String, now: DateTime<Utc>, t: Total) {
+        if let Ok(mut map) = self.counts.lock() {
+            if map.len() >= MAX_CACHED_COUNTS {
+                map.retain(|_, (at, _)| fresh(*at, now));
+                if map.len() >= MAX_CACHED_COUNTS {
+                    map.clear();
+                }
+            }
+            map.insert(key, (now, t));
         }
     }
 }
@@ -461,7 +490,14 @@ pub async fn list_users(
     let now = svc.now();
     let filter = state.filter();
     let cached = cache.as_ref().and_then(|c| c.get(now));
-    let fresh = cached.is_none();
+    let fresh_overview = cached.is_none();
+    let count_key = format!(
+        "{}\u{0}{}\u{0}{}",
+        state.search,
+        state.role.map(Role::as_str).unwrap_or(""),
+        state.status.map(Status::as_str).unwrap_or("")
+    );
+    let cached_total = cache.as_ref().and_then(|c| c.count(&count_key, now));
     let (sort, descending, page) = (state.sort, state.descending, state.page);
     let (rows, more, page, total, overview) = db::run(&svc.pool, move |conn| {
         let (mut rows, mut more) =
@@ -472,7 +508,10 @@ pub async fn list_users(
             page = ListPage::First;
             (rows, more) = q::list_users(conn, &filter, sort, descending, page, PAGE_SIZE, now)?;
         }
-        let total = q::count_users(conn, &filter)?;
+        let total = match cached_total {
+            Some(t) => t,
+            None => q::count_users(conn, &filter)?,
+        };
         let overview = match cached {
             Some(o) => o,
             None => q::overview(conn, now)?,
@@ -480,8 +519,13 @@ pub async fn list_users(
         Ok((rows, more, page, total, overview))
     })
     .await?;
-    if let Some(c) = cache.as_ref().filter(|_| fresh) {
-        c.put(now, &overview);
+    if let Some(c) = &cache {
+        if fresh_overview {
+            c.put(now, &overview);
+        }
+        if cached_total.is_none() {
+            c.put_count(count_key, now, total);
+        }
     }
     state.page = page;
     let (has_prev, has_next) = match page {
