@@ -2,5 +2,11 @@
 //! application on port 0 with a fresh database (SQLite always; PostgreSQL too when
 //! `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives them over HTTP.
 
+mod db_proxy;
+mod hardening_db;
+mod hardening_headers;
+mod hardening_props;
+mod hardening_provider;
+mod hardening_rate_limit;
 mod helpers;
 mod smoke;
