@@ -158,23 +158,35 @@ both_backends!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirecting_token_endpoint_is_not_followed() {
-    // A token endpoint that answers 307 to the real one: following it would succeed.
-    let hits = Arc::new(AtomicUsize::new(0));
+    // A token endpoint that answers 307 (method and body kept) to another path of its own
+    // origin; any request reaching that path means the redirect was followed.
+    let token_hits = Arc::new(AtomicUsize::new(0));
+    let landed = Arc::new(AtomicUsize::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let redirector = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let target: Arc<std::sync::Mutex<String>> = Arc::default();
-    let (h, t) = (hits.clone(), target.clone());
+    let (t, l) = (token_hits.clone(), landed.clone());
     let server = actix_web::HttpServer::new(move || {
-        let (h, t) = (h.clone(), t.clone());
-        actix_web::App::new().default_service(actix_web::web::to(move || {
-            let (h, t) = (h.clone(), t.clone());
-            async move {
-                h.fetch_add(1, Ordering::SeqCst);
-                actix_web::HttpResponse::TemporaryRedirect()
-                    .insert_header(("Location", t.lock().unwrap().clone()))
-                    .finish()
-            }
-        }))
+        let (t, l) = (t.clone(), l.clone());
+        actix_web::App::new()
+            .route(
+                "/token",
+                actix_web::web::post().to(move || {
+                    let t = t.clone();
+                    async move {
+                        t.fetch_add(1, Ordering::SeqCst);
+                        actix_web::HttpResponse::TemporaryRedirect()
+                            .insert_header(("Location", "/landed"))
+                            .finish()
+                    }
+                }),
+            )
+            .default_service(actix_web::web::to(move || {
+                let l = l.clone();
+                async move {
+                    l.fetch_add(1, Ordering::SeqCst);
+                    actix_web::HttpResponse::Ok().json(serde_json::json!({"error": "followed"}))
+                }
+            }))
     })
     .workers(1)
     .listen(listener)
@@ -191,14 +203,18 @@ async fn redirecting_token_endpoint_is_not_followed() {
         },
     )
     .await;
-    *target.lock().unwrap() = format!("{}/token", app.provider_url);
     let r = app.sign_in("ada@example.com", "Ada").await;
     assert_eq!(
-        hits.load(Ordering::SeqCst),
+        token_hits.load(Ordering::SeqCst),
         1,
-        "the app called the redirecting endpoint once"
+        "the app called the token endpoint once"
     );
-    assert_eq!(r.status().as_u16(), 502, "the redirect was not followed");
+    assert_eq!(
+        landed.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+    assert_eq!(r.status().as_u16(), 502);
     let html = r.text().await.unwrap();
     assert!(html.contains("Google sign-in failed"), "{html}");
     assert_eq!(app.count_users(), 0);
