@@ -3,8 +3,8 @@
 # Source it after setting PORT; it defines start_app, psql_app, and the cleanup trap.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/target/release/signin"
-CLIENT="$ROOT/target/release/examples/soak_client"
+BIN="${BIN:-$ROOT/target/release/signin}"
+CLIENT="${CLIENT:-$ROOT/target/release/examples/soak_client}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="bench_$(basename "$0" .sh)_$$"
 WORK="$(mktemp -d)"
@@ -15,7 +15,9 @@ for f in "$BIN" "$CLIENT"; do
   [[ -x "$f" ]] || { echo "missing $f: cargo build --release --bin signin --example soak_client" >&2; exit 2; }
 done
 
+OUT="${BENCH_OUT:-/tmp/signin-bench}/$(basename "$0" .sh)"
 cleanup() {
+  mkdir -p "$OUT" && cp "$WORK"/*.log "$OUT"/ 2>/dev/null || true
   if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID"; wait "$APP_PID" 2>/dev/null || true; fi
   psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
