@@ -10,6 +10,7 @@ pub mod dev_provider;
 pub mod domain;
 pub mod error;
 pub mod net;
+pub mod rate_limit;
 pub mod routes;
 pub mod secret;
 pub mod security;

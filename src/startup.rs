@@ -10,6 +10,7 @@ use crate::db::{self, DbPool};
 use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
+use crate::rate_limit::{self, RateLimits};
 use crate::routes::{self, pages::SiteInfo};
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
-/// How long a request waits for a pooled connection before answering 503.
+/// The pool timeout for one-off commands (`migrate`); the server uses `DATABASE_POOL_TIMEOUT`.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What tests and benchmarks may choose besides the configuration.
@@ -91,7 +92,7 @@ impl Application {
         let secret = resolve_secret(&config.secret_key)?;
         let keys = Keys::derive(&secret).map_err(anyhow::Error::msg)?;
 
-        let pool = db::build_pool(&config.database_url, config.pool_size, POOL_TIMEOUT)
+        let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)
             .map_err(anyhow::Error::msg)?;
         {
             let pool = pool.clone();
@@ -159,6 +160,7 @@ impl Application {
             name: "Sign in with Google",
         });
         let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let limits = web::Data::new(RateLimits::new(&config.rate_limit));
         let https = config.is_https();
         let cookie_key = keys.cookie.clone();
         let session_max_age = config.session_max_age;
@@ -195,6 +197,7 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(site.clone())
                 .app_data(trusted.clone())
+                .app_data(limits.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))
@@ -212,6 +215,8 @@ impl Application {
                 web::scope("")
                     .wrap(from_fn(authenticate))
                     .wrap(session_mw)
+                    // Outermost on this scope: over-quota clients cost no cookie decryption.
+                    .wrap(from_fn(rate_limit::limit))
                     .configure(routes::session_routes)
                     .default_service(web::to(routes::not_found)),
             )

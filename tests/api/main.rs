@@ -4,6 +4,12 @@
 
 mod api_me;
 mod binary;
+mod db_proxy;
+mod hardening_db;
+mod hardening_headers;
+mod hardening_props;
+mod hardening_provider;
+mod hardening_rate_limit;
 mod health;
 mod helpers;
 mod id_token;
