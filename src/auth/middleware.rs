@@ -94,8 +94,10 @@ impl SessionService {
         now: DateTime<Utc>,
     ) -> Result<Option<Arc<SessionRecord>>, DbError> {
         if let Lookup::Hit(r) = self.cache.get(jti, now) {
+            tracing::trace!(cached = true, found = r.is_some(), "session row");
             return Ok(r);
         }
+        tracing::trace!(cached = false, "session row from the database");
         let jti_owned = jti.to_string();
         let record = db::run(&self.pool, move |conn| {
             let r = sessions::find_with_user(conn, &jti_owned)?;
