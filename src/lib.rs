@@ -9,6 +9,7 @@ pub mod db;
 pub mod dev_provider;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod net;
 pub mod routes;
 pub mod secret;

@@ -174,10 +174,10 @@ impl DevProvider {
 
     /// Registers one more redirect URI (another app instance sharing this provider).
     pub fn add_redirect_uri(&self, uri: &str) {
-        if let Ok(mut v) = self.extra_redirect_uris.lock() {
-            if !v.iter().any(|u| u == uri) {
-                v.push(uri.to_string());
-            }
+        if let Ok(mut v) = self.extra_redirect_uris.lock()
+            && !v.iter().any(|u| u == uri)
+        {
+            v.push(uri.to_string());
         }
     }
 

@@ -88,19 +88,30 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
-                Self { url, pg_admin_url: None, pg_name: None, _dir: Some(dir) }
+                Self {
+                    url,
+                    pg_admin_url: None,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 use diesel::{Connection, RunQueryDsl};
                 let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
                 let name = format!("test_{}", uuid_like());
-                let mut conn = diesel::PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                let mut conn =
+                    diesel::PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .expect("create test database");
                 let mut u = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
                 u.set_path(&name);
-                Self { url: u.to_string(), pg_admin_url: Some(admin), pg_name: Some(name), _dir: None }
+                Self {
+                    url: u.to_string(),
+                    pg_admin_url: Some(admin),
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -113,7 +124,9 @@ impl Drop for TestDb {
             let _ = std::thread::spawn(move || {
                 use diesel::{Connection, RunQueryDsl};
                 if let Ok(mut c) = diesel::PgConnection::establish(&admin) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut c);
                 }
             })
             .join();
@@ -232,7 +245,9 @@ pub async fn spawn_app_with(backend: Backend, opts: TestOptions) -> TestApp {
     .expect("build app");
     handles.push(app.handle());
     let pool = app.pool.clone();
-    let parts = AppParts { sessions: app.sessions.clone() };
+    let parts = AppParts {
+        sessions: app.sessions.clone(),
+    };
     tokio::spawn(app.run_until_stopped());
 
     TestApp {
@@ -277,7 +292,12 @@ impl TestApp {
     pub fn count_sessions(&self) -> i64 {
         use diesel::prelude::*;
         use signin::db::schema::sessions;
-        self.query(|c| sessions::table.count().get_result::<i64>(c).expect("count sessions"))
+        self.query(|c| {
+            sessions::table
+                .count()
+                .get_result::<i64>(c)
+                .expect("count sessions")
+        })
     }
 
     pub async fn stop(&self) {
@@ -301,11 +321,18 @@ impl Browser {
             .cookie_store(true)
             .build()
             .expect("client");
-        Self { base: base.to_string(), client }
+        Self {
+            base: base.to_string(),
+            client,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("http") { path.to_string() } else { format!("{}{}", self.base, path) }
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -317,7 +344,12 @@ impl Browser {
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.url(path)).form(form).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// The CSRF token on the home page (signed in only).
@@ -345,8 +377,19 @@ impl Browser {
         form.push(("email".into(), email.into()));
         form.push(("name".into(), name.into()));
         form.push(("email_verified".into(), "true".into()));
-        let post_to = format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or("127.0.0.1"), u.port().map(|p| format!(":{p}")).unwrap_or_default()) + u.path();
-        let r = self.client.post(post_to).form(&form).send().await.expect("consent");
+        let post_to = format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or("127.0.0.1"),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        ) + u.path();
+        let r = self
+            .client
+            .post(post_to)
+            .form(&form)
+            .send()
+            .await
+            .expect("consent");
         assert_eq!(r.status().as_u16(), 302, "consent redirect");
         location(&r)
     }

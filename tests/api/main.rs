@@ -3,4 +3,5 @@
 //! `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives them over HTTP.
 
 mod helpers;
+mod metrics;
 mod smoke;
