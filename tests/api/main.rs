@@ -4,4 +4,5 @@
 
 mod helpers;
 mod metrics;
+mod scale_out;
 mod smoke;
