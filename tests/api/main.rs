@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives them over HTTP.
 
 mod binary;
+mod browser;
 mod helpers;
 mod metrics;
 mod scale_out;
