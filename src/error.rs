@@ -290,7 +290,14 @@ pub async fn render_errors(
     } else if let Some(e) = res.response().error() {
         tracing::info!(error = %e, status = status.as_u16(), "request refused");
     }
-    let rendered = render(res.request(), status, app_err);
+    let mut rendered = render(res.request(), status, app_err);
+    // Keep the session middleware's Set-Cookie: a consumed pending login or a purged session
+    // must be written back even when the answer is an error page.
+    for cookie in res.headers().get_all(header::SET_COOKIE) {
+        rendered
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
     let (req, _old) = res.into_parts();
     Ok(ServiceResponse::new(req, rendered).map_into_right_body())
 }

@@ -2,7 +2,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::{Parser, Subcommand};
-use signin::config::Config;
+use signin::config::{Config, DEFAULT_DATABASE_URL, DatabaseUrl, LogFormat};
 use signin::db;
 use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
 use std::process::ExitCode;
@@ -68,12 +68,18 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Migrate => {
-            let Ok(config) = load_config(false).or_else(|_| load_config(true)) else {
-                return ExitCode::from(2);
+            // Migrating needs the database only, not the rest of the configuration.
+            let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+            let url = match DatabaseUrl::parse(&raw) {
+                Ok(u) => u,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
             };
-            signin::telemetry::init(config.log_format, "info", std::io::stderr);
-            let result = db::build_pool(&config.database_url, 1, POOL_TIMEOUT)
-                .and_then(|pool| db::connect_and_migrate(&pool, &config.database_url));
+            signin::telemetry::init(LogFormat::Pretty, "info", std::io::stderr);
+            let result = db::build_pool(&url, 1, POOL_TIMEOUT)
+                .and_then(|pool| db::connect_and_migrate(&pool, &url));
             match result {
                 Ok(applied) => {
                     println!("{} migration(s) applied", applied.len());

@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 
 /// Computed once at start-up.
 #[derive(Debug, Clone)]
@@ -37,8 +37,16 @@ pub async fn add_headers(
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let cfg = req.app_data::<web::Data<SecurityHeaders>>().cloned();
     let path = req.path().to_string();
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .and_then(|id| HeaderValue::from_str(&id.to_string()).ok());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
+    if let Some(id) = request_id {
+        // The same id as in the logs and on error pages, for support requests.
+        h.insert(HeaderName::from_static("x-request-id"), id);
+    }
     if let Some(cfg) = cfg {
         h.insert(header::CONTENT_SECURITY_POLICY, cfg.csp.clone());
         if cfg.hsts {

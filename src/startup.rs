@@ -13,6 +13,7 @@ use crate::net::TrustedProxies;
 use crate::routes::{self, pages::SiteInfo};
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
+use crate::telemetry::RequestSpan;
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
@@ -199,7 +200,7 @@ impl Application {
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(metrics.clone())
                 .wrap(from_fn(crate::metrics::track))
                 .configure(routes::open_routes);

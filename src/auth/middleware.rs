@@ -193,15 +193,19 @@ impl SessionService {
         Ok((current, renewed))
     }
 
-    /// Revokes one session everywhere (the cache of other instances expires within `CACHE_TTL`).
+    /// Revokes one session, with the token it was rotated from or into, everywhere (the cache of
+    /// other instances expires within `CACHE_TTL`).
     pub async fn revoke(&self, jti: &str, reason: RevokeReason) -> Result<bool, DbError> {
         let now = self.now();
         let owned = jti.to_string();
-        let changed = db::run(&self.pool, move |conn| {
-            sessions::revoke(conn, &owned, reason, now)
+        let (family, changed) = db::run(&self.pool, move |conn| {
+            let family = sessions::rotation_family(conn, &owned)?;
+            Ok((family, sessions::revoke(conn, &owned, reason, now)?))
         })
         .await?;
-        self.cache.invalidate(jti);
+        for j in &family {
+            self.cache.invalidate(j);
+        }
         Ok(changed)
     }
 }

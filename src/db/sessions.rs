@@ -147,24 +147,59 @@ pub fn rotate(
     })
 }
 
-/// Revokes one session (no-op if already revoked). Returns whether a row changed.
+/// `jti` with the token it was renewed into and the token it was renewed from. A rotated token
+/// is still accepted for a short grace, so right after a renewal both are live credentials of
+/// the same sign-in.
+pub fn rotation_family(conn: &mut DbConn, jti: &str) -> Result<Vec<String>, DbError> {
+    let mut family = vec![jti.to_string()];
+    let successor: Option<String> = sessions::table
+        .filter(sessions::jti.eq(jti))
+        .select(sessions::replaced_by)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    family.extend(successor);
+    let predecessors: Vec<String> = sessions::table
+        .filter(sessions::replaced_by.eq(jti))
+        .select(sessions::jti)
+        .load(conn)?;
+    family.extend(predecessors);
+    Ok(family)
+}
+
+/// Revokes one session together with its rotation family (see `rotation_family`): otherwise a
+/// logout just after a renewal leaves the other token alive for the rest of its grace, or for
+/// good when the logout came with the old token. Rotated rows get the new reason, which ends
+/// their grace. Returns whether a row changed.
 pub fn revoke(
     conn: &mut DbConn,
     jti: &str,
     reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let n = diesel::update(
-        sessions::table
-            .filter(sessions::jti.eq(jti))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(Some(now.naive_utc())),
-        sessions::revoked_reason.eq(Some(reason.as_str())),
-    ))
-    .execute(conn)?;
-    Ok(n > 0)
+    // Read before the transaction so that it starts with a write: SQLite cannot upgrade a read
+    // transaction to a write one while another writer is busy ("database is locked").
+    let family = rotation_family(conn, jti)?;
+    conn.transaction(|conn| {
+        let live = diesel::update(
+            sessions::table
+                .filter(sessions::jti.eq_any(&family))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(Some(now.naive_utc())),
+            sessions::revoked_reason.eq(Some(reason.as_str())),
+        ))
+        .execute(conn)?;
+        let in_grace = diesel::update(
+            sessions::table
+                .filter(sessions::jti.eq_any(&family))
+                .filter(sessions::revoked_reason.eq(RevokeReason::Rotated.as_str())),
+        )
+        .set(sessions::revoked_reason.eq(Some(reason.as_str())))
+        .execute(conn)?;
+        Ok(live + in_grace > 0)
+    })
 }
 
 /// Revokes every live session of a user. Returns how many.

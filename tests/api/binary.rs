@@ -1,294 +1,263 @@
-//! The real binary as an operator runs it: `LOG_FORMAT=json` prints one JSON object per line,
-//! and SIGTERM lets an in-flight request finish while new connections are refused.
+//! The real binary: `serve --dev` at trace level never logs a secret of the sign-in, and
+//! `check-config` reports every problem and refuses development defaults in production.
 
 use crate::helpers::*;
-use signin::dev_provider::{self, Faults, ProviderSettings};
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use crate::support::*;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port that was free a moment ago (the binary binds it itself).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+const BIN: &str = env!("CARGO_BIN_EXE_signin");
+
+/// Kills the child when dropped, so that a failing assertion never leaves a server running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
 }
 
-/// The spawned binary; killed when dropped, so that a failing test leaves nothing behind.
-pub struct RunningBinary {
-    pub child: Child,
-    pub port: u16,
-    pub address: String,
-    /// Lines the binary printed on stdout (when captured).
-    pub lines: Option<mpsc::Receiver<String>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for RunningBinary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl RunningBinary {
-    /// Starts `signin ARGS` in a fresh working directory with a fresh SQLite database, the
-    /// given environment on top of a minimal one, and waits until `/readyz` answers 200.
-    /// `port`: one chosen by the caller (who had to configure something with it), or a free one.
-    pub async fn start(
-        args: &[&str],
-        env: &[(&str, String)],
-        capture_stdout: bool,
-        port: Option<u16>,
-    ) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = port.unwrap_or_else(free_port);
-        let address = format!("http://127.0.0.1:{port}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signin"));
-        cmd.args(args)
-            .current_dir(dir.path())
-            .env_clear()
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("APP_BASE_URL", &address)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("app.sqlite3").display()),
-            )
-            .env("SECRET_KEY", SECRET_KEY)
-            .env("RATE_LIMIT_PER_MINUTE", "0")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stderr(if std::env::var("TEST_LOG").is_ok() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .stdout(if capture_stdout {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
-        for (k, v) in env {
-            cmd.env(k, v);
+async fn wait_until_up(base: &str, child: &mut KillOnDrop, logs: &Path) {
+    let client = plain_client();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
         }
-        let mut child = cmd.spawn().expect("start the signin binary");
-        let lines = child.stdout.take().map(|out| {
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            rx
-        });
-        let me = Self {
-            child,
-            port,
-            address,
-            lines,
-            _dir: dir,
-        };
-        me.wait_ready().await;
-        me
-    }
-
-    async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        let t0 = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{}/readyz", self.address)).send().await
-                && r.status().as_u16() == 200
-            {
-                return;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "the binary did not become ready"
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!(
+                "the server exited ({status}):\n{}",
+                std::fs::read_to_string(logs).unwrap_or_default()
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not start in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-
-    pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig}");
-    }
-
-    /// Waits for the process to exit; `None` if it is still running after `limit`.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let t0 = Instant::now();
-        while t0.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-/// A dev provider on its own port for a binary running without `--dev`, and the `GOOGLE_*`
-/// environment that points the binary at it.
-fn provider_for(app_address: &str) -> (dev_provider::RunningProvider, Vec<(&'static str, String)>) {
-    let pl = TcpListener::bind("127.0.0.1:0").unwrap();
-    let purl = format!("http://127.0.0.1:{}", pl.local_addr().unwrap().port());
-    let running = dev_provider::spawn_standalone(
-        pl,
-        ProviderSettings {
-            issuer: purl.clone(),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            redirect_uris: vec![format!("{app_address}/auth/google/callback")],
-            auto_approve: true,
-        },
-        test_keys(),
-        1,
-    )
-    .unwrap();
-    let env = vec![
-        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_string()),
-        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_string()),
-        ("GOOGLE_ISSUER", purl.clone()),
-        ("GOOGLE_AUTH_URL", format!("{purl}/authorize")),
-        ("GOOGLE_TOKEN_URL", format!("{purl}/token")),
-        ("GOOGLE_USERINFO_URL", format!("{purl}/userinfo")),
-        ("GOOGLE_JWKS_URL", format!("{purl}/jwks")),
-    ];
-    (running, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn log_format_json_prints_json_lines() {
-    let mut bin = RunningBinary::start(
-        &["serve", "--dev"],
-        &[("LOG_FORMAT", "json".into())],
-        true,
-        None,
-    )
-    .await;
-    let r = reqwest::get(format!("{}/login", bin.address))
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    // A refused request is logged inside its request span.
-    let r = reqwest::get(format!("{}/no-such-page", bin.address))
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 404);
-    // Give the request's log line a moment to be written, then stop and collect everything.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    bin.signal("TERM");
-    assert!(
-        bin.wait_exit(Duration::from_secs(10)).is_some(),
-        "the binary did not stop"
-    );
-    let rx = bin.lines.take().unwrap();
-    let lines: Vec<String> = rx.try_iter().filter(|l| !l.trim().is_empty()).collect();
-    assert!(
-        lines.len() >= 2,
-        "expected several log lines, got {lines:?}"
-    );
-    let mut messages = Vec::new();
-    for line in &lines {
-        let v: serde_json::Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
-        assert!(v["timestamp"].is_string(), "{line}");
-        assert!(v["level"].is_string(), "{line}");
-        messages.push(v["message"].as_str().unwrap_or_default().to_string());
-    }
-    assert!(messages.iter().any(|m| m == "listening"), "{lines:?}");
-    // The refusal was logged with its request's span (path and request id) as JSON fields.
-    let refused = lines
-        .iter()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|v| v["message"] == "request refused")
-        .unwrap_or_else(|| panic!("no `request refused` line in {lines:#?}"));
-    let span = refused["span"].to_string();
-    assert!(span.contains("/no-such-page"), "{refused}");
-    assert!(span.contains("request_id"), "{refused}");
-    assert!(!lines.iter().any(|l| l.contains(SECRET_KEY)));
+async fn secrets_never_reach_the_logs() {
+    secrets_stay_out_of_logs_in("pretty").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
+async fn secrets_never_reach_the_json_logs() {
+    secrets_stay_out_of_logs_in("json").await;
+}
+
+/// Runs `serve --dev` at trace level with `LOG_FORMAT=format`, signs in, creates and uses an
+/// API token, signs out, and looks for every secret that went by in the server's output.
+async fn secrets_stay_out_of_logs_in(format: &str) {
+    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let address = format!("http://127.0.0.1:{port}");
-    let (provider, mut env) = provider_for(&address);
-    env.push(("SHUTDOWN_TIMEOUT", "20s".into()));
-    env.push(("HTTP_TIMEOUT", "10s".into()));
-    let mut bin = RunningBinary::start(&["serve"], &env, false, Some(port)).await;
-    assert_eq!(bin.port, port);
-    let browser = Browser::new(&address);
-    let authorize = browser.begin_sign_in(None).await;
-    let callback = browser
-        .consent(&authorize, "ada@example.com", "Ada Lovelace")
-        .await;
-
-    // The callback will wait on the provider's token endpoint for 2 s: an in-flight request.
-    let delay = Duration::from_secs(2);
-    provider.provider.set_faults(Faults {
-        token_delay: Some(delay),
-        ..Default::default()
-    });
-    let in_flight = {
-        let browser = browser.clone();
-        tokio::spawn(async move {
-            let t0 = Instant::now();
-            let r = browser.get(&callback).await;
-            (
-                r.status().as_u16(),
-                location(&r),
-                r.headers().get("set-cookie").is_some(),
-                t0.elapsed(),
-            )
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        !in_flight.is_finished(),
-        "the request should still be in flight"
-    );
-    bin.signal("TERM");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    // New connections are refused while the in-flight request is still being answered.
-    assert!(
-        !in_flight.is_finished(),
-        "the in-flight request ended too early"
-    );
-    let fresh = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
+    let base = format!("http://127.0.0.1:{port}");
+    let secret_key = format!("LOGTEST-SECRET-KEY-{}-{}", uuid_like(), "s".repeat(48));
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = Command::new(BIN)
+        .args(["serve", "--dev"])
+        .env_clear()
+        .env("RUST_LOG", "trace")
+        .env("LOG_FORMAT", format)
+        .env("APP_BASE_URL", &base)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("app.sqlite3").display()),
+        )
+        .env("SECRET_KEY", &secret_key)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
         .unwrap();
-    let r = fresh.get(format!("{address}/healthz")).send().await;
-    assert!(
-        r.is_err(),
-        "a new connection was served after SIGTERM: {:?}",
-        r.map(|r| r.status())
-    );
-    assert!(
-        bin.child.try_wait().unwrap().is_none(),
-        "the process quit before finishing its work"
-    );
+    let mut child = KillOnDrop(child);
+    wait_until_up(&base, &mut child, &log_path).await;
 
-    let (status, to, cookie, took) = in_flight.await.unwrap();
-    assert_eq!(status, 303, "the in-flight sign-in completed normally");
-    assert_eq!(to, "/");
-    assert!(cookie, "with its session cookie");
-    assert!(took >= delay);
-    let exit = bin
-        .wait_exit(Duration::from_secs(10))
-        .expect("the binary exits after draining");
-    assert!(exit.success(), "exit status {exit:?}");
-    provider.handle.stop(false).await;
+    // A full sign-in through the built-in provider, remembering every secret that goes by.
+    let b = Browser::new(&base);
+    let authorize = b.begin_sign_in(None).await;
+    assert!(
+        authorize.starts_with(&format!("{base}/dev/oidc/authorize?")),
+        "{authorize}"
+    );
+    let state = query_param(&authorize, "state").unwrap();
+    let nonce = query_param(&authorize, "nonce").unwrap();
+    let callback = b
+        .consent(&authorize, "logged@example.com", "Log Test")
+        .await;
+    let code = query_param(&callback, "code").unwrap();
+    let r = b.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 303, "sign-in through the dev provider");
+    let cookie = session_cookie(&r).unwrap();
+    let cookie_value = cookie.trim_start_matches("session=").to_string();
+    let csrf = b.csrf().await;
+    let api_token = create_api_token(&b).await;
+    let r = me_with_bearer_at(&base, &api_token).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
+    // A replayed code and a forged bearer token go through the error paths too.
+    assert_eq!(b.get(&callback).await.status().as_u16(), 400);
+    assert_eq!(
+        me_with_bearer_at(&base, &format!("{api_token}x"))
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let r = b.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    drop(child); // stops the server
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    // The logs are real: trace level and the sign-in are in them.
+    assert!(
+        logs.contains("signed in"),
+        "no sign-in event in the logs:\n{logs}"
+    );
+    assert!(logs.contains("TRACE"), "RUST_LOG=trace had no effect");
+    let secrets: [(&str, &str); 10] = [
+        ("authorization code", &code),
+        ("state", &state),
+        ("nonce", &nonce),
+        ("session cookie", &cookie_value),
+        ("API token", &api_token),
+        ("CSRF token", &csrf),
+        ("client secret", "dev-client-secret"),
+        ("SECRET_KEY", &secret_key),
+        ("a JWT (ID token or app token)", "eyJ"),
+        ("the provider's access token", "dev-at-"),
+    ];
+    let leaked: Vec<&str> = secrets
+        .iter()
+        .filter(|(_, s)| logs.contains(s))
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "secrets in the logs: {leaked:?}\n{}",
+        logs.lines()
+            .filter(|l| secrets.iter().any(|(_, s)| l.contains(s)))
+            .take(10)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        !logs.contains("code_verifier"),
+        "the PKCE verifier form field was logged"
+    );
+}
+
+async fn me_with_bearer_at(base: &str, token: &str) -> reqwest::Response {
+    plain_client()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn check_config(env: &[(&str, &str)], dev: bool) -> Output {
+    let dir = tempfile::tempdir().unwrap(); // no `.env` to pick up
+    let mut cmd = Command::new(BIN);
+    cmd.arg("check-config");
+    if dev {
+        cmd.arg("--dev");
+    }
+    cmd.env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_config_lists_every_problem() {
+    let out = check_config(
+        &[
+            ("APP_ENV", "staging"),
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://db/app"),
+            ("JWT_TTL", "soon"),
+            ("HTTP_TIMEOUT", "10 parsecs"),
+            ("LOG_FORMAT", "xml"),
+        ],
+        true,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "APP_ENV",
+        "BIND_ADDR",
+        "DATABASE_URL",
+        "JWT_TTL",
+        "HTTP_TIMEOUT",
+        "LOG_FORMAT",
+    ] {
+        assert!(err.contains(key), "{key} missing from:\n{err}");
+    }
+    assert!(err.contains("6 problem"), "{err}");
+
+    // The same command passes with a good development configuration.
+    let ok = check_config(&[], true);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn check_config_refuses_development_defaults_in_production() {
+    let out = check_config(&[("APP_ENV", "production"), ("SECRET_KEY", "short")], true);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--dev"), "{err}");
+    assert!(err.contains("SECRET_KEY"), "{err}");
+    assert!(err.contains("https"), "{err}");
+
+    let no_key = check_config(&[("APP_ENV", "production")], false);
+    assert!(!no_key.status.success());
+    let err = String::from_utf8_lossy(&no_key.stderr);
+    assert!(err.contains("SECRET_KEY is required"), "{err}");
+    assert!(err.contains("GOOGLE_CLIENT_ID"), "{err}");
+
+    let key = "k".repeat(64);
+    let good = check_config(
+        &[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://signin.example"),
+            ("SECRET_KEY", &key),
+            ("GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com"),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
+        ],
+        false,
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let said = String::from_utf8_lossy(&good.stdout);
+    assert!(!said.contains(&key), "check-config printed the SECRET_KEY");
+    assert!(
+        !said.contains("GOCSPX-secret"),
+        "check-config printed the client secret"
+    );
 }

@@ -6,7 +6,7 @@
 //!
 //! Skipped with a message when /usr/bin/chromedriver is missing, unless `REQUIRE_BROWSER=1`.
 
-use crate::binary::{RunningBinary, free_port};
+use crate::process::{RunningBinary, free_port};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

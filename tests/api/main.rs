@@ -2,9 +2,18 @@
 //! application on port 0 with a fresh database (SQLite always; PostgreSQL too when
 //! `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives them over HTTP.
 
+mod api_me;
 mod binary;
 mod browser;
+mod health;
 mod helpers;
+mod id_token;
+mod logout;
 mod metrics;
+mod process;
+mod provider_failures;
+mod renewal;
 mod scale_out;
+mod sign_in;
 mod smoke;
+mod support;

@@ -1,16 +1,79 @@
 //! Several instances behind one load balancer: two `Application`s on different ports sharing one
 //! database, one `SECRET_KEY`, one provider and one public `APP_BASE_URL`. A sign-in begun on A
 //! finishes on B; a session renewed on B is accepted by A; a revocation or a disabled user on A
-//! is refused by B within 1 s (the session cache's bound, `auth::cache::CACHE_TTL`).
+//! is refused by B within 1 s of real time (the session cache's bound, `auth::cache::CACHE_TTL`).
 
 use crate::both_backends;
 use crate::helpers::*;
 use crate::metrics::sample;
+use crate::support::*;
 use base64::Engine;
 use reqwest::cookie::CookieStore;
 use signin::domain::RevokeReason;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// `url` with its port replaced: the load balancer sent this request to the other instance.
+fn on_port(url: &str, port: u16) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    u.set_port(Some(port)).unwrap();
+    u.to_string()
+}
+
+both_backends!(
+    two_instances_share_sign_in_and_revocation,
+    |backend| async move {
+        let a = spawn_app(backend).await;
+        let b = spawn_app_with(
+            backend,
+            TestOptions {
+                // Both serve the same public origin, as behind a load balancer.
+                env: vec![("APP_BASE_URL", a.address.clone())],
+                db: Some(a.db.clone()),
+                provider: Some((a.provider.clone(), a.provider_url.clone())),
+            },
+        )
+        .await;
+
+        let browser = a.new_browser();
+        let authorize = browser.begin_sign_in(None).await;
+        let callback = browser.consent(&authorize, "ada@example.com", "Ada").await;
+        let r = browser.get(&on_port(&callback, b.port)).await;
+        assert_eq!(r.status().as_u16(), 303, "B finishes the sign-in A began");
+        let cookie = session_cookie(&r).unwrap();
+        for app in [&a, &b] {
+            let r = get_with_cookie(app, "/api/me", &cookie).await;
+            assert_eq!(r.status().as_u16(), 200, "signed in on port {}", app.port);
+        }
+
+        // Sign out on B; A may serve its cached check for at most the cache TTL, then refuses.
+        let csrf = extract_input(
+            &get_with_cookie(&b, "/", &cookie)
+                .await
+                .text()
+                .await
+                .unwrap(),
+            "csrf",
+        )
+        .unwrap();
+        let r = plain_client()
+            .post(format!("{}/logout", b.address))
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        a.clock.advance(chrono::Duration::seconds(1));
+        assert_api_401(
+            get_with_cookie(&a, "/api/me", &cookie).await,
+            "revoked on B, seen by A",
+        )
+        .await;
+        b.stop().await;
+        a.stop().await;
+    }
+);
 
 /// The bound the design promises for revocation across instances.
 const REVOCATION_BOUND: Duration = Duration::from_secs(1);
