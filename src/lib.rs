@@ -9,6 +9,7 @@ pub mod db;
 pub mod dev_provider;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod net;
 pub mod rate_limit;
 pub mod routes;

@@ -170,6 +170,7 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let sessions_data = sessions.clone();
         let dev_data = dev_provider.clone();
+        let metrics = web::Data::new(crate::metrics::Metrics::new());
 
         let mut server = HttpServer::new(move || {
             let session_mw =
@@ -203,6 +204,8 @@ impl Application {
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
                 .wrap(TracingLogger::<RequestSpan>::new())
+                .app_data(metrics.clone())
+                .wrap(from_fn(crate::metrics::track))
                 .configure(routes::open_routes);
             if let Some(p) = &dev_data {
                 app = app.service(

@@ -9,6 +9,7 @@ use crate::config::{DatabaseKind, DatabaseUrl};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -180,6 +181,14 @@ pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<Strin
     migrate(&mut conn).map_err(|e| format!("{e} (database {})", url.redacted()))
 }
 
+/// Queries waiting for a pooled connection right now (r2d2 does not count them), process-wide.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// For the `db_pool_waiting` metric.
+pub fn waiting_for_connection() -> usize {
+    WAITING.load(Ordering::Relaxed)
+}
+
 /// Runs blocking Diesel work on the blocking pool, taking the connection there too
 /// (waiting for a pooled connection can block), inside the caller's tracing span.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
@@ -191,9 +200,10 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        let conn = pool.get();
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+        let mut conn = conn.map_err(|e| DbError::Unavailable(e.to_string()))?;
         f(&mut conn)
     })
     .await

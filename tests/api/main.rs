@@ -4,6 +4,7 @@
 
 mod api_me;
 mod binary;
+mod browser;
 mod db_proxy;
 mod hardening_db;
 mod hardening_headers;
@@ -14,6 +15,8 @@ mod health;
 mod helpers;
 mod id_token;
 mod logout;
+mod metrics;
+mod process;
 mod provider_failures;
 mod renewal;
 mod scale_out;
