@@ -132,6 +132,8 @@ pub struct Config {
     pub base_url: Url,
     pub database_url: DatabaseUrl,
     pub pool_size: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub pool_timeout: StdDuration,
     pub secret_key: SecretKeySource,
     pub provider: ProviderConfig,
     pub allowed_email_domains: Vec<String>,
@@ -320,6 +322,10 @@ impl Config {
             .map(|n| n.get() as u32)
             .unwrap_or(2);
         let pool_size = r.number("DATABASE_POOL_SIZE", (cores * 4).clamp(4, 32), 1, 512);
+        let pool_timeout = r
+            .duration("DATABASE_POOL_TIMEOUT", "5s")
+            .to_std()
+            .unwrap_or(StdDuration::from_secs(5));
 
         let secret_key = match r.get("SECRET_KEY") {
             Some(k) if k.len() >= MIN_SECRET_KEY_LEN => SecretKeySource::Given(Secret::new(k)),
@@ -447,6 +453,7 @@ impl Config {
             base_url,
             database_url,
             pool_size,
+            pool_timeout,
             secret_key,
             provider,
             allowed_email_domains,

@@ -161,6 +161,8 @@ impl RevokeReason {
 ///
 /// Refused: absolute URLs (`https://…`), scheme-relative `//host`, backslash tricks (`/\host`,
 /// which browsers treat as `//host`), control characters and anything not starting with `/`.
+/// Also `"`: browsers always percent-encode it in a URL, and JSON escapes it twice inside the
+/// session cookie (512 of them would take the cookie to 3.7 KB, near the 4 KB limit).
 pub fn safe_next(raw: Option<&str>) -> String {
     let Some(raw) = raw else {
         return "/".into();
@@ -171,7 +173,7 @@ pub fn safe_next(raw: Option<&str>) -> String {
         && raw.len() <= 512
         && !raw
             .chars()
-            .any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+            .any(|c| c.is_control() || c == '\\' || c == '"' || c.is_whitespace());
     if ok { raw.to_string() } else { "/".into() }
 }
 

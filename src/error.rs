@@ -13,6 +13,11 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
+/// The machine-readable code of the error a request was answered with, left in the request's
+/// extensions by `render` for the metrics middleware (sign-in refusal reasons).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 #[derive(thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -218,6 +223,7 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
             (t, m, fallback.code())
         }
     };
+    req.extensions_mut().insert(ErrorCode(code));
 
     let mut b = HttpResponse::build(status);
     b.insert_header((header::CACHE_CONTROL, "no-store"));

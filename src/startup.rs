@@ -10,6 +10,7 @@ use crate::db::{self, DbPool};
 use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
+use crate::rate_limit::{self, RateLimits};
 use crate::routes::{self, pages::SiteInfo};
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
-/// How long a request waits for a pooled connection before answering 503.
+/// The pool timeout for one-off commands (`migrate`); the server uses `DATABASE_POOL_TIMEOUT`.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What tests and benchmarks may choose besides the configuration.
@@ -91,7 +92,7 @@ impl Application {
         let secret = resolve_secret(&config.secret_key)?;
         let keys = Keys::derive(&secret).map_err(anyhow::Error::msg)?;
 
-        let pool = db::build_pool(&config.database_url, config.pool_size, POOL_TIMEOUT)
+        let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)
             .map_err(anyhow::Error::msg)?;
         {
             let pool = pool.clone();
@@ -160,6 +161,7 @@ impl Application {
         });
         let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let overview_cache = web::Data::new(routes::admin::OverviewCache::default());
+        let limits = web::Data::new(RateLimits::new(&config.rate_limit));
         let https = config.is_https();
         let cookie_key = keys.cookie.clone();
         let session_max_age = config.session_max_age;
@@ -169,6 +171,7 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let sessions_data = sessions.clone();
         let dev_data = dev_provider.clone();
+        let metrics = web::Data::new(crate::metrics::Metrics::new());
 
         let mut server = HttpServer::new(move || {
             let session_mw =
@@ -197,11 +200,14 @@ impl Application {
                 .app_data(site.clone())
                 .app_data(trusted.clone())
                 .app_data(overview_cache.clone())
+                .app_data(limits.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
                 .wrap(TracingLogger::<RequestSpan>::new())
+                .app_data(metrics.clone())
+                .wrap(from_fn(crate::metrics::track))
                 .configure(routes::open_routes);
             if let Some(p) = &dev_data {
                 app = app.service(
@@ -214,6 +220,8 @@ impl Application {
                 web::scope("")
                     .wrap(from_fn(authenticate))
                     .wrap(session_mw)
+                    // Outermost on this scope: over-quota clients cost no cookie decryption.
+                    .wrap(from_fn(rate_limit::limit))
                     .configure(routes::session_routes)
                     .default_service(web::to(routes::not_found)),
             )

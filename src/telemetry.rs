@@ -1,18 +1,57 @@
 //! The tracing subscriber: pretty for people, JSON for log collectors; level from `RUST_LOG`.
+//! Also the request span (`RequestSpan`), which records what is safe to log about a request.
 
 use crate::config::LogFormat;
+use crate::net::{TrustedProxies, client_ip};
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{HttpMessage, web};
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+
+/// Caps on dependencies whose `trace`/`debug` output is wire-level (connection pools, frames,
+/// TLS records, raw header maps): noise at best, and a place where a token could surface in
+/// some future version. Appended to whatever `RUST_LOG` says, so `RUST_LOG=trace` means *our*
+/// trace. A directive naming one of these targets in `RUST_LOG` still wins (it comes later).
+pub const DEPENDENCY_CAPS: &[&str] = &[
+    "hyper=info",
+    "hyper_util=info",
+    "reqwest=info",
+    "h2=info",
+    "rustls=info",
+    "actix_http=info",
+    "actix_server=info",
+    "mio=info",
+    "tokio_util=info",
+];
+
+/// The filter: the caps first, then `RUST_LOG` (or `default_filter`).
+pub fn filter(rust_log: Option<&str>, default_filter: &str) -> EnvFilter {
+    let wanted = rust_log
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(default_filter);
+    let mut directives = DEPENDENCY_CAPS.join(",");
+    for d in wanted.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        directives.push(',');
+        directives.push_str(d);
+    }
+    EnvFilter::try_new(&directives).unwrap_or_else(|_| {
+        EnvFilter::try_new(format!("{},{default_filter}", DEPENDENCY_CAPS.join(",")))
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+    })
+}
 
 /// Installs the global subscriber (once; later calls are ignored, as in tests).
 pub fn init<W>(format: LogFormat, default_filter: &str, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let rust_log = std::env::var("RUST_LOG").ok();
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter(rust_log.as_deref(), default_filter))
         .with_writer(writer)
         .with_target(false);
     let _ = match format {
@@ -21,27 +60,33 @@ where
     };
 }
 
-/// The request span of `tracing-actix-web`, minus the query string: the default span records
-/// `http.target` with the query, which on `/auth/google/callback` holds the authorization code
-/// and the state, and would print them with every event of the request.
+/// The root span of every request. Unlike tracing-actix-web's default it records the path
+/// without the query (the callback's query holds the authorization code and state) and the
+/// client IP by our `TRUSTED_PROXIES` rule (the default believes any `X-Forwarded-For`).
 pub struct RequestSpan;
 
-impl tracing_actix_web::RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        use actix_web::HttpMessage;
-        let request_id = request
-            .extensions()
-            .get::<tracing_actix_web::RequestId>()
-            .map(|id| id.to_string())
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(req: &ServiceRequest) -> Span {
+        let trusted = req
+            .app_data::<web::Data<TrustedProxies>>()
+            .map(|t| t.0.clone())
             .unwrap_or_default();
-        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let ip = client_ip(req.request(), &trusted)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        let route = req.match_pattern().unwrap_or_else(|| "default".into());
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
-            http.method = %request.method(),
+            http.method = %req.method(),
             http.route = %route,
-            http.target = %request.path(),
+            http.target = %req.path(),
+            http.client_ip = %ip,
             http.status_code = tracing::field::Empty,
-            otel.name = %format!("{} {}", request.method(), route),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             request_id = %request_id,
@@ -50,10 +95,30 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: actix_web::body::MessageBody>(
-        span: tracing::Span,
-        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
-    ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_caps_come_before_the_wanted_level() {
+        let f = filter(Some("trace"), "info").to_string();
+        assert!(
+            f.contains("hyper=info") && f.contains("reqwest=info"),
+            "{f}"
+        );
+        assert!(f.contains("trace"), "{f}");
+        let f = filter(None, "signin=debug").to_string();
+        assert!(f.contains("signin=debug") && f.contains("h2=info"), "{f}");
+    }
+
+    #[test]
+    fn a_bad_rust_log_falls_back_to_a_capped_default() {
+        let f = filter(Some("=[[bad"), "info").to_string();
+        assert!(f.contains("rustls=info"), "{f}");
     }
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::net::ClientInfo;
 use crate::secret::Secret;
 use actix_session::SessionExt;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -94,8 +94,10 @@ impl SessionService {
         now: DateTime<Utc>,
     ) -> Result<Option<Arc<SessionRecord>>, DbError> {
         if let Lookup::Hit(r) = self.cache.get(jti, now) {
+            tracing::trace!(cached = true, found = r.is_some(), "session row");
             return Ok(r);
         }
+        tracing::trace!(cached = false, "session row from the database");
         let jti_owned = jti.to_string();
         let record = db::run(&self.pool, move |conn| {
             let r = sessions::find_with_user(conn, &jti_owned)?;
@@ -224,12 +226,18 @@ fn bearer_token(req: &ServiceRequest) -> Option<String> {
 pub struct BearerRefused;
 
 /// The middleware on every page and API scope.
+///
+/// A database failure is answered here as a response carrying the `AppError` (not as `Err`,
+/// which would bypass `render_errors` and leave a bare status without a page or JSON).
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
     let Some(svc) = req.app_data::<web::Data<SessionService>>().cloned() else {
-        return next.call(req).await;
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     let client = ClientInfo::of(req.request());
     if let Some(token) = bearer_token(&req) {
@@ -241,7 +249,9 @@ pub async fn authenticate(
                 tracing::info!(reason = why, "bearer token refused");
                 req.extensions_mut().insert(BearerRefused);
             }
-            Err(CheckError::Db(e)) => return Err(AppError::from(e).into()),
+            Err(CheckError::Db(e)) => {
+                return Ok(req.error_response(AppError::from(e)).map_into_right_body());
+            }
         }
     } else {
         let session = TypedSession::from(req.get_session());
@@ -262,9 +272,13 @@ pub async fn authenticate(
                     tracing::info!(reason = why, "session refused; signed out");
                     session.purge();
                 }
-                Err(CheckError::Db(e)) => return Err(AppError::from(e).into()),
+                Err(CheckError::Db(e)) => {
+                    return Ok(req.error_response(AppError::from(e)).map_into_right_body());
+                }
             }
         }
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

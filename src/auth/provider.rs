@@ -17,6 +17,8 @@ use url::Url;
 
 /// Cap on every provider response body.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// How long an idle connection to the provider is kept for reuse.
+const POOL_IDLE: Duration = Duration::from_secs(4);
 /// Allowed clock difference with the provider for `exp` and `iat`.
 pub const LEEWAY_SECS: i64 = 60;
 /// How long a fetched JWKS is trusted before it is fetched again (a stale copy is still used
@@ -51,6 +53,16 @@ impl ProviderError {
 }
 
 fn from_reqwest(e: reqwest::Error) -> ProviderError {
+    // The cause chain says why (refused, reset, closed); the URL is configuration, not news.
+    let e = e.without_url();
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        cause.push_str(": ");
+        cause.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::warn!(%cause, "provider call failed");
     if e.is_timeout() {
         ProviderError::Timeout
     } else {
@@ -166,6 +178,10 @@ impl OidcClient {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("signin/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(32)
+            // Drop idle connections before a server's keep-alive does (actix: 5 s), so a
+            // request is never written into a connection the server is closing ("connection
+            // closed before message completed": a failed sign-in, seen in the soak run).
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut issuers = vec![cfg.issuer.clone()];

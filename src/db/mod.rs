@@ -12,6 +12,7 @@ use crate::config::{DatabaseKind, DatabaseUrl};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -111,14 +112,36 @@ impl DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            DbError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
-                let m = info.message();
-                m.contains("connection") || m.contains("server closed") || m.contains("terminating")
+                lost_connection_message(info.message())
             }
             _ => false,
         }
     }
+}
+
+/// libpq's wording when the server went away (seen through a cut proxy and a PostgreSQL
+/// restart): `no connection to the server`, `server closed the connection unexpectedly`,
+/// `SSL SYSCALL error: EOF detected`, `could not send data to server`, `terminating connection
+/// due to administrator command`.
+fn lost_connection_message(m: &str) -> bool {
+    let m = m.to_ascii_lowercase();
+    [
+        "connection",
+        "server closed",
+        "terminating",
+        "ssl syscall",
+        "eof detected",
+        "could not send",
+        "could not receive",
+        "the database system is",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
 }
 
 /// Builds the pool without connecting; `connect_and_migrate` proves the database is there.
@@ -161,6 +184,14 @@ pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<Strin
     migrate(&mut conn).map_err(|e| format!("{e} (database {})", url.redacted()))
 }
 
+/// Queries waiting for a pooled connection right now (r2d2 does not count them), process-wide.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// For the `db_pool_waiting` metric.
+pub fn waiting_for_connection() -> usize {
+    WAITING.load(Ordering::Relaxed)
+}
+
 /// Runs blocking Diesel work on the blocking pool, taking the connection there too
 /// (waiting for a pooled connection can block), inside the caller's tracing span.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
@@ -172,9 +203,10 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        let conn = pool.get();
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+        let mut conn = conn.map_err(|e| DbError::Unavailable(e.to_string()))?;
         f(&mut conn)
     })
     .await
@@ -189,4 +221,43 @@ pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
 
 pub fn is_postgres(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Pg(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn unknown(m: &str) -> DbError {
+        DbError::Query(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(m.to_string()),
+        ))
+    }
+
+    #[test]
+    fn lost_connections_are_unavailable_not_internal() {
+        for m in [
+            "no connection to the server",
+            "server closed the connection unexpectedly",
+            "SSL SYSCALL error: EOF detected",
+            "could not send data to server: Broken pipe",
+            "terminating connection due to administrator command",
+            "FATAL:  the database system is shutting down",
+        ] {
+            assert!(unknown(m).is_unavailable(), "{m}");
+        }
+        let closed = Error::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand,
+            Box::new(String::new()),
+        );
+        assert!(DbError::Query(closed).is_unavailable());
+        assert!(DbError::Unavailable("timed out".into()).is_unavailable());
+    }
+
+    #[test]
+    fn query_mistakes_stay_internal() {
+        assert!(!unknown("syntax error at or near \"SELEC\"").is_unavailable());
+        assert!(!DbError::Query(Error::NotFound).is_unavailable());
+    }
 }

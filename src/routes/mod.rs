@@ -37,6 +37,7 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
 pub fn open_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(crate::metrics::scrape))
         .route("/static/{file}", web::get().to(static_files::asset));
 }
 

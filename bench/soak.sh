@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Soak: 5 minutes at 64 connections of mixed traffic (home and /api/me signed in, complete
+# sign-ins of new people through the dev provider, the admin list when present). Passes when
+# every answer is 2xx/3xx and memory is flat after warm-up (RSS sampled every 10 s).
+# Usage: bench/soak.sh [SECONDS] [CONNECTIONS]
+PORT=18201
+source "$(dirname "$0")/common.sh"
+SECONDS_TOTAL="${1:-300}"
+CONNS="${2:-64}"
+start_app
+echo "soak: ${SECONDS_TOTAL}s, ${CONNS} connections, pid $APP_PID, database $DB"
+"$CLIENT" "$BASE" "$CONNS" "$SECONDS_TOTAL" admin@example.com >"$WORK/client.log" &
+CLIENT_PID=$!
+: >"$WORK/rss.log"
+t=0
+while kill -0 "$CLIENT_PID" 2>/dev/null; do
+  echo "t=${t}s rss_kib=$(rss_kib)" | tee -a "$WORK/rss.log"
+  sleep 10; t=$((t + 10))
+done
+wait "$CLIENT_PID"
+grep -E '^(admin_list|total)' "$WORK/client.log"
+echo "users=$(psql_app 'select count(*) from users') sessions=$(psql_app 'select count(*) from sessions')"
+# Warm-up: the first minute. Flat = the last sample within 10 % of the one at 60 s.
+warm=$(awk -F'rss_kib=' '/^t=60s/ {print $2}' "$WORK/rss.log")
+last=$(tail -1 "$WORK/rss.log" | awk -F'rss_kib=' '{print $2}')
+max=$(awk -F'rss_kib=' '$1 !~ /^t=(0|10|20|30|40|50)s/ {print $2}' "$WORK/rss.log" | sort -n | tail -1)
+echo "rss_kib at 60s=$warm, max after=$max, last=$last"
+total=$(grep '^total' "$WORK/client.log")
+bad=0
+for k in http4xx http5xx refused broken; do
+  v=$(sed -E "s/.* $k=([0-9]+).*/\1/" <<<"$total")
+  [[ "$v" == 0 ]] || { echo "FAIL: $k=$v"; bad=1; }
+done
+if [[ -n "$warm" && -n "$last" ]] && (( last * 10 > warm * 11 )); then echo "FAIL: RSS grew more than 10 % after warm-up"; bad=1; fi
+[[ $bad == 0 ]] && echo "PASS" || exit 1

@@ -1,0 +1,302 @@
+//! Prometheus metrics: a small hand-written registry (atomics, no global state) fed by one
+//! middleware, and `GET /metrics` in the Prometheus text format. Request counts and latency
+//! histograms by method, route pattern and status; sign-ins by outcome and reason; active
+//! sessions (counted in the database at most every few seconds); the connection pool.
+
+use crate::auth::middleware::SessionService;
+use crate::db::{self, DbPool};
+use crate::error::ErrorCode;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Upper bounds (seconds) of the latency buckets: sub-millisecond page views up to slow sign-ins.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// The active-sessions count is a database query: at most one per this interval.
+const ACTIVE_SESSIONS_EVERY: Duration = Duration::from_secs(5);
+/// Requests that matched no route share one label, so that scanners cannot grow the registry.
+const UNMATCHED: &str = "unmatched";
+/// The route whose answers are counted as sign-in outcomes.
+const CALLBACK_ROUTE: &str = "/auth/google/callback";
+
+#[derive(Default)]
+struct Series {
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+    buckets: [AtomicU64; BUCKETS.len()],
+}
+
+impl Series {
+    fn observe(&self, elapsed: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        let secs = elapsed.as_secs_f64();
+        // Buckets are stored non-cumulatively (one add per request) and summed at scrape time.
+        if let Some(i) = BUCKETS.iter().position(|le| secs <= *le) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+type RouteKey = (Method, String, u16);
+
+/// The registry of one application instance.
+pub struct Metrics {
+    requests: RwLock<HashMap<RouteKey, Arc<Series>>>,
+    sign_ins: Mutex<HashMap<(&'static str, &'static str), u64>>,
+    active_sessions: Mutex<Option<(Instant, i64)>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        Self {
+            requests: RwLock::new(HashMap::new()),
+            sign_ins: Mutex::new(HashMap::new()),
+            active_sessions: Mutex::new(None),
+        }
+    }
+
+    /// Records one answered request; the common case takes a read lock and three atomic adds.
+    pub fn observe_request(&self, method: &Method, route: String, status: u16, took: Duration) {
+        let key = (method.clone(), route, status);
+        if let Ok(map) = self.requests.read()
+            && let Some(s) = map.get(&key)
+        {
+            s.observe(took);
+            return;
+        }
+        if let Ok(mut map) = self.requests.write() {
+            map.entry(key).or_default().observe(took);
+        }
+    }
+
+    /// Records how a sign-in callback ended: `success`, `refused` (the person's or the
+    /// request's fault, 4xx) or `error` (ours or the provider's, 5xx), with the error code.
+    pub fn observe_sign_in(&self, outcome: &'static str, reason: &'static str) {
+        if let Ok(mut m) = self.sign_ins.lock() {
+            *m.entry((outcome, reason)).or_default() += 1;
+        }
+    }
+
+    async fn active_sessions(&self, svc: &SessionService) -> Option<i64> {
+        if let Ok(g) = self.active_sessions.lock()
+            && let Some((at, n)) = *g
+            && at.elapsed() < ACTIVE_SESSIONS_EVERY
+        {
+            return Some(n);
+        }
+        let now = svc.now();
+        match db::run(&svc.pool, move |c| db::sessions::count_active(c, now)).await {
+            Ok(n) => {
+                if let Ok(mut g) = self.active_sessions.lock() {
+                    *g = Some((Instant::now(), n));
+                }
+                Some(n)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: cannot count active sessions");
+                None
+            }
+        }
+    }
+
+    /// The exposition, in the Prometheus text format 0.0.4.
+    pub fn render(&self, pool: &DbPool, active_sessions: Option<i64>) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        self.render_requests(&mut out);
+        self.render_sign_ins(&mut out);
+        if let Some(n) = active_sessions {
+            out.push_str("# HELP sessions_active Unrevoked, unexpired sessions (browser and API), counted at most every 5 s.\n# TYPE sessions_active gauge\n");
+            let _ = writeln!(out, "sessions_active {n}");
+        }
+        let state = pool.state();
+        let in_use = state.connections.saturating_sub(state.idle_connections);
+        out.push_str("# HELP db_pool_connections Pooled database connections by state.\n# TYPE db_pool_connections gauge\n");
+        let _ = writeln!(out, "db_pool_connections{{state=\"in_use\"}} {in_use}");
+        let _ = writeln!(
+            out,
+            "db_pool_connections{{state=\"idle\"}} {}",
+            state.idle_connections
+        );
+        out.push_str("# HELP db_pool_max_connections The pool's size limit.\n# TYPE db_pool_max_connections gauge\n");
+        let _ = writeln!(out, "db_pool_max_connections {}", pool.max_size());
+        out.push_str("# HELP db_pool_waiting Queries waiting for a pooled connection.\n# TYPE db_pool_waiting gauge\n");
+        let _ = writeln!(out, "db_pool_waiting {}", db::waiting_for_connection());
+        if let Some(rss) = resident_bytes() {
+            out.push_str("# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n");
+            let _ = writeln!(out, "process_resident_memory_bytes {rss}");
+        }
+        out
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        let Ok(map) = self.requests.read() else {
+            return;
+        };
+        let mut series: Vec<(&RouteKey, &Arc<Series>)> = map.iter().collect();
+        series.sort_by(|a, b| {
+            (a.0.1.as_str(), a.0.0.as_str(), a.0.2).cmp(&(b.0.1.as_str(), b.0.0.as_str(), b.0.2))
+        });
+        out.push_str("# HELP http_requests_total Answered HTTP requests by method, route pattern and status.\n# TYPE http_requests_total counter\n");
+        for ((method, route, status), s) in &series {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(route),
+                s.count.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP http_request_duration_seconds Time to answer, by method, route pattern and status.\n# TYPE http_request_duration_seconds histogram\n");
+        for ((method, route, status), s) in &series {
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
+            let mut cumulative = 0;
+            for (le, b) in BUCKETS.iter().zip(&s.buckets) {
+                cumulative += b.load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
+                );
+            }
+            let count = s.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
+            );
+            let sum = s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {count}"
+            );
+        }
+    }
+
+    fn render_sign_ins(&self, out: &mut String) {
+        out.push_str("# HELP sign_ins_total Completed sign-in callbacks by outcome (success, refused, error) and reason.\n# TYPE sign_ins_total counter\n");
+        let Ok(m) = self.sign_ins.lock() else { return };
+        let mut rows: Vec<_> = m.iter().collect();
+        rows.sort();
+        for ((outcome, reason), n) in rows {
+            let _ = writeln!(
+                out,
+                "sign_ins_total{{outcome=\"{outcome}\",reason=\"{}\"}} {n}",
+                escape(reason)
+            );
+        }
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// VmRSS of this process, from /proc (Linux); `None` elsewhere.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The middleware on the whole app (outermost, so that the final status and the whole time
+/// count); the error code comes from `render_errors` through the request's extensions.
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let Some(metrics) = req.app_data::<web::Data<Metrics>>().cloned() else {
+        return next.call(req).await;
+    };
+    let started = Instant::now();
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED.to_string());
+    if route == CALLBACK_ROUTE {
+        let code = res.request().extensions().get::<ErrorCode>().map(|c| c.0);
+        match (status.is_redirection(), code) {
+            (true, None) => metrics.observe_sign_in("success", "none"),
+            (_, code) => metrics.observe_sign_in(
+                if status.is_server_error() {
+                    "error"
+                } else {
+                    "refused"
+                },
+                code.unwrap_or("unknown"),
+            ),
+        }
+    }
+    metrics.observe_request(&method, route, status.as_u16(), started.elapsed());
+    Ok(res)
+}
+
+/// `GET /metrics`: for the scraper on the private network (keep it off the public proxy).
+pub async fn scrape(
+    metrics: web::Data<Metrics>,
+    pool: web::Data<DbPool>,
+    svc: web::Data<SessionService>,
+) -> HttpResponse {
+    let active = metrics.active_sessions(&svc).await;
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(metrics.render(&pool, active))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_cumulative_and_escaped() {
+        let m = Metrics::new();
+        m.observe_request(
+            &Method::GET,
+            "/a\"b".into(),
+            200,
+            Duration::from_micros(300),
+        );
+        m.observe_request(&Method::GET, "/a\"b".into(), 200, Duration::from_millis(30));
+        m.observe_request(&Method::GET, "/a\"b".into(), 200, Duration::from_secs(60));
+        let mut out = String::new();
+        m.render_requests(&mut out);
+        assert!(
+            out.contains(r#"http_requests_total{method="GET",route="/a\"b",status="200"} 3"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"le="0.0005"} 1"#), "{out}");
+        assert!(out.contains(r#"le="0.05"} 2"#), "{out}");
+        assert!(out.contains(r#"le="10"} 2"#), "{out}");
+        assert!(out.contains(r#"le="+Inf"} 3"#), "{out}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Database faults: the database cut mid-run through a proxy the test controls, pool
+//! exhaustion, and a sign-in interrupted between consent and callback.
+
+use crate::both_backends;
+use crate::db_proxy::DbProxy;
+use crate::helpers::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `DATABASE_POOL_TIMEOUT` in these tests: every fault must be answered within this + 2 s.
+const POOL_TIMEOUT_SECS: u64 = 1;
+const ANSWER_WITHIN: Duration = Duration::from_secs(POOL_TIMEOUT_SECS + 2);
+
+/// A PostgreSQL app whose database connections all go through a proxy the test can cut.
+async fn spawn_behind_proxy(extra: Vec<(&'static str, String)>) -> Option<(TestApp, DbProxy)> {
+    if !postgres_available() {
+        return None;
+    }
+    let db = Arc::new(TestDb::new(Backend::Postgres));
+    let real = url::Url::parse(&db.url).unwrap();
+    let upstream = format!(
+        "{}:{}",
+        real.host_str().unwrap(),
+        real.port().unwrap_or(5432)
+    );
+    let proxy = DbProxy::start(upstream).await;
+    let mut env = vec![
+        ("DATABASE_URL", proxy.url_for(&db.url)),
+        ("DATABASE_POOL_TIMEOUT", format!("{POOL_TIMEOUT_SECS}s")),
+    ];
+    env.extend(extra);
+    let app = spawn_app_with(
+        Backend::Postgres,
+        TestOptions {
+            env,
+            db: Some(db),
+            ..Default::default()
+        },
+    )
+    .await;
+    Some((app, proxy))
+}
+
+/// GET with a deadline well past the allowed answer time, so a hang fails the test instead of
+/// stalling it; returns (status, body, elapsed).
+async fn timed_get(b: &Browser, path: &str) -> (u16, String, Duration) {
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(20), b.get(path))
+        .await
+        .unwrap_or_else(|_| panic!("GET {path} hung"));
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap(), started.elapsed())
+}
+
+/// Polls `/readyz` until it answers 200; returns how long that took.
+async fn wait_ready(app: &TestApp, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (s, _, _) = timed_get(&app.browser, "/readyz").await;
+        if s == 200 {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "not ready again after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_cut_gives_503s_in_time_and_recovers_by_itself() {
+    let Some((app, proxy)) = spawn_behind_proxy(vec![]).await else {
+        return;
+    };
+    assert_eq!(
+        app.sign_in("ada@example.com", "Ada")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let bearer = app.browser.get("/api/me").await;
+    assert_eq!(bearer.status().as_u16(), 200);
+
+    proxy.cut();
+    // Past the 500 ms session-check cache, so the next requests must reach the database.
+    app.clock.advance(chrono::Duration::seconds(2));
+
+    let (s, body, took) = timed_get(&app.browser, "/readyz").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/readyz took {took:?}");
+
+    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON 503");
+    assert_eq!(json["error"], "unavailable");
+
+    let (s, body, took) = timed_get(&app.browser, "/").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/ took {took:?}");
+    assert!(body.contains("Temporarily unavailable"), "{body}");
+    assert!(
+        !body.to_lowercase().contains("postgres"),
+        "no internals on the page: {body}"
+    );
+
+    // Still alive (no panic took a worker down): liveness answers at once.
+    let (s, _, _) = timed_get(&app.browser, "/healthz").await;
+    assert_eq!(s, 200);
+
+    proxy.restore();
+    let took = wait_ready(&app, Duration::from_secs(15)).await;
+    eprintln!("ready again {took:?} after the database returned");
+    app.clock.advance(chrono::Duration::seconds(2));
+    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 200, "the session survived the outage: {body}");
+    let (s, body, _) = timed_get(&app.browser, "/").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("Ada"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_interrupted_by_a_database_fault_leaves_nothing_half_made() {
+    let Some((app, proxy)) = spawn_behind_proxy(vec![]).await else {
+        return;
+    };
+    let authorize = app.browser.begin_sign_in(None).await;
+    let callback = app
+        .browser
+        .consent(&authorize, "grace@example.com", "Grace")
+        .await;
+
+    proxy.cut();
+    let (s, body, took) = timed_get(&app.browser, &callback).await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "callback took {took:?}");
+    assert!(body.contains("Temporarily unavailable"), "{body}");
+
+    proxy.restore();
+    wait_ready(&app, Duration::from_secs(15)).await;
+    assert_eq!(app.count_users(), 0, "no half-created user");
+    assert_eq!(app.count_sessions(), 0, "no session row");
+    // Not signed in, and a fresh attempt works.
+    assert_eq!(app.browser.get("/api/me").await.status().as_u16(), 401);
+    let r = app.sign_in("grace@example.com", "Grace").await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(app.count_users(), 1);
+    app.stop().await;
+}
+
+both_backends!(pool_exhaustion_gives_503_not_a_hang, |backend| async move {
+    let app = spawn_app_with(
+        backend,
+        TestOptions {
+            env: vec![
+                ("DATABASE_POOL_SIZE", "1".into()),
+                ("DATABASE_POOL_TIMEOUT", format!("{POOL_TIMEOUT_SECS}s")),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        app.sign_in("alan@example.org", "Alan")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    app.clock.advance(chrono::Duration::seconds(2));
+
+    // The test holds the only connection.
+    let pool = app.pool.clone();
+    let held = tokio::task::spawn_blocking(move || pool.get().expect("the only connection"))
+        .await
+        .unwrap();
+
+    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"],
+        "unavailable"
+    );
+    let (s, body, took) = timed_get(&app.browser, "/").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/ took {took:?}");
+    let (s, _, took) = timed_get(&app.browser, "/readyz").await;
+    assert_eq!(s, 503);
+    assert!(took < ANSWER_WITHIN);
+
+    drop(held);
+    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 200, "{body}");
+    app.stop().await;
+});
