@@ -51,6 +51,10 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
+        // Below actix's 5 s keep-alive: connections to the provider sit idle between sign-ins,
+        // and reusing one the server is closing fails ("connection closed before message
+        // completed"; 10 such failures in the third soak run, a client artefact).
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .expect("HTTP client")
 }
