@@ -2,7 +2,10 @@
 # Soak: 5 minutes at 64 connections of mixed traffic (home and /api/me signed in, complete
 # sign-ins of new people through the dev provider, the admin list when present). Passes when
 # every answer is 2xx/3xx and memory is flat after warm-up (RSS sampled every 10 s).
-# Usage: bench/soak.sh [SECONDS] [CONNECTIONS]
+# Usage: [EXTERNAL_PROVIDER=1] bench/soak.sh [SECONDS] [CONNECTIONS]
+# With EXTERNAL_PROVIDER=1 the dev provider runs as its own process, so the RSS measured is the
+# service's alone (in `serve --dev` the fake Google keeps every access token it issued for an
+# hour, which is its memory, not the service's).
 PORT=18201
 source "$(dirname "$0")/common.sh"
 SECONDS_TOTAL="${1:-300}"

@@ -6,7 +6,8 @@
 //!
 //! Usage: `soak_client BASE CONNECTIONS SECONDS [ADMIN_EMAIL]`
 //! Answers are `ok` (2xx/3xx), `http4xx`, `http5xx`, or a transport error: `refused` (no
-//! connection could be made) or `broken` (a connection failed mid-request).
+//! connection could be made) or `broken` (a connection failed mid-request, after one retry as
+//! browsers do; `retried` counts those retries).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +21,7 @@ struct Counts {
     refused: AtomicU64,
     broken: AtomicU64,
     max_ms: AtomicU64,
+    retried: AtomicU64,
 }
 
 impl Counts {
@@ -49,6 +51,10 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(256)
+        // Below actix's 5 s keep-alive: connections to the provider sit idle between sign-ins,
+        // and reusing one the server is closing fails ("connection closed before message
+        // completed"; 10 such failures in the third soak run, a client artefact).
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .expect("HTTP client")
 }
@@ -79,7 +85,18 @@ impl Ctx {
     /// Sends one request and counts its answer; `None` on a transport error.
     async fn send(&self, req: reqwest::RequestBuilder) -> Option<reqwest::Response> {
         let started = Instant::now();
-        let res = req.send().await;
+        let retry = req.try_clone();
+        let mut res = req.send().await;
+        // Like a browser (RFC 9112 §9.3.1), retry a GET once when the connection closed before
+        // any answer: a server closing an idle keep-alive connection (shutdown, timeout) races
+        // with a request written into it, which it never read.
+        if let (Err(e), Some(retry)) = (&res, retry)
+            && !e.is_connect()
+            && !e.is_timeout()
+        {
+            self.counts.retried.fetch_add(1, Ordering::Relaxed);
+            res = retry.send().await;
+        }
         let ms = started.elapsed().as_millis() as u64;
         self.counts.max_ms.fetch_max(ms, Ordering::Relaxed);
         match res {
@@ -97,7 +114,21 @@ impl Ctx {
                 if e.is_connect() {
                     self.counts.refused.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    self.counts.broken.fetch_add(1, Ordering::Relaxed);
+                    // When it started tells a request the service had accepted (then broken)
+                    // from one sent into a listener backlog that was never going to be served.
+                    if self.counts.broken.fetch_add(1, Ordering::Relaxed) < 100 {
+                        let e = e.without_url();
+                        let mut cause = e.to_string();
+                        let mut src = std::error::Error::source(&e);
+                        while let Some(s) = src {
+                            cause = format!("{cause}: {s}");
+                            src = s.source();
+                        }
+                        println!(
+                            "broken start_ms={} after_ms={ms} cause={cause}",
+                            now_ms() - ms as u128
+                        );
+                    }
                 }
                 None
             }
@@ -252,7 +283,7 @@ async fn main() {
     let s = ctx.counts.snapshot();
     let total: u64 = s[..5].iter().sum();
     println!(
-        "total requests={total} ok={} http4xx={} http5xx={} refused={} broken={} max_latency_ms={} rps={:.0} signins={}",
+        "total requests={total} ok={} http4xx={} http5xx={} refused={} broken={} max_latency_ms={} rps={:.0} signins={} retried={}",
         s[0],
         s[1],
         s[2],
@@ -260,6 +291,7 @@ async fn main() {
         s[4],
         s[5],
         total as f64 / started.elapsed().as_secs_f64(),
-        ctx.seq.load(Ordering::Relaxed)
+        ctx.seq.load(Ordering::Relaxed),
+        ctx.counts.retried.load(Ordering::Relaxed)
     );
 }

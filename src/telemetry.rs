@@ -14,8 +14,8 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// Caps on dependencies whose `trace`/`debug` output is wire-level (connection pools, frames,
 /// TLS records, raw header maps): noise at best, and a place where a token could surface in
-/// some future version. Appended to whatever `RUST_LOG` says, so `RUST_LOG=trace` means *our*
-/// trace. A directive naming one of these targets in `RUST_LOG` still wins (it comes later).
+/// some future version. Put before a `RUST_LOG` of `trace` or `debug`, so that means *our* trace;
+/// a directive naming one of these targets in `RUST_LOG` still wins (it comes later).
 pub const DEPENDENCY_CAPS: &[&str] = &[
     "hyper=info",
     "hyper_util=info",
@@ -28,19 +28,22 @@ pub const DEPENDENCY_CAPS: &[&str] = &[
     "tokio_util=info",
 ];
 
-/// The filter: the caps first, then `RUST_LOG` (or `default_filter`).
+/// The filter: `RUST_LOG` (or `default_filter`), preceded by the caps when it turns on `debug`
+/// or `trace` for every target (caps only ever lower a level: `RUST_LOG=warn` stays warn).
 pub fn filter(rust_log: Option<&str>, default_filter: &str) -> EnvFilter {
     let wanted = rust_log
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(default_filter);
-    let mut directives = DEPENDENCY_CAPS.join(",");
-    for d in wanted.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        directives.push(',');
-        directives.push_str(d);
-    }
+    let verbose_everywhere = wanted.split(',').map(str::trim).any(|d| {
+        !d.contains('=') && (d.eq_ignore_ascii_case("trace") || d.eq_ignore_ascii_case("debug"))
+    });
+    let directives = if verbose_everywhere {
+        format!("{},{wanted}", DEPENDENCY_CAPS.join(","))
+    } else {
+        wanted.to_string()
+    };
     EnvFilter::try_new(&directives).unwrap_or_else(|_| {
-        EnvFilter::try_new(format!("{},{default_filter}", DEPENDENCY_CAPS.join(",")))
-            .unwrap_or_else(|_| EnvFilter::new("info"))
+        EnvFilter::try_new(default_filter).unwrap_or_else(|_| EnvFilter::new("info"))
     })
 }
 
@@ -105,20 +108,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dependency_caps_come_before_the_wanted_level() {
+    fn dependency_caps_come_with_a_global_trace_or_debug() {
         let f = filter(Some("trace"), "info").to_string();
         assert!(
             f.contains("hyper=info") && f.contains("reqwest=info"),
             "{f}"
         );
         assert!(f.contains("trace"), "{f}");
-        let f = filter(None, "signin=debug").to_string();
-        assert!(f.contains("signin=debug") && f.contains("h2=info"), "{f}");
+        let f = filter(Some("signin=debug,DEBUG"), "info").to_string();
+        assert!(f.contains("h2=info"), "{f}");
     }
 
     #[test]
-    fn a_bad_rust_log_falls_back_to_a_capped_default() {
-        let f = filter(Some("=[[bad"), "info").to_string();
-        assert!(f.contains("rustls=info"), "{f}");
+    fn caps_never_raise_a_quieter_level() {
+        let f = filter(Some("warn"), "info").to_string();
+        assert!(!f.contains("actix_server=info"), "{f}");
+        let f = filter(None, "info").to_string();
+        assert!(!f.contains("hyper"), "{f}");
+    }
+
+    #[test]
+    fn a_bad_rust_log_falls_back_to_the_default() {
+        let f = filter(Some("=[[bad"), "warn").to_string();
+        assert_eq!(f, "warn");
     }
 }

@@ -21,6 +21,8 @@ struct Entry {
 #[derive(Default)]
 pub struct SessionCache {
     map: Mutex<HashMap<String, Entry>>,
+    /// When expired entries were last swept out (see `put`).
+    swept: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -49,6 +51,14 @@ impl SessionCache {
 
     pub fn put(&self, jti: &str, record: Option<Arc<SessionRecord>>, now: DateTime<Utc>) {
         let Ok(mut map) = self.map.lock() else { return };
+        // Sweep expired entries about once per TTL: without it every session ever seen stayed
+        // until MAX_ENTRIES (memory grew all through the soak run, one entry per sign-in).
+        if let Ok(mut swept) = self.swept.lock()
+            && swept.is_none_or(|t| now - t >= CACHE_TTL || now < t)
+        {
+            map.retain(|_, e| now - e.at < CACHE_TTL && now >= e.at);
+            *swept = Some(now);
+        }
         if map.len() >= MAX_ENTRIES {
             map.retain(|_, e| now - e.at < CACHE_TTL);
             if map.len() >= MAX_ENTRIES {
@@ -77,5 +87,26 @@ impl SessionCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_entries_are_swept_as_new_ones_arrive() {
+        let c = SessionCache::default();
+        let t0 = chrono::Utc::now();
+        for i in 0..1000 {
+            c.put(&format!("jti-{i}"), None, t0);
+        }
+        assert_eq!(c.len(), 1000, "fresh entries stay");
+        c.put("later", None, t0 + Duration::seconds(1));
+        assert_eq!(c.len(), 1, "only the fresh entry is left");
+        assert!(matches!(
+            c.get("later", t0 + Duration::seconds(1)),
+            Lookup::Hit(None)
+        ));
     }
 }

@@ -17,8 +17,6 @@ use url::Url;
 
 /// Cap on every provider response body.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// How long an idle connection to the provider is kept for reuse.
-const POOL_IDLE: Duration = Duration::from_secs(4);
 /// Allowed clock difference with the provider for `exp` and `iat`.
 pub const LEEWAY_SECS: i64 = 60;
 /// How long a fetched JWKS is trusted before it is fetched again (a stale copy is still used
@@ -177,11 +175,14 @@ impl OidcClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("signin/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(32)
-            // Drop idle connections before a server's keep-alive does (actix: 5 s), so a
-            // request is never written into a connection the server is closing ("connection
-            // closed before message completed": a failed sign-in, seen in the soak run).
-            .pool_idle_timeout(POOL_IDLE)
+            // No pooled connections, for two faults seen under load (bench/soak.sh and
+            // bench/sigterm.sh): a pooled connection lives on the runtime of the actix worker
+            // that opened it, so when that worker stops first at shutdown the other workers'
+            // in-flight sign-ins fail ("runtime dropped the dispatch task"); and a request
+            // written into an idle connection the provider is closing fails ("connection closed
+            // before message completed"). A sign-in makes two or three calls, so a fresh
+            // connection each (a TLS handshake with Google) is a small price.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut issuers = vec![cfg.issuer.clone()];
