@@ -805,3 +805,34 @@ fn cli_users_commands() {
     let n: i64 = users::table.count().get_result(conn).unwrap();
     assert_eq!(n, 1200);
 }
+
+both_backends!(
+    admin_pages_are_not_cached_and_audit_rows_carry_the_client_ip,
+    |backend| async move {
+        let app = admin_app(backend).await;
+        for path in ["/admin/users", "/admin/audit"] {
+            let r = app.browser.get(path).await;
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            let cc = r
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            assert_eq!(cc, "no-store", "{path}");
+        }
+        // The sign-in above came straight from loopback, with no trusted proxy in between.
+        let ips: Vec<Option<String>> = app.query(|c| {
+            audit_log::table
+                .filter(audit_log::action.eq("sign_in"))
+                .select(audit_log::ip)
+                .load(c)
+                .unwrap()
+        });
+        assert!(!ips.is_empty(), "no sign_in audit row");
+        assert!(
+            ips.iter().all(|ip| ip.as_deref() == Some("127.0.0.1")),
+            "{ips:?}"
+        );
+    }
+);
