@@ -16,7 +16,7 @@ use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
@@ -115,13 +115,13 @@ impl SessionService {
         Ok(record)
     }
 
-    /// Checks a token; with `renew`, replaces it inside the renewal window and returns the new one.
+    /// Checks a token; with `renew_for` (the request, whose client is recorded on the new row),
+    /// replaces it inside the renewal window and returns the new one.
     pub async fn check(
         &self,
         token: &str,
-        renew: bool,
+        renew_for: Option<&HttpRequest>,
         via: AuthVia,
-        client: &ClientInfo,
     ) -> Result<(CurrentUser, Option<Secret>), CheckError> {
         let now = self.now();
         let claims = self.codec.decode(token, now).map_err(|e| {
@@ -159,14 +159,18 @@ impl SessionService {
             ends_at,
         };
         let mut renewed = None;
-        if renew && !in_grace && renewal_due(&claims, now, self.renew_within, self.max_age) {
+        let renew_for = renew_for
+            .filter(|_| !in_grace && renewal_due(&claims, now, self.renew_within, self.max_age));
+        if let Some(req) = renew_for {
+            // Only a renewal records the client, so only a renewal pays for reading it.
+            let client = ClientInfo::of(req);
             let (row, new_token) = self
                 .mint(
                     record.user.id,
                     record.user.public_id.as_str(),
                     record.kind,
                     claims.auth_time(),
-                    client,
+                    &client,
                 )
                 .map_err(|_| CheckError::Refused("cannot sign a renewed token"))?;
             let old = claims.jti.clone();
@@ -239,9 +243,8 @@ pub async fn authenticate(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let client = ClientInfo::of(req.request());
     if let Some(token) = bearer_token(&req) {
-        match svc.check(&token, false, AuthVia::Bearer, &client).await {
+        match svc.check(&token, None, AuthVia::Bearer).await {
             Ok((user, _)) => {
                 req.extensions_mut().insert(user);
             }
@@ -257,7 +260,7 @@ pub async fn authenticate(
         let session = TypedSession::from(req.get_session());
         if let Some(token) = session.jwt() {
             match svc
-                .check(token.expose(), true, AuthVia::Cookie, &client)
+                .check(token.expose(), Some(req.request()), AuthVia::Cookie)
                 .await
             {
                 Ok((user, renewed)) => {
