@@ -3,7 +3,7 @@
 //! the actor `cli`.
 
 use super::{Action, perform};
-use crate::db::admin::{analyze, seed_batch, users_after};
+use crate::db::admin::{BULK_SEED_MIN, analyze, seed_batch, seed_bulk_pg, users_after};
 use crate::db::audit::Actor;
 use crate::db::users::find_by_email;
 use crate::db::{DbConn, DbError};
@@ -141,12 +141,20 @@ fn seed(
     } else {
         10_000
     };
-    let mut done = 0;
-    while done < count {
-        let n = batch.min(count - done);
-        seed_batch(conn, &run, done + 1, n, now)?;
-        done += n;
-        writeln!(err, "seeded {done}/{count} users")?;
+    if crate::db::is_postgres(conn) && count >= BULK_SEED_MIN {
+        // Progress is best effort: a closed stderr must not undo the seed.
+        let mut progress = |line: &str| {
+            let _ = writeln!(err, "{line}");
+        };
+        seed_bulk_pg(conn, &run, count, batch, now, &mut progress)?;
+    } else {
+        let mut done = 0;
+        while done < count {
+            let n = batch.min(count - done);
+            seed_batch(conn, &run, done + 1, n, now)?;
+            done += n;
+            writeln!(err, "seeded {done}/{count} users")?;
+        }
     }
     analyze(conn)?;
     writeln!(

@@ -836,3 +836,132 @@ both_backends!(
         );
     }
 );
+
+both_backends!(concurrent_removals_leave_one_admin, |backend| async move {
+    use signin::admin::{Action, Refusal, perform};
+    use signin::db::audit::Actor;
+    use std::sync::{Arc, Barrier};
+
+    let app = spawn_app(backend).await;
+    let t = Utc::now().naive_utc();
+    let a = insert_user(&app, "a@example.com", "A", t, None, "admin", "active");
+    let b = insert_user(&app, "b@example.com", "B", t, None, "admin", "active");
+    // Two admins remove each other at the same moment, many times over: one removal must
+    // win and the other be refused, or the service is left with no admin at all. Disable
+    // and demote both count as removals; the rounds mix them.
+    for round in 0..40 {
+        app.query(|c| {
+            diesel::update(users::table)
+                .set((users::role.eq("admin"), users::status.eq("active")))
+                .execute(c)
+                .unwrap()
+        });
+        let barrier = Arc::new(Barrier::new(2));
+        let threads: Vec<_> = [(a, b), (b, a)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (actor, target))| {
+                let pool = app.pool.clone();
+                let barrier = barrier.clone();
+                let action = if (round + i) % 2 == 0 {
+                    Action::Demote
+                } else {
+                    Action::Disable
+                };
+                std::thread::spawn(move || {
+                    let mut c = pool.get().unwrap();
+                    let me = signin::db::users::find_by_id(&mut c, actor)
+                        .unwrap()
+                        .unwrap();
+                    let them = signin::db::users::find_by_id(&mut c, target)
+                        .unwrap()
+                        .unwrap();
+                    let actor = Actor::User {
+                        id: me.id,
+                        email: me.email.to_string(),
+                    };
+                    barrier.wait();
+                    perform(&mut c, &actor, &them, &action, None, Utc::now()).unwrap()
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+        let done = results
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|o| o.changed))
+            .count();
+        let refused = results
+            .iter()
+            .filter(|r| **r == Err(Refusal::LastAdmin))
+            .count();
+        let admins = app.query(|c| signin::db::admin::count_active_admins(c).unwrap());
+        assert_eq!(admins, 1, "round {round}: {results:?}");
+        assert_eq!((done, refused), (1, 1), "round {round}: {results:?}");
+    }
+    // One audit row per removal that happened, none for the refused ones.
+    let rows: i64 = app.query(|c| audit_log::table.count().get_result(c).unwrap());
+    assert_eq!(rows, 40);
+});
+
+#[tokio::test]
+async fn bulk_seed_on_postgres_rebuilds_every_index() {
+    if !postgres_available() {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    let indexes = |app: &TestApp| -> Vec<(String, String)> {
+        #[derive(QueryableByName, Debug, PartialEq)]
+        struct Ix {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            def: String,
+        }
+        let rows: Vec<Ix> = app.query(|c| {
+            diesel::sql_query(
+                "SELECT indexname::text AS name, indexdef AS def FROM pg_indexes \
+                 WHERE tablename IN ('users', 'sessions') ORDER BY indexname",
+            )
+            .load(c)
+            .unwrap()
+        });
+        rows.into_iter().map(|i| (i.name, i.def)).collect()
+    };
+    let before = indexes(&app);
+    assert!(before.len() >= 12, "{before:?}");
+    let mut lines = Vec::new();
+    app.query(|c| {
+        signin::db::admin::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap()
+    });
+    assert_eq!(indexes(&app), before, "the same indexes, built again");
+    assert_eq!(app.count_users(), 1_000);
+    assert!(app.count_sessions() >= 1_000);
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("seeded 300/1000 users")
+    );
+    assert!(
+        lines.contains(&"seeded 1000/1000 users".to_string()),
+        "{lines:?}"
+    );
+    // The rebuilt indexes serve the list: a prefix search finds the seeded names.
+    let found: i64 = app.query(|c| {
+        users::table
+            .filter(users::email.like("ada.%"))
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert!(found > 0);
+
+    // A seed that fails half-way (the same run again: its subjects are taken) rolls back
+    // whole: no new rows, and the indexes it dropped are back.
+    let err = app
+        .query(|c| signin::db::admin::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |_| {}));
+    assert!(err.is_err());
+    assert_eq!(indexes(&app), before);
+    assert_eq!(app.count_users(), 1_000);
+}
