@@ -26,6 +26,7 @@ wait "$CLIENT_PID"
 grep '^total' "$WORK/client.log"
 awk -v s="$sig_ms" '/^tick/ { split($3, m, "="); if (m[2] >= s - 1000 && m[2] <= s + 3000) print }' "$WORK/client.log"
 grep '^broken' "$WORK/client.log" | head -20 || true
+grep '^status' "$WORK/client.log" | head -20 || true
 total=$(grep '^total' "$WORK/client.log")
 h5=$(sed -E 's/.* http5xx=([0-9]+).*/\1/' <<<"$total")
 # A broken request that started before the signal is an in-flight request the service dropped.

@@ -107,7 +107,15 @@ impl Ctx {
                     400..=499 => &self.counts.http4xx,
                     _ => &self.counts.http5xx,
                 };
-                c.fetch_add(1, Ordering::Relaxed);
+                // The first 100 refusals are printed with what was asked (the path only:
+                // a callback's query holds a code and a state).
+                if c.fetch_add(1, Ordering::Relaxed) < 100 && s >= 400 {
+                    println!(
+                        "status code={s} start_ms={} after_ms={ms} path={}",
+                        now_ms() - ms as u128,
+                        r.url().path()
+                    );
+                }
                 Some(r)
             }
             Err(e) => {
