@@ -16,7 +16,7 @@ echo "sigterm: ${SECONDS_TOTAL}s, ${CONNS} connections, SIGTERM at ${SIGNAL_AT}s
 "$CLIENT" "$BASE" "$CONNS" "$SECONDS_TOTAL" >"$WORK/client.log" &
 CLIENT_PID=$!
 sleep "$SIGNAL_AT"
-sig_ms=$(date +%s%3N)
+sig_ms=$(date +%s%3N); echo "SIGTERM at ms=$sig_ms"
 kill -TERM "$APP_PID"
 set +e; wait "$APP_PID"; code=$?; set -e
 exit_ms=$(date +%s%3N)

@@ -40,17 +40,19 @@ impl Counts {
 struct Ctx {
     base: String,
     http: reqwest::Client,
+    /// Never reuses a connection: for the retry.
+    fresh: reqwest::Client,
     counts: Counts,
     seq: AtomicU64,
     admin_path: Option<String>,
     admin_cookie: Option<String>,
 }
 
-fn client() -> reqwest::Client {
+fn client(idle_per_host: usize) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(256)
+        .pool_max_idle_per_host(idle_per_host)
         // Below actix's 5 s keep-alive: connections to the provider sit idle between sign-ins,
         // and reusing one the server is closing fails ("connection closed before message
         // completed"; 10 such failures in the third soak run, a client artefact).
@@ -85,17 +87,27 @@ impl Ctx {
     /// Sends one request and counts its answer; `None` on a transport error.
     async fn send(&self, req: reqwest::RequestBuilder) -> Option<reqwest::Response> {
         let started = Instant::now();
-        let retry = req.try_clone();
-        let mut res = req.send().await;
-        // Like a browser (RFC 9112 §9.3.1), retry a GET once when the connection closed before
-        // any answer: a server closing an idle keep-alive connection (shutdown, timeout) races
-        // with a request written into it, which it never read.
+        let (http, request) = req.build_split();
+        let Ok(request) = request else {
+            self.counts.broken.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let retry = request.try_clone();
+        // When the last attempt was sent (the retry's, if there was one).
+        let mut attempt_ms = now_ms();
+        let mut res = http.execute(request).await;
+        // Like a browser (RFC 9112 §9.3.1; Chromium resends on a new socket when a reused one
+        // closed or reset before any answer), retry once, on a fresh connection: a server
+        // closing its idle keep-alive connections (shutdown, timeout) races with requests
+        // written into them, which it never read. Retrying on another pooled connection can
+        // meet the next connection being closed in the same instant.
         if let (Err(e), Some(retry)) = (&res, retry)
             && !e.is_connect()
             && !e.is_timeout()
         {
             self.counts.retried.fetch_add(1, Ordering::Relaxed);
-            res = retry.send().await;
+            attempt_ms = now_ms();
+            res = self.fresh.execute(retry).await;
         }
         let ms = started.elapsed().as_millis() as u64;
         self.counts.max_ms.fetch_max(ms, Ordering::Relaxed);
@@ -122,8 +134,10 @@ impl Ctx {
                 if e.is_connect() {
                     self.counts.refused.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    // When it started tells a request the service had accepted (then broken)
-                    // from one sent into a listener backlog that was never going to be served.
+                    // When its last attempt was sent tells a request the service had accepted
+                    // (then broken) from one sent into a listener backlog that was never going
+                    // to be served. (A first attempt lost to the keep-alive race above was
+                    // never read by the server: the retry is the request.)
                     if self.counts.broken.fetch_add(1, Ordering::Relaxed) < 100 {
                         let e = e.without_url();
                         let mut cause = e.to_string();
@@ -133,7 +147,7 @@ impl Ctx {
                             src = s.source();
                         }
                         println!(
-                            "broken start_ms={} after_ms={ms} cause={cause}",
+                            "broken start_ms={attempt_ms} first_ms={} after_ms={ms} cause={cause}",
                             now_ms() - ms as u128
                         );
                     }
@@ -240,7 +254,8 @@ async fn main() {
     let secs: u64 = args[3].parse().expect("SECONDS");
     let mut ctx = Ctx {
         base,
-        http: client(),
+        http: client(256),
+        fresh: client(0),
         counts: Counts::default(),
         seq: AtomicU64::new(0),
         admin_path: None,
