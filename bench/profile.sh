@@ -55,11 +55,20 @@ for c in "${CASES[@]}"; do
   "${load[@]}" >"$WORK/load.out" 2>&1 &
   load_pid=$!
   sleep 1
-  perf record -q -e cpu-clock -F 1999 -p "$SVC_PID" -o "$WORK/perf.data" -- sleep $((SECONDS_PER_CASE - 2)) 2>/dev/null
+  # CALLGRAPH=1: with DWARF call chains, for inclusive ("children") costs per function.
+  cg=(); [ -n "${CALLGRAPH:-}" ] && cg=(--call-graph dwarf,32768 -F 499)
+  perf record -q -e cpu-clock -F 1999 "${cg[@]}" -p "$SVC_PID" -o "$WORK/perf.data" -- sleep $((SECONDS_PER_CASE - 2)) 2>/dev/null
   wait "$load_pid" || true
+  [ -n "${KEEP_PERF:-}" ] && cp "$WORK/perf.data" "$KEEP_PERF.$c"
   echo "=== $what: $(grep -E 'Requests/sec|per_sec' "$WORK/load.out" | xargs)"
   echo "--- shared objects"
   perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+  if [ -n "${CALLGRAPH:-}" ]; then
+    echo "--- our functions and middleware (inclusive)"
+    perf report -i "$WORK/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' \
+      | grep -E 'signin::|actix_session|tracing_actix_web|askama|jsonwebtoken|actix_web::middleware|actix_http::h1' \
+      | sed -E 's/[[:space:]-]+$//' | cut -c1-190 | head -"$TOP"
+  fi
   echo "--- symbols (self)"
-  perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP"
+  perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -E 's/[[:space:]-]+$//' | cut -c1-170 | head -"$TOP"
 done

@@ -238,9 +238,13 @@ pub async fn track(
     let method = req.method().clone();
     let res = next.call(req).await?;
     let status = res.status();
-    let route = res
+    let matched = res
         .request()
-        .match_pattern()
+        .extensions()
+        .get::<crate::telemetry::MatchedRoute>()
+        .map(|m| m.0.clone());
+    let route = matched
+        .unwrap_or_else(|| res.request().match_pattern())
         .unwrap_or_else(|| UNMATCHED.to_string());
     if route == CALLBACK_ROUTE {
         let code = res.request().extensions().get::<ErrorCode>().map(|c| c.0);

@@ -36,7 +36,9 @@ pub async fn add_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let cfg = req.app_data::<web::Data<SecurityHeaders>>().cloned();
-    let path = req.path().to_string();
+    let path = req.path();
+    let on_callback = path.starts_with("/auth/google/callback");
+    let is_static = path.starts_with("/static/");
     let request_id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
@@ -61,7 +63,7 @@ pub async fn add_headers(
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let referrer = if path.starts_with("/auth/google/callback") {
+    let referrer = if on_callback {
         // The code must never leak through a Referer header.
         "no-referrer"
     } else {
@@ -78,7 +80,7 @@ pub async fn add_headers(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
-    if !path.starts_with("/static/") {
+    if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(res)

@@ -63,6 +63,11 @@ where
     };
 }
 
+/// The route pattern the request matched (`None`: no route), found once per request by the
+/// request span and read by `metrics::track`.
+#[derive(Debug, Clone)]
+pub struct MatchedRoute(pub Option<String>);
+
 /// The root span of every request. Unlike tracing-actix-web's default it records the path
 /// without the query (the callback's query holds the authorization code and state) and the
 /// client IP by our `TRUSTED_PROXIES` rule (the default believes any `X-Forwarded-For`).
@@ -77,7 +82,11 @@ impl RootSpanBuilder for RequestSpan {
         let ip = client_ip(req.request(), &trusted)
             .map(|ip| ip.to_string())
             .unwrap_or_default();
-        let route = req.match_pattern().unwrap_or_else(|| "default".into());
+        // Matching the route again is a regex walk over the routing table: done once here, and
+        // the metrics middleware reads the result instead of matching a second time.
+        let pattern = req.match_pattern();
+        let route = pattern.as_deref().unwrap_or("default").to_string();
+        req.extensions_mut().insert(MatchedRoute(pattern));
         let request_id = req
             .extensions()
             .get::<RequestId>()

@@ -4,6 +4,8 @@ use crate::secret::Secret;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppClaims {
@@ -50,7 +52,17 @@ pub struct JwtCodec {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// Tokens that passed full verification, with their claims: a browser or API client sends
+    /// the same token on every request, and parsing the header and claims twice plus the HMAC
+    /// was the largest single cost of a signed-in request (docs/BENCHMARKS.md, "Profile").
+    /// Only the signature and the fixed claims are remembered: expiry is checked on every use,
+    /// and revocation is the session check's business (`auth::cache`), not this one's.
+    verified: Mutex<HashMap<Box<str>, AppClaims>>,
 }
+
+/// At most this many verified tokens are remembered (about 600 bytes each); when full the
+/// memory is simply dropped and refilled by the tokens still in use.
+const VERIFIED_MAX: usize = 4096;
 
 impl std::fmt::Debug for JwtCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,6 +116,7 @@ impl JwtCodec {
             validation,
             issuer: issuer.to_string(),
             audience,
+            verified: Mutex::new(HashMap::new()),
         })
     }
 
@@ -136,12 +149,39 @@ impl JwtCodec {
         if token.len() > 4096 {
             return Err(JwtError::Invalid);
         }
-        let data = jsonwebtoken::decode::<AppClaims>(token, &self.dec, &self.validation)
-            .map_err(|_| JwtError::Invalid)?;
-        if data.claims.exp <= now.timestamp() {
+        let known = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(token).cloned());
+        let claims = match known {
+            Some(c) => c,
+            None => {
+                let data = jsonwebtoken::decode::<AppClaims>(token, &self.dec, &self.validation)
+                    .map_err(|_| JwtError::Invalid)?;
+                if data.claims.exp > now.timestamp()
+                    && let Ok(mut m) = self.verified.lock()
+                {
+                    if m.len() >= VERIFIED_MAX {
+                        m.clear();
+                    }
+                    m.insert(token.into(), data.claims.clone());
+                }
+                data.claims
+            }
+        };
+        if claims.exp <= now.timestamp() {
+            if let Ok(mut m) = self.verified.lock() {
+                m.remove(token);
+            }
             return Err(JwtError::Expired);
         }
-        Ok(data.claims)
+        Ok(claims)
+    }
+
+    /// How many verified tokens are remembered (for tests).
+    pub fn remembered(&self) -> usize {
+        self.verified.lock().map(|m| m.len()).unwrap_or(0)
     }
 }
 
@@ -201,6 +241,45 @@ mod tests {
         let now = Utc::now();
         let t = other.encode(&claims(&other, now)).unwrap();
         assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire_and_only_verified_ones_are_remembered() {
+        let c = codec();
+        let now = Utc::now();
+        let t = c.encode(&claims(&c, now)).unwrap();
+        assert_eq!(c.decode(t.expose(), now).unwrap().jti, "jti1");
+        assert_eq!(c.remembered(), 1);
+        // Served from memory: same claims.
+        assert_eq!(c.decode(t.expose(), now).unwrap(), claims(&c, now));
+        // Expiry is checked on every use, and the expired token is forgotten.
+        assert_eq!(
+            c.decode(t.expose(), now + Duration::days(31)),
+            Err(JwtError::Expired)
+        );
+        assert_eq!(c.remembered(), 0);
+        // A token that fails verification is never remembered, and a remembered token does
+        // not vouch for a tampered copy (one changed signature character).
+        let good = c.encode(&claims(&c, now)).unwrap();
+        assert!(c.decode(good.expose(), now).is_ok());
+        let mut bad = good.expose().to_string();
+        let last = bad.pop().unwrap();
+        bad.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(c.decode(&bad, now), Err(JwtError::Invalid));
+        assert_eq!(c.decode("a.b.c", now), Err(JwtError::Invalid));
+        assert_eq!(c.remembered(), 1);
+    }
+
+    #[test]
+    fn the_memory_of_verified_tokens_is_bounded() {
+        let c = codec();
+        let now = Utc::now();
+        for i in 0..(VERIFIED_MAX + 10) {
+            let cl = c.claims_for("u", &format!("j{i}"), now, now + Duration::days(1), now);
+            let t = c.encode(&cl).unwrap();
+            assert!(c.decode(t.expose(), now).is_ok());
+            assert!(c.remembered() <= VERIFIED_MAX);
+        }
     }
 
     #[test]
