@@ -57,10 +57,16 @@ for c in "${CASES[@]}"; do
   sleep 1
   # CALLGRAPH=1: with DWARF call chains, for inclusive ("children") costs per function.
   cg=(); [ -n "${CALLGRAPH:-}" ] && cg=(--call-graph dwarf,32768 -F 499)
-  perf record -q -e cpu-clock -F 1999 "${cg[@]}" -p "$SVC_PID" -o "$WORK/perf.data" -- sleep $((SECONDS_PER_CASE - 2)) 2>/dev/null
+  # SYSTEM=1: the whole machine (load tool, PostgreSQL, kernel too), to see who spends the CPU.
+  target=(-p "$SVC_PID"); [ -n "${SYSTEM:-}" ] && target=(-a)
+  perf record -q -e cpu-clock -F 1999 "${cg[@]}" "${target[@]}" -o "$WORK/perf.data" -- sleep $((SECONDS_PER_CASE - 2)) 2>/dev/null
   wait "$load_pid" || true
   [ -n "${KEEP_PERF:-}" ] && cp "$WORK/perf.data" "$KEEP_PERF.$c"
   echo "=== $what: $(grep -E 'Requests/sec|per_sec' "$WORK/load.out" | xargs)"
+  if [ -n "${SYSTEM:-}" ]; then
+    echo "--- processes (whole machine)"
+    perf report -i "$WORK/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -E 's/[[:space:]]+$//' | head -12
+  fi
   echo "--- shared objects"
   perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
   if [ -n "${CALLGRAPH:-}" ]; then

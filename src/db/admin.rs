@@ -138,14 +138,10 @@ pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-/// Lower-cases a search the way the database lower-cased the column: PostgreSQL folds all of
-/// Unicode, SQLite's `lower()` only ASCII.
-fn fold(conn_is_pg: bool, s: &str) -> String {
-    if conn_is_pg {
-        s.to_lowercase()
-    } else {
-        s.to_ascii_lowercase()
-    }
+/// Lower-cases a search the way the database lower-cased the column: PostgreSQL's `lower()`
+/// and, on SQLite, the service's `signin_fold` both fold all of Unicode.
+fn fold(s: &str) -> String {
+    crate::db::fold_case(s)
 }
 
 fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
@@ -163,7 +159,7 @@ fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
 /// written as literals: that lets PostgreSQL match them to the partial indexes.
 fn push_filter(q: &mut Sql, f: &ListFilter) {
     if let Some(p) = f.prefix.as_deref().filter(|p| !p.is_empty()) {
-        let lo = fold(q.is_pg(), p);
+        let lo = fold(p);
         let hi = prefix_upper_bound(&lo);
         q.push(" AND (");
         range(q, "u.email_lc", &lo, hi.as_deref());
@@ -354,7 +350,7 @@ pub fn count_users(conn: &mut DbConn, filter: &ListFilter) -> Result<Total, DbEr
     // "email OR name" as the email matches plus the name matches whose email does not match:
     // two index-only scans, where the OR would read every matching row.
     total_of(conn, |q| {
-        let lo = fold(q.is_pg(), filter.prefix.as_deref().unwrap_or_default());
+        let lo = fold(filter.prefix.as_deref().unwrap_or_default());
         let hi = prefix_upper_bound(&lo);
         let rest = ListFilter {
             prefix: None,

@@ -69,6 +69,7 @@ impl r2d2::ManageConnection for Manager {
                 diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut c)?;
                 diesel::sql_query("PRAGMA synchronous = NORMAL").execute(&mut c)?;
                 diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut c)?;
+                register_sqlite_functions(&mut c)?;
                 Ok(DbConn::Sqlite(c))
             }
         }
@@ -86,6 +87,23 @@ impl r2d2::ManageConnection for Manager {
             DbConn::Sqlite(c) => c.is_broken(),
         }
     }
+}
+
+diesel::define_sql_function! {
+    /// Unicode case folding for the search columns (`email_lc`, `name_lc`) on SQLite, whose
+    /// own lower() folds ASCII only. Must be registered on every SQLite connection that writes
+    /// users or reads those columns (migration 2026-11-29-000001).
+    fn signin_fold(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The case fold the search uses for what is typed and for what is stored.
+pub fn fold_case(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Registers the service's SQL functions on a SQLite connection.
+pub fn register_sqlite_functions(c: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    signin_fold_utils::register_impl(c, |x: String| fold_case(&x))
 }
 
 /// r2d2 reports connection failures through this instead of the `log` crate.

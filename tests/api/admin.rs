@@ -965,3 +965,48 @@ async fn bulk_seed_on_postgres_rebuilds_every_index() {
     assert_eq!(indexes(&app), before);
     assert_eq!(app.count_users(), 1_000);
 }
+
+both_backends!(search_folds_case_beyond_ascii, |backend| async move {
+    let app = admin_app(backend).await;
+    let t = Utc::now().naive_utc();
+    insert_user(
+        &app,
+        "e.orsted@example.com",
+        "Élodie Ørsted",
+        t,
+        None,
+        "user",
+        "active",
+    );
+    insert_user(
+        &app,
+        "ÅSA.LIND@EXAMPLE.COM",
+        "Åsa Lind",
+        t,
+        None,
+        "user",
+        "active",
+    );
+    insert_user(
+        &app,
+        "edgar@example.com",
+        "Edgar Elm",
+        t,
+        None,
+        "user",
+        "active",
+    );
+    // By name, typed in either case: the stored capital É and the typed é are the same letter.
+    for q in ["élodie", "ÉLODIE", "Élo"] {
+        let html = page(&app, &format!("/admin/users?q={}", urlencode(q))).await;
+        assert_eq!(emails_on(&html), vec!["e.orsted@example.com"], "q={q}");
+    }
+    // By email, stored in capitals.
+    for q in ["åsa.l", "ÅSA.L"] {
+        let html = page(&app, &format!("/admin/users?q={}", urlencode(q))).await;
+        assert_eq!(emails_on(&html), vec!["ÅSA.LIND@EXAMPLE.COM"], "q={q}");
+    }
+    // A plain e is not an é: the fold is case, not accents.
+    let html = page(&app, "/admin/users?q=elodie").await;
+    assert!(emails_on(&html).is_empty(), "{:?}", emails_on(&html));
+});
