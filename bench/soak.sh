@@ -17,7 +17,8 @@ CLIENT_PID=$!
 : >"$WORK/rss.log"
 t=0
 while kill -0 "$CLIENT_PID" 2>/dev/null; do
-  echo "t=${t}s rss_kib=$(rss_kib)" | tee -a "$WORK/rss.log"
+  threads=$(awk '/^Threads:/ {print $2}' "/proc/$APP_PID/status" 2>/dev/null || echo ?)
+  echo "t=${t}s threads=$threads rss_kib=$(rss_kib)" | tee -a "$WORK/rss.log"
   sleep 10; t=$((t + 10))
 done
 wait "$CLIENT_PID"

@@ -195,5 +195,28 @@ both_backends!(pool_exhaustion_gives_503_not_a_hang, |backend| async move {
     drop(held);
     let (s, body, _) = timed_get(&app.browser, "/api/me").await;
     assert_eq!(s, 200, "{body}");
+
+    // The same through the service's own path: a query that keeps the only permit (and the
+    // only connection) while others wait for it on the async side.
+    app.clock.advance(chrono::Duration::seconds(2));
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let pool = app.pool.clone();
+    let holder = tokio::spawn(async move {
+        signin::db::run(&pool, move |_conn| {
+            let _ = rx.recv();
+            Ok(())
+        })
+        .await
+    });
+    while app.pool.state().idle_connections > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    tx.send(()).unwrap();
+    assert!(holder.await.unwrap().is_ok());
+    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    assert_eq!(s, 200, "{body}");
     app.stop().await;
 });
