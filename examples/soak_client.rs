@@ -92,7 +92,10 @@ impl Ctx {
             self.counts.broken.fetch_add(1, Ordering::Relaxed);
             return None;
         };
-        let retry = request.try_clone();
+        // Only a GET is resent: it asks for nothing to change.
+        let retry = (request.method() == reqwest::Method::GET)
+            .then(|| request.try_clone())
+            .flatten();
         // When the last attempt was sent (the retry's, if there was one).
         let mut attempt_ms = now_ms();
         let mut res = http.execute(request).await;
@@ -134,10 +137,9 @@ impl Ctx {
                 if e.is_connect() {
                     self.counts.refused.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    // When its last attempt was sent tells a request the service had accepted
-                    // (then broken) from one sent into a listener backlog that was never going
-                    // to be served. (A first attempt lost to the keep-alive race above was
-                    // never read by the server: the retry is the request.)
+                    // Both times are printed: a first attempt before SIGTERM may have been
+                    // read by the service or lost to the keep-alive race (the client cannot
+                    // tell); the service's own count of abandoned requests decides.
                     if self.counts.broken.fetch_add(1, Ordering::Relaxed) < 100 {
                         let e = e.without_url();
                         let mut cause = e.to_string();

@@ -53,6 +53,9 @@ type RouteKey = (Method, String, u16);
 /// The registry of one application instance.
 pub struct Metrics {
     requests: RwLock<HashMap<RouteKey, Arc<Series>>>,
+    /// Requests whose handling was dropped before an answer (the client went away, or a
+    /// shutdown cut them): what a graceful shutdown must keep at zero.
+    abandoned: AtomicU64,
     sign_ins: Mutex<HashMap<(&'static str, &'static str), u64>>,
     active_sessions: Mutex<Option<(Instant, i64)>>,
 }
@@ -73,6 +76,7 @@ impl Metrics {
     pub fn new() -> Self {
         Self {
             requests: RwLock::new(HashMap::new()),
+            abandoned: AtomicU64::new(0),
             sign_ins: Mutex::new(HashMap::new()),
             active_sessions: Mutex::new(None),
         }
@@ -90,6 +94,11 @@ impl Metrics {
         if let Ok(mut map) = self.requests.write() {
             map.entry(key).or_default().observe(took);
         }
+    }
+
+    /// Requests dropped before their answer since start.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 
     /// Records how a sign-in callback ended: `success`, `refused` (the person's or the
@@ -127,6 +136,8 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         self.render_requests(&mut out);
         self.render_sign_ins(&mut out);
+        out.push_str("# HELP http_requests_abandoned_total Requests dropped before their answer (client gone, or cut by a shutdown).\n# TYPE http_requests_abandoned_total counter\n");
+        let _ = writeln!(out, "http_requests_abandoned_total {}", self.abandoned());
         if let Some(n) = active_sessions {
             out.push_str("# HELP sessions_active Unrevoked, unexpired sessions (browser and API), counted at most every 5 s.\n# TYPE sessions_active gauge\n");
             let _ = writeln!(out, "sessions_active {n}");
@@ -236,7 +247,13 @@ pub async fn track(
     };
     let started = Instant::now();
     let method = req.method().clone();
-    let res = next.call(req).await?;
+    let mut pending = Pending {
+        metrics: &metrics,
+        answered: false,
+    };
+    let res = next.call(req).await;
+    pending.answered = true;
+    let res = res?;
     let status = res.status();
     let matched = res
         .request()
@@ -262,6 +279,20 @@ pub async fn track(
     }
     metrics.observe_request(&method, route, status.as_u16(), started.elapsed());
     Ok(res)
+}
+
+/// Counts the request as abandoned if its future is dropped before the answer.
+struct Pending<'a> {
+    metrics: &'a Metrics,
+    answered: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.metrics.abandoned.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// `GET /metrics`: for the scraper on the private network (keep it off the public proxy).

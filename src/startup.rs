@@ -62,6 +62,7 @@ pub struct Application {
     pub pool: DbPool,
     pub sessions: web::Data<SessionService>,
     pub dev_provider: Option<web::Data<DevProvider>>,
+    pub metrics: web::Data<crate::metrics::Metrics>,
 }
 
 /// Development only: a random secret kept in a file, so that sessions survive restarts.
@@ -172,6 +173,7 @@ impl Application {
         let sessions_data = sessions.clone();
         let dev_data = dev_provider.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new());
+        let metrics_kept = metrics.clone();
 
         let mut server = HttpServer::new(move || {
             let session_mw =
@@ -237,6 +239,7 @@ impl Application {
             pool,
             sessions,
             dev_provider,
+            metrics: metrics_kept,
         })
     }
 
@@ -248,7 +251,19 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped (SIGTERM/SIGINT: stop accepting, finish in-flight requests within
+    /// `SHUTDOWN_TIMEOUT`), then says how many requests were ever dropped before their answer.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let r = self.server.await;
+        let abandoned = self.metrics.abandoned();
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "stopped; some requests were dropped before their answer"
+            );
+        } else {
+            tracing::info!(abandoned, "stopped");
+        }
+        r
     }
 }

@@ -138,10 +138,33 @@ pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-/// Lower-cases a search the way the database lower-cased the column: PostgreSQL's `lower()`
-/// and, on SQLite, the service's `signin_fold` both fold all of Unicode.
-fn fold(s: &str) -> String {
-    crate::db::fold_case(s)
+#[derive(diesel::QueryableByName)]
+struct Folded {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+/// Lower-cases what was typed exactly as the database lower-cased the stored column: on
+/// PostgreSQL by asking its own `lower()` (whose mapping follows the database's locale, and
+/// differs from Rust's for a few letters such as İ), on SQLite with `signin_fold`'s function.
+fn fold(conn: &mut DbConn, s: &str) -> Result<String, DbError> {
+    if crate::db::is_postgres(conn) {
+        let r: Folded = diesel::sql_query("SELECT lower($1) AS v")
+            .bind::<Text, _>(s)
+            .get_result(conn)?;
+        Ok(r.v)
+    } else {
+        Ok(crate::db::fold_case(s))
+    }
+}
+
+/// The filter with its search prefix folded (see `fold`).
+fn folded(conn: &mut DbConn, f: &ListFilter) -> Result<ListFilter, DbError> {
+    let mut f = f.clone();
+    if let Some(p) = f.prefix.as_deref().filter(|p| !p.is_empty()) {
+        f.prefix = Some(fold(conn, p)?);
+    }
+    Ok(f)
 }
 
 fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
@@ -158,8 +181,9 @@ fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
 /// Appends ` AND …` for each filter. Role and status are our own enum texts, so they are
 /// written as literals: that lets PostgreSQL match them to the partial indexes.
 fn push_filter(q: &mut Sql, f: &ListFilter) {
+    // The prefix is already folded (`folded`).
     if let Some(p) = f.prefix.as_deref().filter(|p| !p.is_empty()) {
-        let lo = fold(p);
+        let lo = p.to_string();
         let hi = prefix_upper_bound(&lo);
         q.push(" AND (");
         range(q, "u.email_lc", &lo, hi.as_deref());
@@ -186,6 +210,7 @@ pub fn list_users(
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ListRow>, bool), DbError> {
+    let filter = &folded(conn, filter)?;
     let key = sort.column();
     let mut q = Sql::new(conn);
     // Two steps: the page's ids from the sort index alone (on PostgreSQL it carries the search
@@ -344,13 +369,14 @@ fn total_of(conn: &mut DbConn, select: impl Fn(&mut Sql)) -> Result<Total, DbErr
 
 /// The number of users the list filter matches.
 pub fn count_users(conn: &mut DbConn, filter: &ListFilter) -> Result<Total, DbError> {
+    let filter = &folded(conn, filter)?;
     if filter.prefix.as_deref().is_none_or(str::is_empty) {
         return total_where(conn, |q| push_filter(q, filter));
     }
     // "email OR name" as the email matches plus the name matches whose email does not match:
     // two index-only scans, where the OR would read every matching row.
     total_of(conn, |q| {
-        let lo = fold(filter.prefix.as_deref().unwrap_or_default());
+        let lo = filter.prefix.clone().unwrap_or_default();
         let hi = prefix_upper_bound(&lo);
         let rest = ListFilter {
             prefix: None,
@@ -930,19 +956,25 @@ pub fn seed_bulk_pg(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DbError> {
     conn.transaction(|conn| {
+        // Both tables at once and first, in the order the service's transactions take them:
+        // dropping index by index would lock them one after the other and could deadlock with
+        // a sign-in in progress.
+        diesel::sql_query("LOCK TABLE users, sessions IN ACCESS EXCLUSIVE MODE").execute(conn)?;
+        // Plain secondary indexes only: primary keys, unique indexes (whether or not a
+        // constraint owns them) and replica-identity indexes stay.
         let mut q = Sql::new(conn);
         q.push(
-            "SELECT c.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def
-             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+             FROM pg_index i
              WHERE i.indrelid IN ('users'::regclass, 'sessions'::regclass)
-               AND NOT i.indisprimary
+               AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisreplident
                AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-             ORDER BY c.relname",
+             ORDER BY 1",
         );
         let indexes: Vec<IndexDef> = raw::load(conn, q)?;
         for ix in &indexes {
-            diesel::sql_query(format!("DROP INDEX \"{}\"", ix.name.replace('"', "\"\"")))
-                .execute(conn)?;
+            // `regclass::text` comes quoted and schema-qualified where it needs to be.
+            diesel::sql_query(format!("DROP INDEX {}", ix.name)).execute(conn)?;
         }
         // Index builds sort in memory and use a parallel worker when they may.
         diesel::sql_query("SET LOCAL maintenance_work_mem = '256MB'").execute(conn)?;

@@ -121,9 +121,11 @@ diesel::define_sql_function! {
     fn signin_fold(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// The case fold the search uses for what is typed and for what is stored.
+/// SQLite's case fold for the search, of what is stored and of what is typed: each character
+/// on its own (`str::to_lowercase` would make a final Σ a ς, so that a prefix folded apart from
+/// the rest of the word no longer matched it).
 pub fn fold_case(s: &str) -> String {
-    s.to_lowercase()
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 /// Registers the service's SQL functions on a SQLite connection.
@@ -235,6 +237,22 @@ pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<Strin
 /// Queries waiting for a pooled connection right now (r2d2 does not count them), process-wide.
 static WAITING: AtomicUsize = AtomicUsize::new(0);
 
+/// One query counted in `WAITING` while it lives.
+struct Waiting;
+
+impl Waiting {
+    fn start() -> Self {
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// For the `db_pool_waiting` metric.
 pub fn waiting_for_connection() -> usize {
     WAITING.load(Ordering::Relaxed)
@@ -249,32 +267,30 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
-    let started = std::time::Instant::now();
-    WAITING.fetch_add(1, Ordering::Relaxed);
-    let permit =
-        tokio::time::timeout(pool.timeout, pool.permits.clone().acquire_owned()).await;
+    let deadline = std::time::Instant::now() + pool.timeout;
+    // Counted as waiting until a connection is in hand; the guard also ends the count when
+    // the request is dropped while it waits (the client went away, shutdown).
+    let waiting = Waiting::start();
+    let permit = tokio::time::timeout(pool.timeout, pool.permits.clone().acquire_owned()).await;
     let permit = match permit {
         Ok(Ok(p)) => p,
-        Ok(Err(_)) => {
-            WAITING.fetch_sub(1, Ordering::Relaxed);
-            return Err(DbError::Unavailable("the pool is closed".into()));
-        }
+        Ok(Err(_)) => return Err(DbError::Unavailable("the pool is closed".into())),
         Err(_) => {
-            WAITING.fetch_sub(1, Ordering::Relaxed);
             return Err(DbError::Unavailable(format!(
                 "timed out after {:?} waiting for a database connection",
                 pool.timeout
             )));
         }
     };
-    let left = pool.timeout.saturating_sub(started.elapsed());
     let inner = pool.inner.clone();
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _permit = permit;
         let _entered = span.enter();
+        // What is left of the timeout, counting the time queued for a blocking thread.
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
         let conn = inner.get_timeout(left.max(Duration::from_millis(1)));
-        WAITING.fetch_sub(1, Ordering::Relaxed);
+        drop(waiting);
         let mut conn = conn.map_err(|e| DbError::Unavailable(e.to_string()))?;
         f(&mut conn)
     })

@@ -226,7 +226,8 @@ async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
     let (provider, mut env) = provider_for(&address);
     env.push(("SHUTDOWN_TIMEOUT", "20s".into()));
     env.push(("HTTP_TIMEOUT", "10s".into()));
-    let mut bin = RunningBinary::start(&["serve"], &env, false, Some(port)).await;
+    env.push(("LOG_FORMAT", "json".into()));
+    let mut bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
     assert_eq!(bin.port, port);
     let browser = Browser::new(&address);
     let authorize = browser.begin_sign_in(None).await;
@@ -290,5 +291,61 @@ async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
         .wait_exit(Duration::from_secs(10))
         .expect("the binary exits after draining");
     assert!(exit.success(), "exit status {exit:?}");
+    // As it stops, the service says how many requests it dropped before their answer.
+    assert_eq!(stop_line(&mut bin)["abandoned"], 0);
+    provider.handle.stop(false).await;
+}
+
+/// The `stopped` line the binary logs (JSON) as it exits.
+fn stop_line(bin: &mut RunningBinary) -> serde_json::Value {
+    let rx = bin.lines.take().expect("stdout captured");
+    let lines: Vec<String> = rx.try_iter().collect();
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| {
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("stopped"))
+        })
+        .unwrap_or_else(|| panic!("no `stopped` line in {lines:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_cut_by_the_shutdown_timeout_is_counted_as_abandoned() {
+    let port = free_port();
+    let address = format!("http://127.0.0.1:{port}");
+    let (provider, mut env) = provider_for(&address);
+    env.push(("SHUTDOWN_TIMEOUT", "1s".into()));
+    env.push(("HTTP_TIMEOUT", "10s".into()));
+    env.push(("LOG_FORMAT", "json".into()));
+    let mut bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
+    let browser = Browser::new(&address);
+    let authorize = browser.begin_sign_in(None).await;
+    let callback = browser
+        .consent(&authorize, "ada@example.com", "Ada Lovelace")
+        .await;
+    // The token endpoint answers after 6 s: longer than the 1 s the shutdown may wait.
+    provider.provider.set_faults(Faults {
+        token_delay: Some(Duration::from_secs(6)),
+        ..Default::default()
+    });
+    let in_flight = {
+        let browser = browser.clone();
+        tokio::spawn(async move { browser.client.get(browser.url(&callback)).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    bin.signal("TERM");
+    let exit = bin
+        .wait_exit(Duration::from_secs(10))
+        .expect("the binary exits after its shutdown timeout");
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the cut request got an answer"
+    );
+    let line = stop_line(&mut bin);
+    assert_eq!(line["abandoned"], 1, "{line}");
+    assert_eq!(line["level"], "WARN", "{line}");
     provider.handle.stop(false).await;
 }
