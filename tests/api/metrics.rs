@@ -123,3 +123,50 @@ both_backends!(
         app.stop().await;
     }
 );
+
+/// Diesel keeps a prepared statement per query shape on each connection (and PostgreSQL keeps
+/// its plan): a query whose SQL text changed with its data would grow both without bound, one
+/// statement per sign-in. A memory hunt after the soak runs; it found none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_do_not_grow_with_sign_ins() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_with(
+        crate::helpers::Backend::Postgres,
+        crate::helpers::TestOptions {
+            env: vec![("DATABASE_POOL_SIZE", "1".into()), ("ADMIN_EMAILS", "u0@example.com".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |app: &crate::helpers::TestApp| -> i64 {
+        use diesel::RunQueryDsl;
+        app.query(|c| {
+            diesel::sql_query("SELECT count(*) AS n FROM pg_prepared_statements")
+                .get_result::<N>(c)
+                .unwrap()
+                .n
+        })
+    };
+    let mut seen = Vec::new();
+    for round in 0..3 {
+        for i in 0..5 {
+            let b = crate::helpers::Browser::new(&app.address);
+            let email = format!("u{}@example.com", round * 5 + i);
+            let r = b.sign_in(&email, "U", None).await;
+            assert_eq!(r.status().as_u16(), 303);
+            let _ = b.get("/").await;
+            let _ = b.get("/api/me").await;
+            let _ = b.get("/admin/users").await;
+        }
+        seen.push(count(&app));
+    }
+    assert!(seen[0] > 0, "no prepared statements at all: {seen:?}");
+    assert_eq!(seen[1], seen[2], "prepared statements per round: {seen:?}");
+}
