@@ -137,8 +137,8 @@ fn load_config(dev: bool) -> Result<Config, ExitCode> {
 /// glibc gives every thread that allocates its own malloc arena (up to eight per core); with
 /// the async workers, the blocking pool and the provider client, the service's memory then
 /// crept up under steady load as each arena fragmented on its own (the soak runs in
-/// docs/BENCHMARKS.md: +12 % in ten minutes with per-thread arenas, flat with two). Two arenas
-/// unless `MALLOC_ARENA_MAX` says otherwise. Must run before any other thread exists.
+/// docs/BENCHMARKS.md: +12 % in ten minutes with per-thread arenas, about half that with two).
+/// Two arenas unless `MALLOC_ARENA_MAX` says otherwise. Must run before any other thread exists.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     let arenas = std::env::var("MALLOC_ARENA_MAX")

@@ -135,7 +135,10 @@ async fn prepared_statements_do_not_grow_with_sign_ins() {
     let app = crate::helpers::spawn_app_with(
         crate::helpers::Backend::Postgres,
         crate::helpers::TestOptions {
-            env: vec![("DATABASE_POOL_SIZE", "1".into()), ("ADMIN_EMAILS", "u0@example.com".into())],
+            env: vec![
+                ("DATABASE_POOL_SIZE", "1".into()),
+                ("ADMIN_EMAILS", "u0@example.com".into()),
+            ],
             ..Default::default()
         },
     )
