@@ -6,7 +6,7 @@
 # Usage: bench/sigterm.sh [SECONDS] [CONNECTIONS] [SIGNAL_AT]
 PORT=18203
 # The stop line ("stopped", with the count of abandoned requests) is logged at info.
-export RUST_LOG="${RUST_LOG:-warn,signin::startup=info}"
+export RUST_LOG="${RUST_LOG:-warn},signin::startup=info"
 # The provider runs as its own process: in dev mode it shares the service's listener, and the
 # service's in-flight token calls to itself would be cut by its own shutdown.
 EXTERNAL_PROVIDER=1
@@ -37,7 +37,7 @@ h5=$(sed -E 's/.* http5xx=([0-9]+).*/\1/' <<<"$total")
 # "reset"; browsers resend those, and so does the client, once, on a new connection). The
 # service can: it counts every request whose handling was dropped before its answer and says
 # so as it stops. That count must be 0.
-abandoned=$(grep -o '"abandoned":[0-9]*' "$WORK/app.log" | tail -1 | cut -d: -f2)
+abandoned=$(grep -o '"abandoned":[0-9]*' "$WORK/app.log" | tail -1 | cut -d: -f2 || true)
 echo "requests the service dropped before their answer: ${abandoned:-no count in the log}"
 first_broken=$(awk -v s="$sig_ms" '/^broken/ { split($3, a, "="); if (a[2] < s) n++ } END { print n + 0 }' "$WORK/client.log")
 echo "client: broken requests first sent before SIGTERM (read or not, the client cannot tell): $first_broken"

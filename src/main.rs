@@ -134,31 +134,8 @@ fn load_config(dev: bool) -> Result<Config, ExitCode> {
     })
 }
 
-/// glibc gives every thread that allocates its own malloc arena (up to eight per core); with
-/// the async workers, the blocking pool and the provider client, the service's memory then
-/// crept up under steady load as each arena fragmented on its own (the soak runs in
-/// docs/BENCHMARKS.md: +12 % in ten minutes with per-thread arenas, about half that with two).
-/// Two arenas unless `MALLOC_ARENA_MAX` says otherwise. Must run before any other thread exists.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    let arenas = std::env::var("MALLOC_ARENA_MAX")
-        .ok()
-        .and_then(|v| v.trim().parse::<i32>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(2);
-    // SAFETY: mallopt only changes the allocator's tuning; no other thread runs yet, and glibc
-    // ignores values it does not accept (returns 0).
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, arenas);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
-
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
-    limit_malloc_arenas();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve {
         dev: false,

@@ -53,9 +53,14 @@ type RouteKey = (Method, String, u16);
 /// The registry of one application instance.
 pub struct Metrics {
     requests: RwLock<HashMap<RouteKey, Arc<Series>>>,
-    /// Requests whose handling was dropped before an answer (the client went away, or a
-    /// shutdown cut them): what a graceful shutdown must keep at zero.
+    /// Requests whose handling was dropped before an answer (cut by the shutdown timeout, or
+    /// dropped by the server for another reason; actix keeps running a handler whose client
+    /// went away, so that is rarely one): what a graceful shutdown must keep at zero.
     abandoned: AtomicU64,
+    /// Requests begun and requests answered: after the server has stopped, the difference is
+    /// exactly the requests it never answered, whenever their futures get dropped.
+    started: AtomicU64,
+    answered: AtomicU64,
     sign_ins: Mutex<HashMap<(&'static str, &'static str), u64>>,
     active_sessions: Mutex<Option<(Instant, i64)>>,
 }
@@ -77,6 +82,8 @@ impl Metrics {
         Self {
             requests: RwLock::new(HashMap::new()),
             abandoned: AtomicU64::new(0),
+            started: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
             sign_ins: Mutex::new(HashMap::new()),
             active_sessions: Mutex::new(None),
         }
@@ -99,6 +106,13 @@ impl Metrics {
     /// Requests dropped before their answer since start.
     pub fn abandoned(&self) -> u64 {
         self.abandoned.load(Ordering::Relaxed)
+    }
+
+    /// Requests begun but not answered. Exact once the server has stopped (the stop line);
+    /// while it runs it also counts the requests in flight.
+    pub fn unanswered(&self) -> u64 {
+        let answered = self.answered.load(Ordering::SeqCst);
+        self.started.load(Ordering::SeqCst).saturating_sub(answered)
     }
 
     /// Records how a sign-in callback ended: `success`, `refused` (the person's or the
@@ -136,7 +150,7 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         self.render_requests(&mut out);
         self.render_sign_ins(&mut out);
-        out.push_str("# HELP http_requests_abandoned_total Requests dropped before their answer (client gone, or cut by a shutdown).\n# TYPE http_requests_abandoned_total counter\n");
+        out.push_str("# HELP http_requests_abandoned_total Requests dropped before their answer (cut by a shutdown, or dropped by the server).\n# TYPE http_requests_abandoned_total counter\n");
         let _ = writeln!(out, "http_requests_abandoned_total {}", self.abandoned());
         if let Some(n) = active_sessions {
             out.push_str("# HELP sessions_active Unrevoked, unexpired sessions (browser and API), counted at most every 5 s.\n# TYPE sessions_active gauge\n");
@@ -247,12 +261,14 @@ pub async fn track(
     };
     let started = Instant::now();
     let method = req.method().clone();
+    metrics.started.fetch_add(1, Ordering::SeqCst);
     let mut pending = Pending {
         metrics: &metrics,
         answered: false,
     };
     let res = next.call(req).await;
     pending.answered = true;
+    metrics.answered.fetch_add(1, Ordering::SeqCst);
     let res = res?;
     let status = res.status();
     let matched = res

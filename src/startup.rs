@@ -255,7 +255,9 @@ impl Application {
     /// `SHUTDOWN_TIMEOUT`), then says how many requests were ever dropped before their answer.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let r = self.server.await;
-        let abandoned = self.metrics.abandoned();
+        // Begun minus answered: exact now that the workers have stopped, even if a cut
+        // request's future has not been dropped yet.
+        let abandoned = self.metrics.unanswered();
         if abandoned > 0 {
             tracing::warn!(
                 abandoned,

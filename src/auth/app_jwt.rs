@@ -4,8 +4,8 @@ use crate::secret::Secret;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppClaims {
@@ -57,11 +57,35 @@ pub struct JwtCodec {
     /// was the largest single cost of a signed-in request (docs/BENCHMARKS.md, "Profile").
     /// Only the signature and the fixed claims are remembered: expiry is checked on every use,
     /// and revocation is the session check's business (`auth::cache`), not this one's.
-    verified: Mutex<HashMap<Box<str>, AppClaims>>,
+    verified: Mutex<Verified>,
 }
 
-/// At most this many verified tokens are remembered (about 600 bytes each); when full, one is
-/// forgotten for each new one.
+/// The remembered tokens, and the order they came in: when full, the oldest is forgotten.
+#[derive(Default)]
+struct Verified {
+    map: HashMap<Arc<str>, AppClaims>,
+    order: VecDeque<Arc<str>>,
+}
+
+impl Verified {
+    fn insert(&mut self, token: &str, claims: AppClaims) {
+        // The queue can hold tokens already forgotten on expiry; it is trimmed with the map.
+        while self.map.len() >= VERIFIED_MAX || self.order.len() >= 2 * VERIFIED_MAX {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+        let key: Arc<str> = Arc::from(token);
+        self.order.push_back(key.clone());
+        self.map.insert(key, claims);
+    }
+}
+
+/// At most this many verified tokens are remembered (about 600 bytes each); when full, the
+/// oldest is forgotten for each new one.
 const VERIFIED_MAX: usize = 4096;
 
 impl std::fmt::Debug for JwtCodec {
@@ -116,7 +140,7 @@ impl JwtCodec {
             validation,
             issuer: issuer.to_string(),
             audience,
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(Verified::default()),
         })
     }
 
@@ -153,7 +177,7 @@ impl JwtCodec {
             .verified
             .lock()
             .ok()
-            .and_then(|m| m.get(token).cloned());
+            .and_then(|m| m.map.get(token).cloned());
         let claims = match known {
             Some(c) => c,
             None => {
@@ -162,22 +186,14 @@ impl JwtCodec {
                 if data.claims.exp > now.timestamp()
                     && let Ok(mut m) = self.verified.lock()
                 {
-                    // Full: make room by forgetting one token (whichever the table yields
-                    // first; a forgotten token is verified again on its next use). Clearing
-                    // everything at once made the allocator's heap ratchet up in the soak run.
-                    if m.len() >= VERIFIED_MAX
-                        && let Some(k) = m.keys().next().cloned()
-                    {
-                        m.remove(&k);
-                    }
-                    m.insert(token.into(), data.claims.clone());
+                    m.insert(token, data.claims.clone());
                 }
                 data.claims
             }
         };
         if claims.exp <= now.timestamp() {
             if let Ok(mut m) = self.verified.lock() {
-                m.remove(token);
+                m.map.remove(token);
             }
             return Err(JwtError::Expired);
         }
@@ -186,7 +202,7 @@ impl JwtCodec {
 
     /// How many verified tokens are remembered (for tests).
     pub fn remembered(&self) -> usize {
-        self.verified.lock().map(|m| m.len()).unwrap_or(0)
+        self.verified.lock().map(|m| m.map.len()).unwrap_or(0)
     }
 }
 
@@ -285,6 +301,15 @@ mod tests {
             assert!(c.decode(t.expose(), now).is_ok());
             assert!(c.remembered() <= VERIFIED_MAX);
         }
+        // The oldest were forgotten first; the newest is remembered.
+        let m = c.verified.lock().unwrap();
+        assert_eq!(m.map.len(), VERIFIED_MAX);
+        assert!(m.map.values().all(|cl| cl.jti != "j0"));
+        assert!(
+            m.map
+                .values()
+                .any(|cl| cl.jti == format!("j{}", VERIFIED_MAX + 9))
+        );
     }
 
     #[test]

@@ -299,7 +299,8 @@ async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
 /// The `stopped` line the binary logs (JSON) as it exits.
 fn stop_line(bin: &mut RunningBinary) -> serde_json::Value {
     let rx = bin.lines.take().expect("stdout captured");
-    let lines: Vec<String> = rx.try_iter().collect();
+    // Until the pipe closes: the process has exited, so this ends.
+    let lines: Vec<String> = rx.iter().collect();
     lines
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
