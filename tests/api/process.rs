@@ -219,28 +219,43 @@ async fn log_format_json_prints_json_lines() {
     assert!(!lines.iter().any(|l| l.contains(SECRET_KEY)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
+/// The binary (JSON logs captured, `SHUTDOWN_TIMEOUT` as given) with a sign-in consented at
+/// its provider, whose token endpoint now answers after `token_delay`: a GET of the returned
+/// callback URL stays in flight that long.
+async fn token_endpoint_stalled(
+    shutdown_timeout: &str,
+    token_delay: Duration,
+) -> (
+    RunningBinary,
+    dev_provider::RunningProvider,
+    Browser,
+    String,
+) {
     let port = free_port();
     let address = format!("http://127.0.0.1:{port}");
     let (provider, mut env) = provider_for(&address);
-    env.push(("SHUTDOWN_TIMEOUT", "20s".into()));
+    env.push(("SHUTDOWN_TIMEOUT", shutdown_timeout.into()));
     env.push(("HTTP_TIMEOUT", "10s".into()));
     env.push(("LOG_FORMAT", "json".into()));
-    let mut bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
+    let bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
     assert_eq!(bin.port, port);
     let browser = Browser::new(&address);
     let authorize = browser.begin_sign_in(None).await;
     let callback = browser
         .consent(&authorize, "ada@example.com", "Ada Lovelace")
         .await;
-
-    // The callback will wait on the provider's token endpoint for 2 s: an in-flight request.
-    let delay = Duration::from_secs(2);
     provider.provider.set_faults(Faults {
-        token_delay: Some(delay),
+        token_delay: Some(token_delay),
         ..Default::default()
     });
+    (bin, provider, browser, callback)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
+    // The callback will wait on the provider's token endpoint for 2 s: an in-flight request.
+    let delay = Duration::from_secs(2);
+    let (mut bin, provider, browser, callback) = token_endpoint_stalled("20s", delay).await;
     let in_flight = {
         let browser = browser.clone();
         tokio::spawn(async move {
@@ -271,7 +286,7 @@ async fn sigterm_finishes_in_flight_requests_and_refuses_new_connections() {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let r = fresh.get(format!("{address}/healthz")).send().await;
+    let r = fresh.get(format!("{}/healthz", bin.address)).send().await;
     assert!(
         r.is_err(),
         "a new connection was served after SIGTERM: {:?}",
@@ -314,23 +329,9 @@ fn stop_line(bin: &mut RunningBinary) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_cut_by_the_shutdown_timeout_is_counted_as_abandoned() {
-    let port = free_port();
-    let address = format!("http://127.0.0.1:{port}");
-    let (provider, mut env) = provider_for(&address);
-    env.push(("SHUTDOWN_TIMEOUT", "1s".into()));
-    env.push(("HTTP_TIMEOUT", "10s".into()));
-    env.push(("LOG_FORMAT", "json".into()));
-    let mut bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
-    let browser = Browser::new(&address);
-    let authorize = browser.begin_sign_in(None).await;
-    let callback = browser
-        .consent(&authorize, "ada@example.com", "Ada Lovelace")
-        .await;
     // The token endpoint answers after 6 s: longer than the 1 s the shutdown may wait.
-    provider.provider.set_faults(Faults {
-        token_delay: Some(Duration::from_secs(6)),
-        ..Default::default()
-    });
+    let (mut bin, provider, browser, callback) =
+        token_endpoint_stalled("1s", Duration::from_secs(6)).await;
     let in_flight = {
         let browser = browser.clone();
         tokio::spawn(async move { browser.client.get(browser.url(&callback)).send().await })
