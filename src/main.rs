@@ -8,6 +8,13 @@ use signin::db;
 use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
 use std::process::ExitCode;
 
+/// jemalloc hands freed pages back to the system after about 10 s; glibc's malloc kept them in
+/// its arenas, and RSS crept up for 25 minutes under steady load before it levelled off
+/// (docs/BENCHMARKS.md, "Soak").
+#[cfg(all(feature = "jemalloc", target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "signin",
