@@ -32,10 +32,6 @@ use tracing_actix_web::TracingLogger;
 /// The pool timeout for one-off commands (`migrate`); the server uses `DATABASE_POOL_TIMEOUT`.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Blocking threads per worker beyond the database pool's size: for the provider's host-name
-/// lookups (getaddrinfo), so that a slow resolver does not hold up database calls.
-const RESOLVER_THREADS: usize = 4;
-
 /// What tests and benchmarks may choose besides the configuration.
 pub struct AppOptions {
     pub clock: SharedClock,
@@ -171,7 +167,6 @@ impl Application {
         let cookie_key = keys.cookie.clone();
         let session_max_age = config.session_max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();
-        let blocking_threads = config.pool_size as usize + RESOLVER_THREADS;
         let oidc = web::Data::new(oidc);
         let config = web::Data::new(config);
         let pool_data = web::Data::new(pool.clone());
@@ -233,12 +228,7 @@ impl Application {
                     .default_service(web::to(routes::not_found)),
             )
         })
-        .shutdown_timeout(shutdown_secs)
-        // Each worker's blocking pool runs database calls (at most `pool_size` at once: the
-        // permits of `db::run`) and reqwest's host-name lookups. At actix's default (512 per
-        // worker) tokio kept adding threads under steady load, and RSS followed the thread
-        // count (docs/BENCHMARKS.md, "Soak").
-        .worker_max_blocking_threads(blocking_threads);
+        .shutdown_timeout(shutdown_secs);
         if let Some(w) = opts.workers {
             server = server.workers(w);
         }
