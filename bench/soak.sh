@@ -26,8 +26,9 @@ wait "$CLIENT_PID"
 grep -E '^(admin_list|total)' "$WORK/client.log"
 echo "users=$(psql_app 'select count(*) from users') sessions=$(psql_app 'select count(*) from sessions')"
 # Warm-up: the first minute. Flat = the mean RSS of the last minute within 10 % of the mean of
-# the second minute (60-119 s). The last sample is taken 10 s before the end (t=170s in 180 s). Means, not single samples: jemalloc returns freed pages about
-# 10 s after the fact, so single samples swing by a megabyte or two either way.
+# the second minute (60-119 s). Means, not single samples: jemalloc returns freed pages about
+# 10 s after the fact, so single samples swing by a megabyte or two either way. The last sample
+# is taken 10 s before the end (t=170s in a 180 s run).
 end_t=$(tail -1 "$WORK/rss.log" | sed -E 's/^t=([0-9]+)s.*/\1/')
 mean_kib() { awk -F'[=s ]' -v lo="$1" -v hi="$2" '$2 >= lo && $2 <= hi && $NF != "" {sum += $NF; n++} END {if (n) printf "%d", sum / n}' "$WORK/rss.log"; }
 warm=$(mean_kib 60 119)
