@@ -183,12 +183,11 @@ fn range(q: &mut Sql, col: &str, lo: &str, hi: Option<&str>) {
 fn push_filter(q: &mut Sql, f: &ListFilter) {
     // The prefix is already folded (`folded`).
     if let Some(p) = f.prefix.as_deref().filter(|p| !p.is_empty()) {
-        let lo = p.to_string();
-        let hi = prefix_upper_bound(&lo);
+        let hi = prefix_upper_bound(p);
         q.push(" AND (");
-        range(q, "u.email_lc", &lo, hi.as_deref());
+        range(q, "u.email_lc", p, hi.as_deref());
         q.push(" OR ");
-        range(q, "u.name_lc", &lo, hi.as_deref());
+        range(q, "u.name_lc", p, hi.as_deref());
         q.push(")");
     }
     if let Some(r) = f.role {
@@ -376,19 +375,19 @@ pub fn count_users(conn: &mut DbConn, filter: &ListFilter) -> Result<Total, DbEr
     // "email OR name" as the email matches plus the name matches whose email does not match:
     // two index-only scans, where the OR would read every matching row.
     total_of(conn, |q| {
-        let lo = filter.prefix.clone().unwrap_or_default();
-        let hi = prefix_upper_bound(&lo);
+        let lo = filter.prefix.as_deref().unwrap_or_default();
+        let hi = prefix_upper_bound(lo);
         let rest = ListFilter {
             prefix: None,
             ..filter.clone()
         };
         q.push("SELECT 1 FROM users u WHERE ");
-        range(q, "u.email_lc", &lo, hi.as_deref());
+        range(q, "u.email_lc", lo, hi.as_deref());
         push_filter(q, &rest);
         q.push(" UNION ALL SELECT 1 FROM users u WHERE ");
-        range(q, "u.name_lc", &lo, hi.as_deref());
+        range(q, "u.name_lc", lo, hi.as_deref());
         q.push(" AND NOT ");
-        range(q, "u.email_lc", &lo, hi.as_deref());
+        range(q, "u.email_lc", lo, hi.as_deref());
         push_filter(q, &rest);
     })
 }
