@@ -8,7 +8,7 @@
 //!
 //! Usage: ct_compare first|last [--naive] [ROUNDS]
 
-use signin::auth::session::PendingLogin;
+use signin::signin::PendingLogin;
 use std::hint::black_box;
 
 const ROUNDS: u32 = 200_000;

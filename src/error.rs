@@ -2,9 +2,10 @@
 //! friendly HTML page (with the request id) for people or as JSON under `/api/`. Internal causes
 //! are logged with their chain and never shown.
 
-use crate::auth::provider::ProviderError;
 use crate::db::DbError;
-use crate::routes::pages::{Chrome, ErrorPage};
+use crate::sessions::SessionError;
+use crate::signin::{Refusal, SignInError};
+use crate::web::{Chrome, ErrorPage, RenderError};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
@@ -12,11 +13,6 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use tracing_actix_web::RequestId;
-
-/// The machine-readable code of the error a request was answered with, left in the request's
-/// extensions by `render` for the metrics middleware (sign-in refusal reasons).
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCode(pub &'static str);
 
 #[derive(thiserror::Error)]
 pub enum AppError {
@@ -33,19 +29,12 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     /// A sign-in that was refused for a reason the person should read.
-    #[error("sign-in refused: {reason}")]
-    SignInRefused {
-        reason: &'static str,
-        status: StatusCode,
-        title: &'static str,
-        message: String,
-    },
+    #[error("sign-in refused: {}", .0.reason())]
+    SignIn(#[source] Refusal),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable(#[source] DbError),
-    #[error("identity provider failure")]
-    Provider(#[from] ProviderError),
     #[error("unexpected error")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -72,36 +61,51 @@ impl From<DbError> for AppError {
     }
 }
 
-impl AppError {
-    pub fn refused(
-        reason: &'static str,
-        status: StatusCode,
-        title: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        AppError::SignInRefused {
-            reason,
-            status,
-            title,
-            message: message.into(),
+impl From<SignInError> for AppError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Refused(r) => AppError::SignIn(r),
+            SignInError::Db(e) => e.into(),
+            e @ SignInError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
         }
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Db(e) => e.into(),
+            e @ SessionError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
+        }
+    }
+}
+
+impl From<RenderError> for AppError {
+    fn from(e: RenderError) -> Self {
+        AppError::Unexpected(anyhow::Error::new(e))
+    }
+}
+
+impl AppError {
+    /// The answer to a form whose CSRF token does not match the session's.
+    pub fn stale_form() -> Self {
+        AppError::Forbidden("The form had expired. Go back, reload the page and try again.".into())
     }
 
     /// Title and message for people; never internal detail.
     fn public_text(&self) -> (&'static str, String) {
         match self {
             AppError::BadRequest(m) => ("That request could not be used", m.clone()),
-            AppError::LoginRequired { .. } | AppError::Unauthorized => (
-                "Please sign in",
-                "You need to sign in to see this.".into(),
-            ),
+            AppError::LoginRequired { .. } | AppError::Unauthorized => {
+                ("Please sign in", "You need to sign in to see this.".into())
+            }
             AppError::Forbidden(m) => ("Not allowed", m.clone()),
             AppError::NotFound => (
                 "Page not found",
                 "There is nothing at this address. Check the link, or go back to the home page."
                     .into(),
             ),
-            AppError::SignInRefused { title, message, .. } => (title, message.clone()),
+            AppError::SignIn(r) => r.text(),
             AppError::TooManyRequests { .. } => (
                 "Too many requests",
                 "You are going a little fast. Please wait a moment and try again.".into(),
@@ -109,21 +113,6 @@ impl AppError {
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "The service cannot reach its database right now. Please try again in a moment."
-                    .into(),
-            ),
-            AppError::Provider(ProviderError::Timeout) => (
-                "Google did not answer in time",
-                "Signing in with Google took too long. Nothing was changed; please try again."
-                    .into(),
-            ),
-            AppError::Provider(ProviderError::IdToken(_)) => (
-                "Sign-in could not be verified",
-                "Google's answer could not be verified, so you were not signed in. Please try again."
-                    .into(),
-            ),
-            AppError::Provider(_) => (
-                "Google sign-in failed",
-                "Google did not answer as expected, so you were not signed in. Please try again in a moment."
                     .into(),
             ),
             AppError::Unexpected(_) => (
@@ -134,16 +123,16 @@ impl AppError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable code: the JSON `error` field, and the metrics' reason.
+    pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::LoginRequired { .. } | AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::SignInRefused { reason, .. } => reason,
+            AppError::SignIn(r) => r.reason(),
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
-            AppError::Provider(e) => e.reason(),
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -157,11 +146,11 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::SignInRefused { status, .. } => *status,
+            AppError::SignIn(r) => {
+                StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST)
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Provider(ProviderError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
-            AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -223,7 +212,6 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
             (t, m, fallback.code())
         }
     };
-    req.extensions_mut().insert(ErrorCode(code));
 
     let mut b = HttpResponse::build(status);
     b.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -246,10 +234,7 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
         title,
         message: &message,
         request_id: &request_id,
-        retry_sign_in: matches!(
-            err,
-            Some(AppError::SignInRefused { .. } | AppError::Provider(_))
-        ),
+        retry_sign_in: matches!(err, Some(AppError::SignIn(r)) if r.offers_retry()),
     };
     match page.render() {
         Ok(html) => b.content_type("text/html; charset=utf-8").body(html),

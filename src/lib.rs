@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -12,9 +13,15 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod net;
+pub mod paths;
+pub mod provider;
 pub mod rate_limit;
 pub mod routes;
 pub mod secret;
 pub mod security;
+pub mod sessions;
+pub mod signin;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
+pub mod web;

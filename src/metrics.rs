@@ -3,9 +3,9 @@
 //! histograms by method, route pattern and status; sign-ins by outcome and reason; active
 //! sessions (counted in the database at most every few seconds); the connection pool.
 
-use crate::auth::middleware::SessionService;
+use crate::cache::TtlCache;
 use crate::db::{self, DbPool};
-use crate::error::ErrorCode;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -22,11 +22,34 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 /// The active-sessions count is a database query: at most one per this interval.
-const ACTIVE_SESSIONS_EVERY: Duration = Duration::from_secs(5);
+const ACTIVE_SESSIONS_EVERY: chrono::Duration = chrono::Duration::seconds(5);
 /// Requests that matched no route share one label, so that scanners cannot grow the registry.
 const UNMATCHED: &str = "unmatched";
-/// The route whose answers are counted as sign-in outcomes.
-const CALLBACK_ROUTE: &str = "/auth/google/callback";
+
+/// How a sign-in callback ended, left in the request's extensions by its handler: `success`,
+/// `refused` (the person's or the request's fault, 4xx) or `error` (ours or the provider's,
+/// 5xx), with the refusal's reason.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInOutcome {
+    outcome: &'static str,
+    reason: &'static str,
+}
+
+impl SignInOutcome {
+    pub fn success() -> Self {
+        Self {
+            outcome: "success",
+            reason: "none",
+        }
+    }
+
+    pub fn failed(server_error: bool, reason: &'static str) -> Self {
+        Self {
+            outcome: if server_error { "error" } else { "refused" },
+            reason,
+        }
+    }
+}
 
 #[derive(Default)]
 struct Series {
@@ -62,7 +85,7 @@ pub struct Metrics {
     started: AtomicU64,
     answered: AtomicU64,
     sign_ins: Mutex<HashMap<(&'static str, &'static str), u64>>,
-    active_sessions: Mutex<Option<(Instant, i64)>>,
+    active_sessions: TtlCache<(), i64>,
 }
 
 impl Default for Metrics {
@@ -85,7 +108,7 @@ impl Metrics {
             started: AtomicU64::new(0),
             answered: AtomicU64::new(0),
             sign_ins: Mutex::new(HashMap::new()),
-            active_sessions: Mutex::new(None),
+            active_sessions: TtlCache::new("active sessions", 1, ACTIVE_SESSIONS_EVERY),
         }
     }
 
@@ -123,19 +146,14 @@ impl Metrics {
         }
     }
 
-    async fn active_sessions(&self, svc: &SessionService) -> Option<i64> {
-        if let Ok(g) = self.active_sessions.lock()
-            && let Some((at, n)) = *g
-            && at.elapsed() < ACTIVE_SESSIONS_EVERY
-        {
+    async fn active_sessions(&self, state: &AppState) -> Option<i64> {
+        let now = state.now();
+        if let Some(n) = self.active_sessions.get(&(), now) {
             return Some(n);
         }
-        let now = svc.now();
-        match db::run(&svc.pool, move |c| db::sessions::count_active(c, now)).await {
+        match db::run(&state.pool, move |c| db::sessions::count_active(c, now)).await {
             Ok(n) => {
-                if let Ok(mut g) = self.active_sessions.lock() {
-                    *g = Some((Instant::now(), n));
-                }
+                self.active_sessions.insert((), n, now);
                 Some(n)
             }
             Err(e) => {
@@ -279,19 +297,9 @@ pub async fn track(
     let route = matched
         .unwrap_or_else(|| res.request().match_pattern())
         .unwrap_or_else(|| UNMATCHED.to_string());
-    if route == CALLBACK_ROUTE {
-        let code = res.request().extensions().get::<ErrorCode>().map(|c| c.0);
-        match (status.is_redirection(), code) {
-            (true, None) => metrics.observe_sign_in("success", "none"),
-            (_, code) => metrics.observe_sign_in(
-                if status.is_server_error() {
-                    "error"
-                } else {
-                    "refused"
-                },
-                code.unwrap_or("unknown"),
-            ),
-        }
+    let sign_in = res.request().extensions().get::<SignInOutcome>().copied();
+    if let Some(o) = sign_in {
+        metrics.observe_sign_in(o.outcome, o.reason);
     }
     metrics.observe_request(&method, route, status.as_u16(), started.elapsed());
     Ok(res)
@@ -312,16 +320,12 @@ impl Drop for Pending<'_> {
 }
 
 /// `GET /metrics`: for the scraper on the private network (keep it off the public proxy).
-pub async fn scrape(
-    metrics: web::Data<Metrics>,
-    pool: web::Data<DbPool>,
-    svc: web::Data<SessionService>,
-) -> HttpResponse {
-    let active = metrics.active_sessions(&svc).await;
+pub async fn scrape(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
+    let active = metrics.active_sessions(&state).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(metrics.render(&pool, active))
+        .body(metrics.render(&state.pool, active))
 }
 
 #[cfg(test)]

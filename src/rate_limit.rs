@@ -3,8 +3,8 @@
 //! `TRUSTED_PROXIES`), answering 429 with `Retry-After` through `AppError::TooManyRequests`.
 //!
 //! `governor` is used directly rather than through `actix-governor`: the latter is GPL-3.0, and
-//! the middleware it would give us is a dozen lines. Counters are per instance (DESIGN.md: an
-//! optimisation, never the truth).
+//! the middleware it would give us is a dozen lines. Counters are per instance (an
+//! optimisation, never the truth: docs/ARCHITECTURE.md, "Scale-out").
 
 use crate::config::RateLimit;
 use crate::error::AppError;

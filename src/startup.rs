@@ -1,20 +1,26 @@
 //! `Application`: resolves keys, opens the pool and migrates, builds the provider client and the
 //! route table, binds the listener (port 0 in tests) and runs until stopped.
 
-use crate::auth::keys::Keys;
-use crate::auth::middleware::{SessionService, authenticate};
-use crate::auth::provider::OidcClient;
+use crate::auth::middleware::authenticate;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, DEV_PROVIDER_PATH, SecretKeySource};
+use crate::config::{Config, SecretKeySource};
 use crate::db::{self, DbPool};
 use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
+use crate::paths;
+use crate::provider::OidcClient;
 use crate::rate_limit::{self, RateLimits};
-use crate::routes::{self, pages::SiteInfo};
+use crate::routes;
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
+use crate::sessions::jwt::JwtCodec;
+use crate::sessions::keys::Keys;
+use crate::sessions::{Lifetimes, Sessions};
+use crate::signin::{Policy, SignIn};
+use crate::state::AppState;
 use crate::telemetry::RequestSpan;
+use crate::web::SiteInfo;
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
@@ -60,7 +66,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pub pool: DbPool,
-    pub sessions: web::Data<SessionService>,
+    pub state: web::Data<AppState>,
     pub dev_provider: Option<web::Data<DevProvider>>,
     pub metrics: web::Data<crate::metrics::Metrics>,
 }
@@ -91,7 +97,7 @@ fn resolve_secret(source: &SecretKeySource) -> anyhow::Result<Secret> {
 impl Application {
     pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<Self> {
         let secret = resolve_secret(&config.secret_key)?;
-        let keys = Keys::derive(&secret).map_err(anyhow::Error::msg)?;
+        let keys = Keys::derive(&secret)?;
 
         let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)
             .map_err(anyhow::Error::msg)?;
@@ -111,8 +117,7 @@ impl Application {
             config.provider.clone(),
             config.redirect_uri(),
             config.http_timeout,
-        )
-        .map_err(anyhow::Error::msg)?;
+        )?;
 
         let listener = match opts.listener {
             Some(l) => l,
@@ -143,15 +148,31 @@ impl Application {
             None
         };
 
-        let sessions = web::Data::new(SessionService {
-            codec: crate::auth::app_jwt::JwtCodec::new(&keys.jwt, config.origin())
-                .map_err(anyhow::Error::msg)?,
-            cache: Default::default(),
+        let sessions = Arc::new(Sessions::new(
+            JwtCodec::new(&keys.jwt, config.origin())?,
+            pool.clone(),
+            opts.clock.clone(),
+            Lifetimes {
+                ttl: config.jwt_ttl,
+                renew_within: config.jwt_renew_within,
+                max_age: config.session_max_age,
+            },
+        ));
+        let sign_in = SignIn::new(
+            Arc::new(oidc),
+            Policy {
+                allowed_domains: config.allowed_email_domains.clone(),
+                admin_emails: config.admin_emails.clone(),
+            },
+            sessions.clone(),
+            pool.clone(),
+        );
+        let state = web::Data::new(AppState {
             pool: pool.clone(),
             clock: opts.clock,
-            ttl: config.jwt_ttl,
-            renew_within: config.jwt_renew_within,
-            max_age: config.session_max_age,
+            sessions,
+            sign_in,
+            origin: config.origin().to_string(),
         });
 
         let provider_origin = config.provider.auth_url.origin().ascii_serialization();
@@ -167,10 +188,7 @@ impl Application {
         let cookie_key = keys.cookie.clone();
         let session_max_age = config.session_max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();
-        let oidc = web::Data::new(oidc);
-        let config = web::Data::new(config);
-        let pool_data = web::Data::new(pool.clone());
-        let sessions_data = sessions.clone();
+        let state_data = state.clone();
         let dev_data = dev_provider.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let metrics_kept = metrics.clone();
@@ -194,10 +212,7 @@ impl Application {
                     ))
                     .build();
             let mut app = App::new()
-                .app_data(config.clone())
-                .app_data(pool_data.clone())
-                .app_data(sessions_data.clone())
-                .app_data(oidc.clone())
+                .app_data(state_data.clone())
                 .app_data(security.clone())
                 .app_data(site.clone())
                 .app_data(trusted.clone())
@@ -213,7 +228,7 @@ impl Application {
                 .configure(routes::open_routes);
             if let Some(p) = &dev_data {
                 app = app.service(
-                    web::scope(DEV_PROVIDER_PATH)
+                    web::scope(paths::DEV_PROVIDER)
                         .app_data(p.clone())
                         .configure(dev_provider::configure),
                 );
@@ -237,7 +252,7 @@ impl Application {
             port,
             server,
             pool,
-            sessions,
+            state,
             dev_provider,
             metrics: metrics_kept,
         })

@@ -5,8 +5,8 @@
 
 use actix_web::cookie::{Cookie, CookieJar, Key};
 use libfuzzer_sys::fuzz_target;
-use signin::auth::app_jwt::JwtCodec;
-use signin::auth::session::PendingLogin;
+use signin::sessions::jwt::JwtCodec;
+use signin::signin::PendingLogin;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

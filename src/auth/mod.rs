@@ -1,12 +1,12 @@
-//! Authentication: the provider (OIDC) client, the app JWT, the typed cookie session, the
-//! revocation cache and the middleware that checks and renews the session on every request.
+//! The web side of authentication: the typed cookie session (`cookie`), the extractors that
+//! hand handlers the signed-in person (`extractors`), and the middleware that checks and renews
+//! the session on every request (`middleware`). The sessions themselves are owned by
+//! `crate::sessions::Sessions`.
 
-pub mod app_jwt;
-pub mod cache;
-pub mod current_user;
-pub mod keys;
+pub mod cookie;
+pub mod extractors;
 pub mod middleware;
-pub mod provider;
-pub mod session;
 
-pub use current_user::{ApiUser, CurrentUser};
+pub use crate::sessions::{AuthVia, CurrentUser};
+pub use cookie::TypedSession;
+pub use extractors::{AdminUser, ApiUser, CsrfForm};

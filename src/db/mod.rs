@@ -6,7 +6,10 @@ pub mod audit;
 pub mod raw;
 pub mod schema;
 pub mod sessions;
+mod tx;
 pub mod users;
+
+pub use tx::transaction;
 
 use crate::config::{DatabaseKind, DatabaseUrl};
 use diesel::prelude::*;

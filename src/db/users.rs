@@ -36,39 +36,31 @@ impl User {
     }
 }
 
-pub(crate) type UserColumns = (
-    users::id,
-    users::public_id,
-    users::email,
-    users::email_verified,
-    users::name,
-    users::given_name,
-    users::family_name,
-    users::picture,
-    users::locale,
-    users::role,
-    users::status,
-    users::created_at,
-    users::updated_at,
-    users::last_login_at,
-);
+/// The columns a `User` is read from, in `UserRow` order (a macro, so that the type and the
+/// value are written once).
+macro_rules! user_columns {
+    () => {
+        (
+            users::id,
+            users::public_id,
+            users::email,
+            users::email_verified,
+            users::name,
+            users::given_name,
+            users::family_name,
+            users::picture,
+            users::locale,
+            users::role,
+            users::status,
+            users::created_at,
+            users::updated_at,
+            users::last_login_at,
+        )
+    };
+}
 
-pub(crate) const USER_COLUMNS: UserColumns = (
-    users::id,
-    users::public_id,
-    users::email,
-    users::email_verified,
-    users::name,
-    users::given_name,
-    users::family_name,
-    users::picture,
-    users::locale,
-    users::role,
-    users::status,
-    users::created_at,
-    users::updated_at,
-    users::last_login_at,
-);
+pub(crate) type UserColumns = user_columns!();
+pub(crate) const USER_COLUMNS: UserColumns = user_columns!();
 
 pub(crate) type UserRow = (
     i64,

@@ -8,7 +8,7 @@ mod keys;
 pub use keys::{DevKeys, SigningKey, write_private as write_private_file};
 
 use crate::domain::random_token;
-use crate::routes::pages::{Chrome, SiteInfo};
+use crate::web::{Chrome, SiteInfo};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

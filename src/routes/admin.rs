@@ -2,12 +2,9 @@
 //! sessions and actions (CSRF-checked POSTs answering with a redirect and a flash message), and
 //! the audit log. Admins only: others get a 403 page, visitors are sent to sign in.
 
-use super::auth::{render, see_other};
-use super::pages::{Chrome, fmt_time, initials};
+use super::render;
 use crate::admin::{Action, Refusal, perform};
-use crate::auth::CurrentUser;
-use crate::auth::middleware::SessionService;
-use crate::auth::session::TypedSession;
+use crate::auth::{AdminUser, TypedSession};
 use crate::db;
 use crate::db::admin::{
     self as q, Cursor, ListFilter, ListPage, ListRow, Overview, SortKey, Total,
@@ -17,12 +14,12 @@ use crate::db::users::{self, User};
 use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
 use crate::net::ClientInfo;
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use crate::state::AppState;
+use crate::web::{Chrome, fmt_time, initials, see_other};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::future::{Ready, ready};
 
 /// Rows per page of the user list and of the audit log.
 pub const PAGE_SIZE: i64 = 50;
@@ -31,39 +28,22 @@ const MAX_SEARCH_LEN: usize = 100;
 /// Sessions shown on a user's page (newest first).
 const SESSIONS_SHOWN: i64 = 100;
 
-/// A signed-in admin. Visitors are sent to sign in (and back); other users get a 403 page.
-/// A disabled admin never gets here: the session check signs them out first.
-#[derive(Debug, Clone)]
-pub struct AdminUser(pub CurrentUser);
-
-impl FromRequest for AdminUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = match CurrentUser::from_request(req, payload).into_inner() {
-            Ok(u) => u,
-            Err(e) => return ready(Err(e)),
-        };
-        ready(if user.user().is_admin() {
-            Ok(AdminUser(user))
-        } else {
-            Err(AppError::Forbidden(
-                "This part of the site is for administrators. If you need access, ask an administrator to give your account the admin role.".into(),
-            ))
-        })
-    }
+/// The admin scope's routes (mounted under `/admin`, behind `require_admin`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(admin_home))
+        .route("/users", web::get().to(list_users))
+        .route("/users/{public_id}", web::get().to(show_user))
+        .route("/users/{public_id}/{action}", web::post().to(user_action))
+        .route("/audit", web::get().to(audit_log));
 }
 
-impl AdminUser {
-    fn actor(&self) -> Actor {
-        Actor::User {
-            id: self.0.user().id,
-            email: self.0.user().email.clone(),
-        }
+/// The audit actor of an admin's action.
+fn actor(admin: &AdminUser) -> Actor {
+    Actor::User {
+        id: admin.0.user().id,
+        email: admin.0.user().email.clone(),
     }
 }
-
 const FLASH: &str = "f";
 
 /// A one-time message shown after a redirect; it rides the encrypted session cookie, so it is
@@ -483,7 +463,7 @@ pub async fn list_users(
     admin: AdminUser,
     session: TypedSession,
     query: web::Query<ListQuery>,
-    svc: web::Data<SessionService>,
+    svc: web::Data<AppState>,
     cache: Option<web::Data<OverviewCache>>,
 ) -> Result<HttpResponse, AppError> {
     let mut state = ListState::parse(&query)?;
@@ -669,7 +649,7 @@ pub async fn show_user(
     admin: AdminUser,
     session: TypedSession,
     path: web::Path<String>,
-    svc: web::Data<SessionService>,
+    svc: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_public_id(&path)?;
     let now = svc.now();
@@ -760,7 +740,7 @@ pub async fn user_action(
     session: TypedSession,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-    svc: web::Data<SessionService>,
+    svc: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (raw_id, raw_action) = path.into_inner();
     tracing::Span::current().record("action", raw_action.as_str());
@@ -786,7 +766,7 @@ pub async fn user_action(
         }
         _ => return Err(AppError::NotFound),
     };
-    let actor = admin.actor();
+    let actor = actor(&admin);
     let ip = ClientInfo::of(&req).ip;
     let now = svc.now();
     let done = db::run(&svc.pool, move |conn| {
@@ -801,7 +781,7 @@ pub async fn user_action(
         return Err(AppError::NotFound);
     };
     // This instance forgets the target's cached checks now; others within the cache TTL.
-    svc.cache.invalidate_user(target.id);
+    svc.sessions.forget_user(target.id);
     match result {
         Ok(outcome) => {
             tracing::info!(target = %target.public_id, changed = outcome.changed, "admin action");
@@ -886,7 +866,7 @@ pub async fn audit_log(
     admin: AdminUser,
     session: TypedSession,
     query: web::Query<AuditQuery>,
-    svc: web::Data<SessionService>,
+    svc: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let action = match query.action.as_deref().unwrap_or("") {
         "" => None,

@@ -1,7 +1,6 @@
 //! The JSON API.
 
-use crate::auth::ApiUser;
-use crate::auth::current_user::AuthVia;
+use crate::auth::{ApiUser, AuthVia};
 use crate::domain::{Role, Status};
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};

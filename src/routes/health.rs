@@ -1,6 +1,7 @@
 //! Liveness and readiness.
 
-use crate::db::{self, DbPool};
+use crate::db;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 
 /// `GET /healthz`: the process answers.
@@ -11,8 +12,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: the database answers, else 503.
-pub async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
-    match db::run(&pool, db::ping).await {
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match db::run(&state.pool, db::ping).await {
         Ok(()) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(serde_json::json!({ "status": "ready" })),

@@ -1,18 +1,14 @@
 //! The home page (profile, or the sign-in page for visitors) and API-token creation.
 
-use super::auth::{LoginPage, render};
-use super::pages::{Chrome, fmt_date, fmt_time, initials};
-use crate::auth::CurrentUser;
-use crate::auth::middleware::SessionService;
-use crate::auth::session::TypedSession;
-use crate::config::Config;
-use crate::db;
-use crate::db::sessions::{self, SessionKind};
+use super::auth::LoginPage;
+use super::render;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::error::AppError;
 use crate::net::ClientInfo;
+use crate::state::AppState;
+use crate::web::{Chrome, fmt_date, fmt_time, initials};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -71,11 +67,6 @@ pub struct TokenPage {
     pub origin: String,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /tokens`: a separately revocable API token (its own `sessions` row), shown once.
 #[tracing::instrument(skip_all)]
 pub async fn create_api_token(
@@ -83,30 +74,18 @@ pub async fn create_api_token(
     cu: CurrentUser,
     session: TypedSession,
     form: web::Form<CsrfForm>,
-    svc: web::Data<SessionService>,
-    config: web::Data<Config>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if !session.csrf_matches(&form.csrf) {
-        return Err(AppError::Forbidden(
-            "The form had expired. Go back, reload the page and try again.".into(),
-        ));
-    }
-    let now = svc.now();
-    let user = cu.user();
-    let (row, token) = svc.mint(
-        user.id,
-        user.public_id.as_str(),
-        SessionKind::Api,
-        now,
-        &ClientInfo::of(&req),
-    )?;
-    let expires = row.expires_at;
-    db::run(&svc.pool, move |conn| sessions::insert(conn, &row)).await?;
+    session.check_csrf(&form.csrf)?;
+    let (token, expires) = state
+        .sessions
+        .create_api_token(cu.user(), &ClientInfo::of(&req))
+        .await?;
     tracing::info!(token = true, "API token created");
     render(TokenPage {
         chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
         token: token.expose().to_string(),
         expires: fmt_time(expires),
-        origin: config.origin().to_string(),
+        origin: state.origin.clone(),
     })
 }

@@ -5,42 +5,44 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod home;
-pub mod pages;
 pub mod static_files;
 
+use crate::auth::middleware::require_admin;
 use crate::error::AppError;
-use actix_web::web;
+use crate::paths;
+use actix_web::middleware::from_fn;
+use actix_web::{HttpResponse, web};
 
-/// Routes that need the session (and its check); mounted inside the session middleware.
+/// Routes that need the session (and its check); mounted inside the session middleware. The
+/// `/admin` scope is guarded once, by `require_admin`.
 pub fn session_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::home))
-        .route("/login", web::get().to(auth::login_page))
-        .route("/auth/google/login", web::get().to(auth::google_login))
-        .route(
-            "/auth/google/callback",
-            web::get().to(auth::google_callback),
-        )
-        .route("/logout", web::post().to(auth::logout))
-        .route("/tokens", web::post().to(home::create_api_token))
-        .route("/api/me", web::get().to(api::me))
-        .route("/admin", web::get().to(admin::admin_home))
-        .route("/admin/users", web::get().to(admin::list_users))
-        .route("/admin/users/{public_id}", web::get().to(admin::show_user))
-        .route(
-            "/admin/users/{public_id}/{action}",
-            web::post().to(admin::user_action),
-        )
-        .route("/admin/audit", web::get().to(admin::audit_log));
+    cfg.route(paths::HOME, web::get().to(home::home))
+        .route(paths::LOGIN, web::get().to(auth::login_page))
+        .route(paths::GOOGLE_LOGIN, web::get().to(auth::google_login))
+        .route(paths::GOOGLE_CALLBACK, web::get().to(auth::google_callback))
+        .route(paths::LOGOUT, web::post().to(auth::logout))
+        .route(paths::TOKENS, web::post().to(home::create_api_token))
+        .route(paths::API_ME, web::get().to(api::me))
+        .service(
+            web::scope(paths::ADMIN)
+                .wrap(from_fn(require_admin))
+                .configure(admin::routes),
+        );
 }
 
 /// Routes that never touch the session.
 pub fn open_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(crate::metrics::scrape))
+    cfg.route(paths::HEALTHZ, web::get().to(health::healthz))
+        .route(paths::READYZ, web::get().to(health::readyz))
+        .route(paths::METRICS, web::get().to(crate::metrics::scrape))
         .route("/static/{file}", web::get().to(static_files::asset));
 }
 
-pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// A page as a 200 HTML answer, with a rendering failure as the handler's error.
+pub(crate) fn render(page: impl askama::Template) -> Result<HttpResponse, AppError> {
+    Ok(crate::web::render(page)?)
 }

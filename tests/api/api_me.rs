@@ -78,8 +78,8 @@ both_backends!(me_refuses_bad_credentials_with_401, |backend| async move {
 
     // Correctly signed by the app, but for a session that does not exist, or for another
     // user than the session's.
-    let codec = &app.app.sessions.codec;
-    let now = signin::clock::Clock::now(&*app.app.sessions.clock);
+    let codec = app.app.sessions.codec();
+    let now = app.app.sessions.now();
     let sub = claims["sub"].as_str().unwrap();
     let jti = claims["jti"].as_str().unwrap();
     let sign = |sub: &str, jti: &str| {

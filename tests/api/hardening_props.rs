@@ -4,9 +4,9 @@
 
 use crate::helpers::*;
 use proptest::prelude::*;
-use signin::auth::app_jwt::JwtCodec;
 use signin::config::Config;
 use signin::domain::safe_next;
+use signin::sessions::jwt::JwtCodec;
 use std::collections::HashMap;
 
 /// Strings biased towards what breaks URL checks.

@@ -157,7 +157,7 @@ pub struct TestApp {
 
 /// Shared internals a test may need (session service for cache checks).
 pub struct AppParts {
-    pub sessions: actix_web::web::Data<signin::auth::middleware::SessionService>,
+    pub sessions: std::sync::Arc<signin::sessions::Sessions>,
 }
 
 #[derive(Default, Clone)]
@@ -246,7 +246,7 @@ pub async fn spawn_app_with(backend: Backend, opts: TestOptions) -> TestApp {
     handles.push(app.handle());
     let pool = app.pool.clone();
     let parts = AppParts {
-        sessions: app.sessions.clone(),
+        sessions: app.state.sessions.clone(),
     };
     tokio::spawn(app.run_until_stopped());
 

@@ -303,7 +303,7 @@ both_backends!(
                 .first::<i64>(c)
                 .unwrap()
         });
-        a.app.sessions.cache.invalidate_user(user_id);
+        a.app.sessions.forget_user(user_id);
         assert_eq!(
             me_status_with_cookie(&a.address, &cookie).await,
             401,

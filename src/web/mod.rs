@@ -1,7 +1,10 @@
-//! What every page shares: the layout's data (`Chrome`) and the error page.
+//! Presentation, below the handlers and the error renderer: what every page shares (the
+//! layout's data, `Chrome`), the error page, turning a template into a response, and dates as
+//! people read them.
 
-use crate::auth::CurrentUser;
-use actix_web::{HttpMessage, HttpRequest, web};
+use crate::sessions::CurrentUser;
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 /// Facts about the site that every page shows (set once at start-up).
@@ -56,6 +59,25 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
     pub request_id: &'a str,
     pub retry_sign_in: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a page could not be rendered")]
+pub struct RenderError(#[from] askama::Error);
+
+/// A page as a 200 HTML answer.
+pub fn render(page: impl Template) -> Result<HttpResponse, RenderError> {
+    let html = page.render()?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// A 303 to a local path (after a form, or a sign-in).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
 }
 
 /// Dates as people read them, in UTC.

@@ -17,18 +17,24 @@ impl std::fmt::Debug for Keys {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot derive a key from SECRET_KEY: {0}")]
+    Derive(&'static str),
+}
+
 impl Keys {
-    /// The secret is used as written (not decoded), as DESIGN.md says.
-    pub fn derive(secret: &Secret) -> Result<Self, String> {
+    /// The secret is used as written (not decoded): docs/ARCHITECTURE.md, "Keys".
+    pub fn derive(secret: &Secret) -> Result<Self, KeyError> {
         let hk = Hkdf::<Sha256>::new(Some(b"signin/v1"), secret.expose().as_bytes());
         let mut cookie = [0u8; 64];
         let mut jwt = [0u8; 32];
         hk.expand(b"session-cookie", &mut cookie)
-            .map_err(|_| "HKDF output too long".to_string())?;
+            .map_err(|_| KeyError::Derive("HKDF output too long"))?;
         hk.expand(b"app-jwt-hs256", &mut jwt)
-            .map_err(|_| "HKDF output too long".to_string())?;
+            .map_err(|_| KeyError::Derive("HKDF output too long"))?;
         let cookie = actix_web::cookie::Key::try_from(&cookie[..])
-            .map_err(|e| format!("cookie key: {e}"))?;
+            .map_err(|_| KeyError::Derive("cookie key too short"))?;
         Ok(Self { cookie, jwt })
     }
 }

@@ -1,54 +1,23 @@
 //! The OpenID Connect client: authorize URL, code exchange (client secret + PKCE), ID-token
 //! verification against the provider's JWKS (cached, one refetch on an unknown `kid`), userinfo.
 //!
-//! Built on `jsonwebtoken` rather than the `openidconnect` crate: see the commit that added it.
-//! Every outbound call has a timeout, follows no redirect and reads at most `MAX_BODY` bytes.
+//! Built on `jsonwebtoken` rather than the `openidconnect` crate (docs/ARCHITECTURE.md,
+//! "Decisions"). Every outbound call has a timeout, follows no redirect and reads at most
+//! `MAX_BODY` bytes.
 
+use super::jwks::JwksCache;
+use super::{
+    AuthorizeRequest, BoxFuture, Identity, IdentityProvider, LEEWAY_SECS, MAX_BODY, ProviderError,
+};
 use crate::config::{GOOGLE_ISSUER, ProviderConfig};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 use url::Url;
-
-/// Cap on every provider response body.
-pub const MAX_BODY: usize = 1024 * 1024;
-/// Allowed clock difference with the provider for `exp` and `iat`.
-pub const LEEWAY_SECS: i64 = 60;
-/// How long a fetched JWKS is trusted before it is fetched again (a stale copy is still used
-/// while the provider cannot be reached).
-const JWKS_TTL: Duration = Duration::from_secs(3600);
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProviderError {
-    #[error("the provider did not answer in time")]
-    Timeout,
-    #[error("the provider could not be reached")]
-    Unreachable,
-    #[error("the provider answered HTTP {status} ({error})")]
-    Status { status: u16, error: String },
-    #[error("the provider's answer was not understood: {0}")]
-    BadResponse(&'static str),
-    #[error("the ID token was refused: {0}")]
-    IdToken(&'static str),
-}
-
-impl ProviderError {
-    /// A short, stable label for metrics and the audit log.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            ProviderError::Timeout => "provider_timeout",
-            ProviderError::Unreachable => "provider_unreachable",
-            ProviderError::Status { .. } => "provider_refused",
-            ProviderError::BadResponse(_) => "provider_bad_response",
-            ProviderError::IdToken(_) => "id_token_invalid",
-        }
-    }
-}
 
 fn from_reqwest(e: reqwest::Error) -> ProviderError {
     // The cause chain says why (refused, reset, closed); the URL is configuration, not news.
@@ -82,7 +51,7 @@ impl std::fmt::Debug for Tokens {
 
 /// The verified ID token's claims that matter to us.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdClaims {
+struct IdClaims {
     pub sub: String,
     pub email: Option<String>,
     pub email_verified: bool,
@@ -96,7 +65,7 @@ pub struct IdClaims {
 
 /// The userinfo answer (its `sub` already checked against the ID token's).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserInfo {
+struct UserInfo {
     pub email: Option<String>,
     pub name: Option<String>,
     pub given_name: Option<String>,
@@ -105,17 +74,12 @@ pub struct UserInfo {
     pub locale: Option<String>,
 }
 
-struct CachedJwks {
-    set: JwkSet,
-    fetched: Instant,
-}
-
 pub struct OidcClient {
     cfg: ProviderConfig,
     redirect_uri: String,
     http: reqwest::Client,
     issuers: Vec<String>,
-    jwks: RwLock<Option<CachedJwks>>,
+    jwks: JwksCache,
 }
 
 impl std::fmt::Debug for OidcClient {
@@ -144,32 +108,12 @@ fn bool_claim(m: &Map<String, Value>, k: &str) -> bool {
     }
 }
 
-fn find_key<'a>(set: &'a JwkSet, kid: Option<&str>) -> Option<&'a Jwk> {
-    let rsa = |k: &&Jwk| matches!(k.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_));
-    match kid {
-        Some(kid) => set
-            .keys
-            .iter()
-            .filter(rsa)
-            .find(|k| k.common.key_id.as_deref() == Some(kid)),
-        None => {
-            let mut rsa_keys = set.keys.iter().filter(rsa);
-            let only = rsa_keys.next();
-            if rsa_keys.next().is_some() {
-                None
-            } else {
-                only
-            }
-        }
-    }
-}
-
 impl OidcClient {
     pub fn new(
         cfg: ProviderConfig,
         redirect_uri: String,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ProviderError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -184,7 +128,7 @@ impl OidcClient {
             // connection each (a TLS handshake with Google) is a small price.
             .pool_max_idle_per_host(0)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|_| ProviderError::BadResponse("cannot build the HTTP client"))?;
         let mut issuers = vec![cfg.issuer.clone()];
         if cfg.issuer == GOOGLE_ISSUER {
             // Google's ID tokens carry either form.
@@ -195,48 +139,12 @@ impl OidcClient {
             redirect_uri,
             http,
             issuers,
-            jwks: RwLock::new(None),
+            jwks: JwksCache::default(),
         })
     }
 
     pub fn config(&self) -> &ProviderConfig {
         &self.cfg
-    }
-
-    pub fn is_google(&self) -> bool {
-        self.cfg.issuer == GOOGLE_ISSUER
-    }
-
-    /// The authorization request (code flow, PKCE S256, nonce, state).
-    pub fn authorize_url(
-        &self,
-        state: &str,
-        nonce: &str,
-        code_challenge: &str,
-        login_hint: Option<&str>,
-    ) -> Url {
-        let mut url = self.cfg.auth_url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.cfg.client_id)
-                .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("scope", "openid email profile")
-                .append_pair("state", state)
-                .append_pair("nonce", nonce)
-                .append_pair("code_challenge", code_challenge)
-                .append_pair("code_challenge_method", "S256");
-            if let Some(hint) = login_hint {
-                q.append_pair("login_hint", hint);
-            }
-        }
-        url
-    }
-
-    /// The RFC 9207 `iss` authorization-response parameter, when the provider sends one,
-    /// must name our provider (mix-up defence).
-    pub fn issuer_matches(&self, iss: &str) -> bool {
-        self.issuers.iter().any(|i| i == iss)
     }
 
     async fn read_json(&self, resp: reqwest::Response) -> Result<(u16, Value), ProviderError> {
@@ -265,7 +173,7 @@ impl OidcClient {
     /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1)
     /// and proving possession of the PKCE verifier.
     #[tracing::instrument(skip_all)]
-    pub async fn exchange_code(&self, code: &str, verifier: &str) -> Result<Tokens, ProviderError> {
+    async fn exchange_code(&self, code: &str, verifier: &str) -> Result<Tokens, ProviderError> {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -334,53 +242,9 @@ impl OidcClient {
         serde_json::from_value::<JwkSet>(v).map_err(|_| ProviderError::BadResponse("JWKS"))
     }
 
-    /// Fetches and caches the JWKS; on failure keeps serving a stale copy if there is one.
-    async fn refresh_jwks(&self) -> Result<JwkSet, ProviderError> {
-        match self.fetch_jwks().await {
-            Ok(set) => {
-                if let Ok(mut w) = self.jwks.write() {
-                    *w = Some(CachedJwks {
-                        set: set.clone(),
-                        fetched: Instant::now(),
-                    });
-                }
-                Ok(set)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "JWKS fetch failed");
-                self.cached_jwks(true).ok_or(e)
-            }
-        }
-    }
-
-    fn cached_jwks(&self, allow_stale: bool) -> Option<JwkSet> {
-        let r = self.jwks.read().ok()?;
-        let c = r.as_ref()?;
-        (allow_stale || c.fetched.elapsed() < JWKS_TTL).then(|| c.set.clone())
-    }
-
-    async fn key_for(&self, kid: Option<&str>) -> Result<DecodingKey, ProviderError> {
-        let (set, fresh) = match self.cached_jwks(false) {
-            Some(set) => (set, false),
-            None => (self.refresh_jwks().await?, true),
-        };
-        let jwk = match find_key(&set, kid) {
-            Some(k) => k.clone(),
-            // An unknown kid may be a rotated key: refetch once, never more per token.
-            None if !fresh => {
-                let set = self.refresh_jwks().await?;
-                find_key(&set, kid)
-                    .cloned()
-                    .ok_or(ProviderError::IdToken("signed with an unknown key"))?
-            }
-            None => return Err(ProviderError::IdToken("signed with an unknown key")),
-        };
-        DecodingKey::from_jwk(&jwk).map_err(|_| ProviderError::IdToken("unusable signing key"))
-    }
-
     /// Verifies signature (RS256 only), `iss`, `aud`/`azp`, `exp`, `iat` and `nonce`.
     #[tracing::instrument(skip_all)]
-    pub async fn verify_id_token(
+    async fn verify_id_token(
         &self,
         id_token: &Secret,
         expected_nonce: &str,
@@ -392,7 +256,10 @@ impl OidcClient {
         if header.alg != Algorithm::RS256 {
             return Err(ProviderError::IdToken("algorithm not allowed"));
         }
-        let key = self.key_for(header.kid.as_deref()).await?;
+        let key = self
+            .jwks
+            .key_for(header.kid.as_deref(), || self.fetch_jwks())
+            .await?;
         let mut v = Validation::new(Algorithm::RS256);
         v.set_audience(&[&self.cfg.client_id]);
         v.set_issuer(&self.issuers);
@@ -460,11 +327,7 @@ impl OidcClient {
 
     /// The profile from userinfo; its `sub` must be the ID token's (OIDC Core §5.3.2).
     #[tracing::instrument(skip_all)]
-    pub async fn userinfo(
-        &self,
-        access_token: &Secret,
-        sub: &str,
-    ) -> Result<UserInfo, ProviderError> {
+    async fn userinfo(&self, access_token: &Secret, sub: &str) -> Result<UserInfo, ProviderError> {
         let resp = self
             .http
             .get(self.cfg.userinfo_url.clone())
@@ -497,24 +360,69 @@ impl OidcClient {
     }
 }
 
-/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+impl IdentityProvider for OidcClient {
+    fn display_name(&self) -> &str {
+        "Google"
+    }
+
+    fn is_google(&self) -> bool {
+        self.cfg.issuer == GOOGLE_ISSUER
+    }
+
+    /// The authorization request (code flow, PKCE S256, nonce, state).
+    fn authorize_url(&self, r: &AuthorizeRequest<'_>) -> Url {
+        let mut url = self.cfg.auth_url.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &self.cfg.client_id)
+                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("scope", "openid email profile")
+                .append_pair("state", r.state)
+                .append_pair("nonce", r.nonce)
+                .append_pair("code_challenge", r.code_challenge)
+                .append_pair("code_challenge_method", "S256");
+            if let Some(hint) = r.login_hint {
+                q.append_pair("login_hint", hint);
+            }
+        }
+        url
+    }
+
+    fn issuer_matches(&self, iss: &str) -> bool {
+        self.issuers.iter().any(|i| i == iss)
+    }
+
+    /// Exchange, ID token, then userinfo (whose profile fields win over the token's).
+    fn identify<'a>(
+        &'a self,
+        code: &'a str,
+        verifier: &'a str,
+        nonce: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Identity, ProviderError>> {
+        Box::pin(async move {
+            let tokens = self.exchange_code(code, verifier).await?;
+            let claims = self.verify_id_token(&tokens.id_token, nonce, now).await?;
+            let info = self.userinfo(&tokens.access_token, &claims.sub).await?;
+            Ok(Identity {
+                subject: claims.sub,
+                email: claims.email,
+                email_verified: claims.email_verified,
+                hd: claims.hd,
+                name: info.name.or(claims.name),
+                given_name: info.given_name.or(claims.given_name),
+                family_name: info.family_name.or(claims.family_name),
+                picture: info.picture.or(claims.picture),
+                locale: info.locale.or(claims.locale),
+            })
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pkce_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
 
     #[test]
     fn email_verified_accepts_bool_or_string() {

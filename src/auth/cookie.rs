@@ -1,12 +1,13 @@
-//! The typed cookie session: the app JWT, the pending login and the CSRF token, under short keys
-//! because every byte is encrypted into the cookie (browsers drop cookies over 4 KB).
+//! The typed cookie session: the app JWT, the pending sign-in and the CSRF token, under short
+//! keys because every byte is encrypted into the cookie (browsers drop cookies over 4 KB).
 
 use crate::domain::random_token;
+use crate::error::AppError;
 use crate::secret::Secret;
+use crate::signin::PendingLogin;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
 use subtle::ConstantTimeEq;
 
@@ -14,41 +15,15 @@ const JWT: &str = "t";
 const PENDING: &str = "l";
 const CSRF: &str = "c";
 
-/// How long a started sign-in may take before its state is refused.
-pub const PENDING_LOGIN_TTL_SECS: i64 = 600;
-
-/// State, nonce and PKCE verifier made at `/auth/google/login`, consumed once at the callback.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    #[serde(rename = "s")]
-    pub state: String,
-    #[serde(rename = "n")]
-    pub nonce: String,
-    #[serde(rename = "v")]
-    pub verifier: String,
-    #[serde(rename = "x")]
-    pub next: String,
-    /// Unix seconds when the sign-in began.
-    #[serde(rename = "t")]
-    pub started: i64,
+#[derive(Debug, thiserror::Error)]
+pub enum CookieError {
+    #[error("cannot write the session cookie")]
+    Write,
 }
 
-impl std::fmt::Debug for PendingLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingLogin")
-            .field("state", &"[redacted]")
-            .field("nonce", &"[redacted]")
-            .field("verifier", &"[redacted]")
-            .field("next", &self.next)
-            .field("started", &self.started)
-            .finish()
-    }
-}
-
-impl PendingLogin {
-    /// Constant-time comparison of the returned `state`.
-    pub fn state_matches(&self, returned: &str) -> bool {
-        self.state.as_bytes().ct_eq(returned.as_bytes()).into()
+impl From<CookieError> for AppError {
+    fn from(e: CookieError) -> Self {
+        AppError::Unexpected(anyhow::Error::new(e))
     }
 }
 
@@ -59,16 +34,14 @@ impl TypedSession {
         self.0.get::<String>(JWT).ok().flatten().map(Secret::new)
     }
 
-    pub fn set_jwt(&self, token: &Secret) -> Result<(), String> {
+    pub fn set_jwt(&self, token: &Secret) -> Result<(), CookieError> {
         self.0
             .insert(JWT, token.expose())
-            .map_err(|_| "cannot write the session".to_string())
+            .map_err(|_| CookieError::Write)
     }
 
-    pub fn set_pending(&self, p: &PendingLogin) -> Result<(), String> {
-        self.0
-            .insert(PENDING, p)
-            .map_err(|_| "cannot write the session".to_string())
+    pub fn set_pending(&self, p: &PendingLogin) -> Result<(), CookieError> {
+        self.0.insert(PENDING, p).map_err(|_| CookieError::Write)
     }
 
     /// Removes and returns the pending login: whatever happens next, it is used once.
@@ -95,8 +68,17 @@ impl TypedSession {
         }
     }
 
+    /// The CSRF check of every form: a stale or foreign form is refused with a 403 page.
+    pub fn check_csrf(&self, given: &str) -> Result<(), AppError> {
+        if self.csrf_matches(given) {
+            Ok(())
+        } else {
+            Err(AppError::stale_form())
+        }
+    }
+
     /// Signs in: a fresh session id (no fixation), the JWT and a new CSRF token.
-    pub fn start(&self, token: &Secret) -> Result<(), String> {
+    pub fn start(&self, token: &Secret) -> Result<(), CookieError> {
         self.0.renew();
         let _ = self.0.remove(CSRF);
         self.set_jwt(token)?;

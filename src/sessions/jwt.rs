@@ -1,11 +1,11 @@
 //! The service's own JWT: HS256 with a derived key, algorithm pinned, time from the injected clock.
 
+use crate::cache::TtlCache;
 use crate::secret::Secret;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppClaims {
@@ -38,6 +38,8 @@ pub fn ts(secs: i64) -> DateTime<Utc> {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JwtError {
+    #[error("unusable JWT key")]
+    Key,
     #[error("malformed or wrongly signed token")]
     Invalid,
     #[error("expired token")]
@@ -56,37 +58,16 @@ pub struct JwtCodec {
     /// the same token on every request, and parsing the header and claims twice plus the HMAC
     /// was the largest single cost of a signed-in request (docs/BENCHMARKS.md, "Profile").
     /// Only the signature and the fixed claims are remembered: expiry is checked on every use,
-    /// and revocation is the session check's business (`auth::cache`), not this one's.
-    verified: Mutex<Verified>,
-}
-
-/// The remembered tokens, and the order they came in: when full, the oldest is forgotten.
-#[derive(Default)]
-struct Verified {
-    map: HashMap<Arc<str>, AppClaims>,
-    order: VecDeque<Arc<str>>,
-}
-
-impl Verified {
-    fn insert(&mut self, token: &str, claims: AppClaims) {
-        // The queue can hold tokens already forgotten on expiry; it is trimmed with the map.
-        while self.map.len() >= VERIFIED_MAX || self.order.len() >= 2 * VERIFIED_MAX {
-            match self.order.pop_front() {
-                Some(old) => {
-                    self.map.remove(&old);
-                }
-                None => break,
-            }
-        }
-        let key: Arc<str> = Arc::from(token);
-        self.order.push_back(key.clone());
-        self.map.insert(key, claims);
-    }
+    /// and revocation is the session check's business, not this one's.
+    verified: TtlCache<Arc<str>, AppClaims>,
 }
 
 /// At most this many verified tokens are remembered (about 600 bytes each); when full, the
 /// oldest is forgotten for each new one.
 const VERIFIED_MAX: usize = 4096;
+/// A remembered verification is dropped after this long at the latest (each token's own expiry
+/// is checked on every use anyway).
+const VERIFIED_TTL: Duration = Duration::hours(1);
 
 impl std::fmt::Debug for JwtCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,7 +102,7 @@ pub fn expiry_for(
 }
 
 impl JwtCodec {
-    pub fn new(key: &[u8; 32], issuer: &str) -> Result<Self, String> {
+    pub fn new(key: &[u8; 32], issuer: &str) -> Result<Self, JwtError> {
         let audience = format!("{issuer}#app");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[issuer]);
@@ -135,12 +116,12 @@ impl JwtCodec {
             .map(|s| s.to_string())
             .collect();
         Ok(Self {
-            enc: EncodingKey::from_secret(key).map_err(|e| format!("JWT key: {e}"))?,
-            dec: DecodingKey::from_secret(key).map_err(|e| format!("JWT key: {e}"))?,
+            enc: EncodingKey::from_secret(key).map_err(|_| JwtError::Key)?,
+            dec: DecodingKey::from_secret(key).map_err(|_| JwtError::Key)?,
             validation,
             issuer: issuer.to_string(),
             audience,
-            verified: Mutex::new(Verified::default()),
+            verified: TtlCache::new("verified app tokens", VERIFIED_MAX, VERIFIED_TTL),
         })
     }
 
@@ -173,28 +154,20 @@ impl JwtCodec {
         if token.len() > 4096 {
             return Err(JwtError::Invalid);
         }
-        let known = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|m| m.map.get(token).cloned());
-        let claims = match known {
+        let claims = match self.verified.get(token, now) {
             Some(c) => c,
             None => {
                 let data = jsonwebtoken::decode::<AppClaims>(token, &self.dec, &self.validation)
                     .map_err(|_| JwtError::Invalid)?;
-                if data.claims.exp > now.timestamp()
-                    && let Ok(mut m) = self.verified.lock()
-                {
-                    m.insert(token, data.claims.clone());
+                if data.claims.exp > now.timestamp() {
+                    self.verified
+                        .insert(Arc::from(token), data.claims.clone(), now);
                 }
                 data.claims
             }
         };
         if claims.exp <= now.timestamp() {
-            if let Ok(mut m) = self.verified.lock() {
-                m.map.remove(token);
-            }
+            self.verified.remove(token);
             return Err(JwtError::Expired);
         }
         Ok(claims)
@@ -202,7 +175,7 @@ impl JwtCodec {
 
     /// How many verified tokens are remembered (for tests).
     pub fn remembered(&self) -> usize {
-        self.verified.lock().map(|m| m.map.len()).unwrap_or(0)
+        self.verified.len()
     }
 }
 
@@ -302,14 +275,14 @@ mod tests {
             assert!(c.remembered() <= VERIFIED_MAX);
         }
         // The oldest were forgotten first; the newest is remembered.
-        let m = c.verified.lock().unwrap();
-        assert_eq!(m.map.len(), VERIFIED_MAX);
-        assert!(m.map.values().all(|cl| cl.jti != "j0"));
-        assert!(
-            m.map
-                .values()
-                .any(|cl| cl.jti == format!("j{}", VERIFIED_MAX + 9))
-        );
+        assert_eq!(c.remembered(), VERIFIED_MAX);
+        let first = c.claims_for("u", "j0", now, now + Duration::days(1), now);
+        let first = c.encode(&first).unwrap();
+        assert!(c.verified.get(first.expose(), now).is_none());
+        let last = format!("j{}", VERIFIED_MAX + 9);
+        let last = c.claims_for("u", &last, now, now + Duration::days(1), now);
+        let last = c.encode(&last).unwrap();
+        assert!(c.verified.get(last.expose(), now).is_some());
     }
 
     #[test]

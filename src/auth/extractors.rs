@@ -1,0 +1,78 @@
+//! What handlers ask for: `CurrentUser` (pages: visitors are sent to sign in), `ApiUser` (the
+//! JSON API: 401 instead), `AdminUser` (granted once, by `middleware::require_admin` on the
+//! `/admin` scope) and `CsrfForm` (the CSRF field every POST form carries).
+
+use crate::error::AppError;
+use crate::sessions::CurrentUser;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use serde::Deserialize;
+use std::future::{Ready, ready};
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<CurrentUser>()
+                .cloned()
+                .ok_or_else(|| login_required(req.uri())),
+        )
+    }
+}
+
+/// Send the visitor to sign in, and back to this address afterwards.
+pub(crate) fn login_required(uri: &actix_web::http::Uri) -> AppError {
+    let next = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    AppError::LoginRequired { next }
+}
+
+/// `CurrentUser` for the JSON API: same check, a 401 JSON answer instead of a sign-in redirect.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub CurrentUser);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<CurrentUser>()
+                .cloned()
+                .map(ApiUser)
+                .ok_or(AppError::Unauthorized),
+        )
+    }
+}
+
+/// A signed-in admin, as `require_admin` found them; outside that scope nobody is one.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<AdminUser>()
+                .cloned()
+                .ok_or_else(|| AppError::Forbidden(NOT_AN_ADMIN.into())),
+        )
+    }
+}
+
+pub(crate) const NOT_AN_ADMIN: &str = "This part of the site is for administrators. If you need access, ask an administrator to give your account the admin role.";
+
+/// The CSRF token field of every POST form (checked with `TypedSession::check_csrf`).
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}

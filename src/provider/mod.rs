@@ -1,0 +1,115 @@
+//! Identity providers: the seam a sign-in goes through (`IdentityProvider`), what a provider
+//! tells us about a person (`Identity`), and how a provider call fails (`ProviderError`). The
+//! OpenID Connect client (`oidc`) is the one implementation today; a second provider implements
+//! the same trait without touching the sign-in flow or its handler (docs/ARCHITECTURE.md).
+
+mod jwks;
+pub mod oidc;
+
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::pin::Pin;
+use url::Url;
+
+pub use oidc::OidcClient;
+
+/// Cap on every provider response body.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Allowed clock difference with the provider for `exp` and `iat`.
+pub const LEEWAY_SECS: i64 = 60;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider did not answer in time")]
+    Timeout,
+    #[error("the provider could not be reached")]
+    Unreachable,
+    #[error("the provider answered HTTP {status} ({error})")]
+    Status { status: u16, error: String },
+    #[error("the provider's answer was not understood: {0}")]
+    BadResponse(&'static str),
+    #[error("the ID token was refused: {0}")]
+    IdToken(&'static str),
+}
+
+impl ProviderError {
+    /// A short, stable label for metrics and the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProviderError::Timeout => "provider_timeout",
+            ProviderError::Unreachable => "provider_unreachable",
+            ProviderError::Status { .. } => "provider_refused",
+            ProviderError::BadResponse(_) => "provider_bad_response",
+            ProviderError::IdToken(_) => "id_token_invalid",
+        }
+    }
+}
+
+/// What the authorization request carries besides the client's own settings.
+#[derive(Debug)]
+pub struct AuthorizeRequest<'a> {
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub code_challenge: &'a str,
+    pub login_hint: Option<&'a str>,
+}
+
+/// The person as the provider vouched for them, after every check the provider's protocol
+/// asks for (signature, issuer, audience, nonce, times, the userinfo `sub`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// The provider's stable subject identifier: users are keyed on it, never on the email.
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// Google's hosted domain (Workspace accounts), lower-cased.
+    pub hd: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// One way to sign in. `identify` completes the code flow: exchange the code (with the PKCE
+/// verifier), verify what comes back, and say who the person is.
+pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
+    /// The provider's name as people read it ("Google").
+    fn display_name(&self) -> &str;
+    /// True for Google itself, whose `hd` claim proves a Workspace domain.
+    fn is_google(&self) -> bool;
+    /// Where the browser is sent to sign in.
+    fn authorize_url(&self, req: &AuthorizeRequest<'_>) -> Url;
+    /// The RFC 9207 `iss` authorization-response parameter, when the provider sends one,
+    /// must name this provider (mix-up defence).
+    fn issuer_matches(&self, iss: &str) -> bool;
+    fn identify<'a>(
+        &'a self,
+        code: &'a str,
+        verifier: &'a str,
+        nonce: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Identity, ProviderError>>;
+}
+
+/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_matches_rfc7636_appendix_b() {
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}

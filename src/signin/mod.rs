@@ -1,0 +1,369 @@
+//! Sign-in as a use case, below the web layer (no actix types): `begin` makes the pending
+//! sign-in and the provider URL; `complete` checks the callback against it, lets the provider
+//! identify the person, applies the policy (verified email, allowed domains, admin grant),
+//! registers the user and starts their session in one transaction, and writes the audit row of
+//! every refusal (docs/ARCHITECTURE.md, "Sign-in").
+
+mod pending;
+mod refusal;
+
+pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
+pub use refusal::Refusal;
+
+use crate::db::sessions::{self, SessionKind};
+use crate::db::users::{self, Profile, User};
+use crate::db::{self, DbError, DbPool, audit};
+use crate::domain::{Email, random_token, safe_next};
+use crate::net::ClientInfo;
+use crate::provider::{AuthorizeRequest, IdentityProvider, ProviderError, pkce_challenge};
+use crate::secret::Secret;
+use crate::sessions::Sessions;
+use crate::sessions::jwt::JwtError;
+use std::sync::Arc;
+use url::Url;
+
+/// Who may sign in and who becomes an admin (configuration).
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// `ALLOWED_EMAIL_DOMAINS`, lower-cased; empty lets anyone in.
+    pub allowed_domains: Vec<String>,
+    /// `ADMIN_EMAILS`, lower-cased.
+    pub admin_emails: Vec<String>,
+}
+
+impl Policy {
+    /// The domain rule. With Google, a Workspace account proves its domain with the `hd` claim;
+    /// an email domain alone does not (anyone can make a Google account on any address), except
+    /// Google's own consumer domains. Other providers have no `hd`: their verified email decides.
+    pub fn domain_allowed(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
+        if self.allowed_domains.is_empty() {
+            return true;
+        }
+        let listed = |d: &str| self.allowed_domains.iter().any(|a| a == d);
+        match hd {
+            Some(hd) => listed(hd),
+            None if google => {
+                matches!(email.domain(), "gmail.com" | "googlemail.com") && listed(email.domain())
+            }
+            None => listed(email.domain()),
+        }
+    }
+
+    pub fn grants_admin(&self, email: &Email) -> bool {
+        self.admin_emails.iter().any(|a| a == email.as_str())
+    }
+}
+
+/// What the provider sent back to the callback.
+#[derive(Debug, Default)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub iss: Option<String>,
+}
+
+/// A completed sign-in: the session token to keep and where to go next.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: Secret,
+    pub next: String,
+    pub user: User,
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("sign-in refused: {}", .0.reason())]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("the session token could not be signed")]
+    Signing(#[from] JwtError),
+}
+
+impl From<ProviderError> for SignInError {
+    fn from(e: ProviderError) -> Self {
+        SignInError::Refused(Refusal::Provider(e))
+    }
+}
+
+impl SignInError {
+    /// The audit and metrics label; `None` when the database itself failed (nowhere to write).
+    fn audit_reason(&self) -> Option<&'static str> {
+        match self {
+            SignInError::Refused(r) => Some(r.reason()),
+            SignInError::Db(e) if e.is_unavailable() => None,
+            SignInError::Db(_) | SignInError::Signing(_) => Some("internal"),
+        }
+    }
+}
+
+pub struct SignIn {
+    provider: Arc<dyn IdentityProvider>,
+    policy: Policy,
+    sessions: Arc<Sessions>,
+    pool: DbPool,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignIn {
+    pub fn new(
+        provider: Arc<dyn IdentityProvider>,
+        policy: Policy,
+        sessions: Arc<Sessions>,
+        pool: DbPool,
+    ) -> Self {
+        Self {
+            provider,
+            policy,
+            sessions,
+            pool,
+        }
+    }
+
+    pub fn provider(&self) -> &dyn IdentityProvider {
+        self.provider.as_ref()
+    }
+
+    /// A new pending sign-in (state, nonce, PKCE verifier, where to return) and the provider
+    /// URL to send the browser to.
+    pub fn begin(&self, next: Option<&str>, login_hint: Option<&str>) -> (PendingLogin, Url) {
+        let pending = PendingLogin {
+            state: random_token(32),
+            nonce: random_token(32),
+            verifier: random_token(32),
+            next: safe_next(next),
+            started: self.sessions.now().timestamp(),
+        };
+        let hint = login_hint.and_then(|h| Email::parse(h).ok());
+        let url = self.provider.authorize_url(&AuthorizeRequest {
+            state: &pending.state,
+            nonce: &pending.nonce,
+            code_challenge: &pkce_challenge(&pending.verifier),
+            login_hint: hint.as_ref().map(Email::as_str),
+        });
+        (pending, url)
+    }
+
+    /// Completes the sign-in begun with `pending` (already taken out of the caller's keeping:
+    /// whatever happens, it is used once). A refusal is recorded in the audit log.
+    pub async fn complete(
+        &self,
+        pending: Option<PendingLogin>,
+        callback: Callback,
+        client: ClientInfo,
+    ) -> Result<SignedIn, SignInError> {
+        let ip = client.ip.clone();
+        let result = self.complete_inner(pending, callback, client).await;
+        if let Err(e) = &result {
+            self.record_refusal(e, ip).await;
+        }
+        result
+    }
+
+    async fn complete_inner(
+        &self,
+        pending: Option<PendingLogin>,
+        q: Callback,
+        client: ClientInfo,
+    ) -> Result<SignedIn, SignInError> {
+        let now = self.sessions.now();
+        if let Some(error) = q.error.as_deref() {
+            let shown: String = error
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect();
+            tracing::info!(provider_error = %shown, "provider returned an error");
+            return Err(if error == "access_denied" {
+                Refusal::Cancelled
+            } else {
+                Refusal::ProviderSaidNo
+            }
+            .into());
+        }
+        let pending = match (pending, q.state.as_deref()) {
+            (Some(p), Some(state)) if p.state_matches(state) => p,
+            _ => return Err(Refusal::BadState.into()),
+        };
+        if !pending.is_current(now.timestamp()) {
+            return Err(Refusal::BadState.into());
+        }
+        if let Some(iss) = q.iss.as_deref()
+            && !self.provider.issuer_matches(iss)
+        {
+            return Err(Refusal::BadState.into());
+        }
+        let code = q
+            .code
+            .filter(|c| !c.is_empty() && c.len() <= 2048)
+            .ok_or(Refusal::NoCode)?;
+
+        let who = self
+            .provider
+            .identify(&code, &pending.verifier, &pending.nonce, now)
+            .await?;
+        if !who.email_verified {
+            return Err(Refusal::EmailUnverified.into());
+        }
+        let email = who
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or(ProviderError::IdToken("no usable email"))?;
+        if !self
+            .policy
+            .domain_allowed(&email, who.hd.as_deref(), self.provider.is_google())
+        {
+            return Err(Refusal::DomainNotAllowed {
+                allowed: self.policy.allowed_domains.join(", "),
+            }
+            .into());
+        }
+        let name = who.name.unwrap_or_else(|| {
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+        let grant_admin = self.policy.grants_admin(&email);
+        let profile = Profile {
+            google_sub: who.subject,
+            email,
+            email_verified: true,
+            name,
+            given_name: who.given_name,
+            family_name: who.family_name,
+            picture: who
+                .picture
+                .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
+            locale: who.locale,
+        };
+
+        // User and session are written in one transaction: a fault leaves neither.
+        let sessions = self.sessions.clone();
+        let (user, created, token) = db::run(&self.pool, move |conn| {
+            Ok(db::transaction(conn, |conn| {
+                register(conn, &sessions, &profile, grant_admin, now, &client)
+            }))
+        })
+        .await??;
+        tracing::info!(created, admin = user.is_admin(), "signed in");
+        Ok(SignedIn {
+            token,
+            next: safe_next(Some(&pending.next)),
+            user,
+            created,
+        })
+    }
+
+    /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown.
+    async fn record_refusal(&self, err: &SignInError, ip: Option<String>) {
+        let Some(reason) = err.audit_reason() else {
+            return;
+        };
+        let user = match err {
+            SignInError::Refused(r) => r.user().map(|(id, e)| (id, e.to_string())),
+            _ => None,
+        };
+        let now = self.sessions.now();
+        let written = db::run(&self.pool, move |conn| {
+            audit::insert(
+                conn,
+                &audit::NewEntry {
+                    actor: &audit::Actor::Anonymous,
+                    action: audit::AuditAction::SignInRefused,
+                    target: user.as_ref().map(|(id, email)| (*id, email.as_str())),
+                    detail: Some(reason),
+                    ip: ip.as_deref(),
+                    at: now,
+                },
+            )
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, reason, "could not record the refused sign-in");
+        }
+    }
+}
+
+/// Inside the sign-in transaction: the user upserted on the provider subject, refused if
+/// disabled, a session row minted, and the audit row written.
+fn register(
+    conn: &mut db::DbConn,
+    sessions: &Sessions,
+    profile: &Profile,
+    grant_admin: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    client: &ClientInfo,
+) -> Result<(User, bool, Secret), SignInError> {
+    let (user, created) = users::upsert_on_sign_in(conn, profile, grant_admin, now)?;
+    if !user.is_active() {
+        return Err(Refusal::UserDisabled {
+            user_id: user.id,
+            email: user.email,
+        }
+        .into());
+    }
+    let (row, token) = sessions.mint(&user, SessionKind::Browser, now, client)?;
+    sessions::insert(conn, &row)?;
+    audit::insert(
+        conn,
+        &audit::NewEntry {
+            actor: &audit::Actor::User {
+                id: user.id,
+                email: user.email.clone(),
+            },
+            action: audit::AuditAction::SignIn,
+            target: Some((user.id, &user.email)),
+            detail: created.then_some("first sign-in"),
+            ip: client.ip.as_deref(),
+            at: now,
+        },
+    )?;
+    Ok((user, created, token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(domains: &[&str]) -> Policy {
+        Policy {
+            allowed_domains: domains.iter().map(|d| d.to_string()).collect(),
+            admin_emails: vec!["boss@example.com".into()],
+        }
+    }
+
+    #[test]
+    fn domain_rule_trusts_hd_at_google_and_the_email_elsewhere() {
+        let e = |s: &str| Email::parse(s).unwrap();
+        let p = policy(&["example.com", "gmail.com"]);
+        assert!(policy(&[]).domain_allowed(&e("a@any.org"), None, true));
+        assert!(p.domain_allowed(&e("a@example.com"), Some("example.com"), true));
+        assert!(
+            !p.domain_allowed(&e("a@example.com"), None, true),
+            "no hd at Google: the email's domain proves nothing"
+        );
+        assert!(p.domain_allowed(&e("a@gmail.com"), None, true));
+        assert!(p.domain_allowed(&e("a@example.com"), None, false));
+        assert!(!p.domain_allowed(&e("a@other.com"), Some("other.com"), true));
+    }
+
+    #[test]
+    fn admin_grant_is_by_exact_address() {
+        let p = policy(&[]);
+        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap()));
+        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap()));
+    }
+}
