@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod net;
+pub mod paths;
 pub mod rate_limit;
 pub mod routes;
 pub mod secret;

@@ -26,7 +26,7 @@ const ACTIVE_SESSIONS_EVERY: Duration = Duration::from_secs(5);
 /// Requests that matched no route share one label, so that scanners cannot grow the registry.
 const UNMATCHED: &str = "unmatched";
 /// The route whose answers are counted as sign-in outcomes.
-const CALLBACK_ROUTE: &str = "/auth/google/callback";
+const CALLBACK_ROUTE: &str = crate::paths::GOOGLE_CALLBACK;
 
 #[derive(Default)]
 struct Series {
