@@ -5,11 +5,12 @@ use crate::auth::keys::Keys;
 use crate::auth::middleware::{SessionService, authenticate};
 use crate::auth::provider::OidcClient;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, DEV_PROVIDER_PATH, SecretKeySource};
+use crate::config::{Config, SecretKeySource};
 use crate::db::{self, DbPool};
 use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
+use crate::paths;
 use crate::rate_limit::{self, RateLimits};
 use crate::routes::{self, pages::SiteInfo};
 use crate::secret::Secret;
@@ -213,7 +214,7 @@ impl Application {
                 .configure(routes::open_routes);
             if let Some(p) = &dev_data {
                 app = app.service(
-                    web::scope(DEV_PROVIDER_PATH)
+                    web::scope(paths::DEV_PROVIDER)
                         .app_data(p.clone())
                         .configure(dev_provider::configure),
                 );
