@@ -1,10 +1,24 @@
-//! Domain values built only through `parse()`: public user ids, emails, roles, statuses, and the
-//! `next` path sanitiser.
+//! Domain values built only through `parse()`: public user ids, emails, roles, statuses, revoke
+//! reasons, and the `next` path sanitiser.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use std::fmt;
+
+/// Why a raw string is not a domain value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a user id")]
+    UserId,
+    #[error("an email needs an @")]
+    EmailWithoutAt,
+    #[error("`{0}` is not an email address")]
+    Email(String),
+    /// A word outside a fixed set (role, status, revoke reason).
+    #[error("unknown {what} `{value}`")]
+    Unknown { what: &'static str, value: String },
+}
 
 /// Random bytes as unpadded base64url: 32 bytes → 256 bits for state, nonce, PKCE, CSRF, jti.
 pub fn random_token(bytes: usize) -> String {
@@ -22,7 +36,7 @@ impl UserId {
         Self(format!("u_{}", random_token(12)))
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let ok = raw.len() <= 40
             && raw.starts_with("u_")
             && raw.len() > 2
@@ -32,7 +46,7 @@ impl UserId {
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err("not a user id".into())
+            Err(ParseError::UserId)
         }
     }
 
@@ -52,14 +66,14 @@ impl fmt::Display for UserId {
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let s = raw.trim().to_ascii_lowercase();
-        let (local, domain) = s.split_once('@').ok_or("an email needs an @")?;
+        let (local, domain) = s.split_once('@').ok_or(ParseError::EmailWithoutAt)?;
         if local.is_empty() || domain.is_empty() || domain.contains('@') || s.len() > 320 {
-            return Err(format!("`{raw}` is not an email address"));
+            return Err(ParseError::Email(raw.to_string()));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("`{raw}` is not an email address"));
+            return Err(ParseError::Email(raw.to_string()));
         }
         Ok(Self(s))
     }
@@ -79,81 +93,66 @@ impl fmt::Display for Email {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
+/// An enum stored and shown as one fixed lower-case word per variant: `parse` (the word back to the
+/// variant, or a `ParseError` naming `$what`) and `as_str` (the variant's word), from one table.
+macro_rules! word_enum {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident ($what:literal) {
+            $($variant:ident = $word:literal,)+
+        }
+    ) => {
+        $(#[$attr])*
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, ParseError> {
+                match raw {
+                    $($word => Ok(Self::$variant),)+
+                    other => Err(ParseError::Unknown {
+                        what: $what,
+                        value: other.to_string(),
+                    }),
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)+
+                }
+            }
+        }
+    };
 }
 
-impl Role {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "user" => Ok(Role::User),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role `{other}`")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Active,
-    Disabled,
-}
-
-impl Status {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "active" => Ok(Status::Active),
-            "disabled" => Ok(Status::Disabled),
-            other => Err(format!("unknown status `{other}`")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Disabled => "disabled",
-        }
+word_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Role ("role") {
+        User = "user",
+        Admin = "admin",
     }
 }
 
-/// Why a session row stopped being valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevokeReason {
-    Logout,
-    Rotated,
-    Admin,
-    Disabled,
+word_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Status ("status") {
+        Active = "active",
+        Disabled = "disabled",
+    }
 }
 
-impl RevokeReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevokeReason::Logout => "logout",
-            RevokeReason::Rotated => "rotated",
-            RevokeReason::Admin => "admin",
-            RevokeReason::Disabled => "disabled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "logout" => Some(Self::Logout),
-            "rotated" => Some(Self::Rotated),
-            "admin" => Some(Self::Admin),
-            "disabled" => Some(Self::Disabled),
-            _ => None,
-        }
+word_enum! {
+    /// Why a session row stopped being valid.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RevokeReason ("revoke reason") {
+        Logout = "logout",
+        Rotated = "rotated",
+        Admin = "admin",
+        Disabled = "disabled",
     }
 }
 
@@ -224,6 +223,41 @@ mod tests {
         assert!(Email::parse("no-at").is_err());
         assert!(Email::parse("a@b@c").is_err());
         assert!(Email::parse("@b.c").is_err());
+    }
+
+    #[test]
+    fn words_round_trip_and_unknown_ones_are_named() {
+        for r in [Role::User, Role::Admin] {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        for s in [Status::Active, Status::Disabled] {
+            assert_eq!(Status::parse(s.as_str()), Ok(s));
+        }
+        for r in [
+            RevokeReason::Logout,
+            RevokeReason::Rotated,
+            RevokeReason::Admin,
+            RevokeReason::Disabled,
+        ] {
+            assert_eq!(RevokeReason::parse(r.as_str()), Ok(r));
+        }
+        assert_eq!(
+            Role::parse("root").unwrap_err().to_string(),
+            "unknown role `root`"
+        );
+        assert_eq!(
+            Status::parse("Active").unwrap_err().to_string(),
+            "unknown status `Active`"
+        );
+        assert!(RevokeReason::parse("").is_err());
+        assert_eq!(
+            serde_json::to_string(&[Role::Admin]).unwrap(),
+            r#"["admin"]"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Status::Disabled).unwrap(),
+            r#""disabled""#
+        );
     }
 
     #[test]

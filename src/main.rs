@@ -3,9 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use signin::admin::cli::{self, UsersCommand};
-use signin::config::{Config, DEFAULT_DATABASE_URL, DatabaseUrl, LogFormat};
-use signin::db;
-use signin::startup::{AppOptions, Application, POOL_TIMEOUT};
+use signin::config::{Config, DatabaseConfig, LogFormat};
+use signin::db::{self, DbPool, SetupError};
+use signin::startup::{AppOptions, Application};
 use std::process::ExitCode;
 
 /// jemalloc hands freed pages back to the system after about 10 s; glibc's malloc kept them in
@@ -87,28 +87,15 @@ impl From<UsersCmd> for UsersCommand {
     }
 }
 
-/// `users …`: like `migrate`, needs only the database (and `APP_ENV`, which refuses seeding in
-/// production), not the rest of the configuration.
+/// `users …`: like `migrate`, needs only the database settings (and `APP_ENV`: seeding is refused
+/// in production), not the rest of the configuration.
 fn users_command(cmd: UsersCmd) -> ExitCode {
-    let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
-    let url = match DatabaseUrl::parse(&raw) {
-        Ok(u) => u,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let database = match load_database_config() {
+        Ok(d) => d,
+        Err(code) => return code,
     };
-    // Anything but an explicit development environment counts as production here: seeding
-    // synthetic users must never happen by accident.
-    let production = !matches!(
-        std::env::var("APP_ENV").as_deref(),
-        Err(_) | Ok("" | "development" | "dev")
-    );
     signin::telemetry::init(LogFormat::Pretty, "warn", std::io::stderr);
-    let result = db::build_pool(&url, 1, POOL_TIMEOUT).and_then(|pool| {
-        db::connect_and_migrate(&pool, &url)?;
-        pool.get().map_err(|e| e.to_string())
-    });
+    let result = open_database(&database).and_then(|(pool, _)| db::connect(&pool, &database.url));
     let mut conn = match result {
         Ok(c) => c,
         Err(e) => {
@@ -121,7 +108,7 @@ fn users_command(cmd: UsersCmd) -> ExitCode {
     match cli::run(
         &mut conn,
         cmd.into(),
-        production,
+        database.is_production(),
         chrono::Utc::now(),
         out,
         err,
@@ -132,6 +119,45 @@ fn users_command(cmd: UsersCmd) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `migrate`: applies pending migrations and says how many.
+fn migrate_command() -> ExitCode {
+    let database = match load_database_config() {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    signin::telemetry::init(LogFormat::Pretty, "info", std::io::stderr);
+    match open_database(&database) {
+        Ok((_, applied)) => {
+            println!("{} migration(s) applied", applied.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One-off commands work on one connection at a time. A larger pool would open a spare in the
+/// background while the migration holds the first, only to contend with it (on SQLite, for the
+/// write lock); `DATABASE_POOL_SIZE` sizes the server's pool.
+const ONE_OFF_POOL_SIZE: u32 = 1;
+
+/// The pool, once the database is reachable and migrated; also the migrations applied.
+fn open_database(database: &DatabaseConfig) -> Result<(DbPool, Vec<String>), SetupError> {
+    let pool = db::build_pool(&database.url, ONE_OFF_POOL_SIZE, database.pool_timeout)?;
+    let applied = db::connect_and_migrate(&pool, &database.url)?;
+    Ok((pool, applied))
+}
+
+/// Every problem printed, exit code 2 (a usage error, as for an invalid configuration).
+fn load_database_config() -> Result<DatabaseConfig, ExitCode> {
+    DatabaseConfig::from_process_env().map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })
 }
 
 fn load_config(dev: bool) -> Result<Config, ExitCode> {
@@ -163,30 +189,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Migrate => {
-            // Migrating needs the database only, not the rest of the configuration.
-            let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
-            let url = match DatabaseUrl::parse(&raw) {
-                Ok(u) => u,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            signin::telemetry::init(LogFormat::Pretty, "info", std::io::stderr);
-            let result = db::build_pool(&url, 1, POOL_TIMEOUT)
-                .and_then(|pool| db::connect_and_migrate(&pool, &url));
-            match result {
-                Ok(applied) => {
-                    println!("{} migration(s) applied", applied.len());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Migrate => migrate_command(),
         Command::Serve {
             dev,
             dev_auto_approve,

@@ -1,19 +1,65 @@
-//! Route paths, written once: the route table, redirects, the redirect URI and the metrics
-//! all take them from here.
+//! The site's paths, written once: the route table mounts them, and everything that must
+//! recognise a route or build a link to it (redirect URI, headers, metrics) refers to them.
 
 pub const HOME: &str = "/";
 pub const LOGIN: &str = "/login";
+/// Starts a sign-in: redirects to the provider.
 pub const GOOGLE_LOGIN: &str = "/auth/google/login";
-/// The OAuth redirect URI is `APP_BASE_URL` + this, always from configuration.
+/// Where the provider sends the browser back (the OAuth redirect URI's path).
 pub const GOOGLE_CALLBACK: &str = "/auth/google/callback";
 pub const LOGOUT: &str = "/logout";
 pub const TOKENS: &str = "/tokens";
+/// The JSON API's prefix.
+pub const API: &str = "/api";
 pub const API_ME: &str = "/api/me";
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
+/// Route pattern: one user's page.
+pub const ADMIN_USER: &str = "/admin/users/{public_id}";
+/// Route pattern: an action (promote, disable, …) on one user.
+pub const ADMIN_USER_ACTION: &str = "/admin/users/{public_id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
-/// Where `serve --dev` mounts the development provider.
+/// Where the built-in development provider is mounted on the app's own origin.
 pub const DEV_PROVIDER: &str = "/dev/oidc";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
+/// The static files' prefix.
+pub const STATIC: &str = "/static";
+/// Route pattern: one static file.
+pub const STATIC_FILE: &str = "/static/{file}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_absolute_without_a_trailing_slash() {
+        for p in [
+            LOGIN,
+            GOOGLE_LOGIN,
+            GOOGLE_CALLBACK,
+            LOGOUT,
+            TOKENS,
+            API,
+            API_ME,
+            ADMIN,
+            ADMIN_USERS,
+            ADMIN_USER,
+            ADMIN_USER_ACTION,
+            ADMIN_AUDIT,
+            DEV_PROVIDER,
+            HEALTHZ,
+            READYZ,
+            METRICS,
+            STATIC,
+            STATIC_FILE,
+        ] {
+            assert!(p.starts_with('/') && !p.ends_with('/'), "{p}");
+        }
+        assert_eq!(HOME, "/");
+        assert!(API_ME.starts_with(&format!("{API}/")));
+        assert!(ADMIN_USER.starts_with(&format!("{ADMIN_USERS}/")));
+        assert!(STATIC_FILE.starts_with(&format!("{STATIC}/")));
+    }
+}

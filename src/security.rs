@@ -37,7 +37,7 @@ pub async fn add_headers(
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let cfg = req.app_data::<web::Data<SecurityHeaders>>().cloned();
     let path = req.path();
-    let on_callback = path.starts_with("/auth/google/callback");
+    let on_callback = path.starts_with(crate::paths::GOOGLE_CALLBACK);
     let is_static = path.starts_with("/static/");
     let request_id = req
         .extensions()

@@ -32,11 +32,7 @@ use anyhow::Context;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use tracing_actix_web::TracingLogger;
-
-/// The pool timeout for one-off commands (`migrate`); the server uses `DATABASE_POOL_TIMEOUT`.
-pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What tests and benchmarks may choose besides the configuration.
 pub struct AppOptions {
@@ -99,15 +95,13 @@ impl Application {
         let secret = resolve_secret(&config.secret_key)?;
         let keys = Keys::derive(&secret)?;
 
-        let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)
-            .map_err(anyhow::Error::msg)?;
+        let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)?;
         {
             let pool = pool.clone();
             let url = config.database_url.clone();
             let applied = tokio::task::spawn_blocking(move || db::connect_and_migrate(&pool, &url))
                 .await
-                .context("migration task")?
-                .map_err(anyhow::Error::msg)?;
+                .context("migration task")??;
             if !applied.is_empty() {
                 tracing::info!(migrations = ?applied, "migrations applied");
             }

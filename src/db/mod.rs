@@ -7,16 +7,17 @@ pub mod raw;
 pub mod schema;
 pub mod sessions;
 mod tx;
+pub mod url;
 pub mod users;
 
 pub use tx::transaction;
 
-use crate::config::{DatabaseKind, DatabaseUrl};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+pub use url::{DatabaseKind, DatabaseUrl, UrlError};
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -80,7 +81,6 @@ pub enum ManagerError {
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
-    kind: DatabaseKind,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -88,7 +88,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = ManagerError;
 
     fn connect(&self) -> Result<DbConn, ManagerError> {
-        match &self.kind {
+        match self.url.kind() {
             DatabaseKind::Postgres => Ok(DbConn::Pg(PgConnection::establish(self.url.expose())?)),
             DatabaseKind::Sqlite(path) => {
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
@@ -192,19 +192,43 @@ fn lost_connection_message(m: &str) -> bool {
     .any(|p| m.contains(p))
 }
 
+/// Why the database could not be opened or brought up to date (start-up and one-off commands).
+/// Every message names the database by its redacted URL only.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot create the directory {}: {error}", .dir.display())]
+    CreateDir {
+        dir: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot connect to the database at {url}: {error}")]
+    Connect {
+        url: DatabaseUrl,
+        error: r2d2::Error,
+    },
+    #[error("{error} (database {url})")]
+    Migrate {
+        url: DatabaseUrl,
+        error: MigrationError,
+    },
+}
+
+/// A pending migration that failed to apply.
+#[derive(Debug, thiserror::Error)]
+#[error("migration failed: {0}")]
+pub struct MigrationError(Box<dyn std::error::Error + Send + Sync>);
+
 /// Builds the pool without connecting; `connect_and_migrate` proves the database is there.
-pub fn build_pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, String> {
-    let kind = url.kind()?;
-    if let DatabaseKind::Sqlite(path) = &kind
+pub fn build_pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, SetupError> {
+    if let DatabaseKind::Sqlite(path) = url.kind()
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|error| SetupError::CreateDir {
+            dir: dir.to_path_buf(),
+            error,
+        })?;
     }
-    let manager = Manager {
-        url: url.clone(),
-        kind,
-    };
+    let manager = Manager { url: url.clone() };
     let inner = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
@@ -220,21 +244,34 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbP
 }
 
 /// Applies pending migrations for the backend in use; returns the versions applied.
-pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, String> {
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {
         DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
     }
-    .map_err(|e| format!("migration failed: {e}"))?;
+    .map_err(MigrationError)?;
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
 }
 
-/// Takes a connection (start-up only) with an error that names the URL without its password.
-pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<String>, String> {
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot connect to the database at {}: {e}", url.redacted()))?;
-    migrate(&mut conn).map_err(|e| format!("{e} (database {})", url.redacted()))
+/// Takes a connection outside a request (start-up, one-off commands), with an error that names
+/// the URL without its password.
+pub fn connect(
+    pool: &DbPool,
+    url: &DatabaseUrl,
+) -> Result<r2d2::PooledConnection<Manager>, SetupError> {
+    pool.get().map_err(|error| SetupError::Connect {
+        url: url.clone(),
+        error,
+    })
+}
+
+/// Connects and applies pending migrations; returns the versions applied.
+pub fn connect_and_migrate(pool: &DbPool, url: &DatabaseUrl) -> Result<Vec<String>, SetupError> {
+    let mut conn = connect(pool, url)?;
+    migrate(&mut conn).map_err(|error| SetupError::Migrate {
+        url: url.clone(),
+        error,
+    })
 }
 
 /// Queries waiting for a pooled connection right now (r2d2 does not count them), process-wide.

@@ -114,7 +114,7 @@ pub fn find_with_user(conn: &mut DbConn, jti: &str) -> Result<Option<SessionReco
         auth_time: utc(s.4),
         last_used_at: s.5.map(utc),
         revoked_at: s.6.map(utc),
-        revoked_reason: s.7.as_deref().and_then(RevokeReason::parse),
+        revoked_reason: s.7.as_deref().and_then(|r| RevokeReason::parse(r).ok()),
         user: from_row(u)?,
     }))
 }

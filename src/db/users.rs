@@ -2,7 +2,7 @@
 
 use super::schema::users;
 use super::{DbConn, DbError};
-use crate::domain::{Email, Role, Status, UserId};
+use crate::domain::{Email, ParseError, Role, Status, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -85,7 +85,7 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 pub(crate) fn from_row(r: UserRow) -> Result<User, DbError> {
     let bad =
-        |what: String| DbError::Query(diesel::result::Error::DeserializationError(what.into()));
+        |what: ParseError| DbError::Query(diesel::result::Error::DeserializationError(what.into()));
     Ok(User {
         id: r.0,
         public_id: UserId::parse(&r.1).map_err(bad)?,

@@ -35,7 +35,7 @@ pub fn open_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HEALTHZ, web::get().to(health::healthz))
         .route(paths::READYZ, web::get().to(health::readyz))
         .route(paths::METRICS, web::get().to(crate::metrics::scrape))
-        .route("/static/{file}", web::get().to(static_files::asset));
+        .route(paths::STATIC_FILE, web::get().to(static_files::asset));
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -1,0 +1,382 @@
+//! Configuration: environment (or `.env`) → one validated `Config`, or one error listing every problem.
+//! The one-off commands (`migrate`, `users …`) read only the database part, `DatabaseConfig`, by
+//! the same rules.
+//!
+//! Parsing has no side effects; the generated development secret is only *located* here and
+//! created by start-up.
+
+mod read;
+#[cfg(test)]
+mod tests;
+
+pub use read::{DurationError, parse_duration};
+
+use crate::db::DatabaseUrl;
+use crate::paths;
+use crate::secret::Secret;
+use read::{Reader, placeholder_url, split_list};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+use url::Url;
+
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+pub const GOOGLE_USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.sqlite3";
+pub const DEV_CLIENT_ID: &str = "dev-client";
+pub const DEV_CLIENT_SECRET: &str = "dev-client-secret";
+pub const MIN_SECRET_KEY_LEN: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+impl AppEnv {
+    /// The one notion of production: `APP_ENV=production` (or `prod`). Anything else that is
+    /// not `development` (or `dev`, or unset) is refused as a configuration error.
+    pub fn is_production(self) -> bool {
+        self == AppEnv::Production
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the key material comes from.
+#[derive(Debug, Clone)]
+pub enum SecretKeySource {
+    Given(Secret),
+    /// Development only: generated on first start and kept in this file.
+    GeneratedAt(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub issuer: String,
+    pub auth_url: Url,
+    pub token_url: Url,
+    pub userinfo_url: Url,
+    pub jwks_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    /// Requests allowed per minute per client IP (sustained rate); 0 disables the limit.
+    pub per_minute: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub dev_provider: bool,
+    pub bind_addr: String,
+    pub base_url: Url,
+    pub database_url: DatabaseUrl,
+    pub pool_size: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub pool_timeout: StdDuration,
+    pub secret_key: SecretKeySource,
+    pub provider: ProviderConfig,
+    pub allowed_email_domains: Vec<String>,
+    pub admin_emails: Vec<String>,
+    pub jwt_ttl: chrono::Duration,
+    pub jwt_renew_within: chrono::Duration,
+    pub session_max_age: chrono::Duration,
+    pub http_timeout: StdDuration,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub log_format: LogFormat,
+    pub rate_limit: RateLimit,
+    pub shutdown_timeout: StdDuration,
+}
+
+/// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
+/// `DATABASE_POOL_TIMEOUT`), read exactly as `Config` reads them: what `migrate` and `users …`
+/// need, without requiring the provider credentials or a secret key.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub app_env: AppEnv,
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub pool_timeout: StdDuration,
+}
+
+/// Every problem found, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+fn read_app_env(r: &mut Reader) -> AppEnv {
+    match r.get("APP_ENV").unwrap_or("development") {
+        "development" | "dev" => AppEnv::Development,
+        "production" | "prod" => AppEnv::Production,
+        other => {
+            r.problem(format!(
+                "APP_ENV `{other}` must be `development` or `production`"
+            ));
+            AppEnv::Development
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// Reads the process environment (after `.env`).
+    pub fn from_process_env() -> Result<Self, ConfigErrors> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_env(&env)
+    }
+
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader::new(env);
+        let app_env = read_app_env(&mut r);
+        let db = Self::read(&mut r, app_env);
+        r.finish(db)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env.is_production()
+    }
+
+    fn read(r: &mut Reader, app_env: AppEnv) -> Self {
+        let url = match DatabaseUrl::parse(r.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL)) {
+            Ok(u) => u,
+            Err(e) => {
+                r.problem(e.to_string());
+                DatabaseUrl::sqlite("data/app.sqlite3")
+            }
+        };
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
+        let pool_size = r.number("DATABASE_POOL_SIZE", (cores * 4).clamp(4, 32), 1, 512);
+        let pool_timeout = r.std_duration("DATABASE_POOL_TIMEOUT", "5s", 5);
+        Self {
+            app_env,
+            url,
+            pool_size,
+            pool_timeout,
+        }
+    }
+}
+
+/// `APP_BASE_URL`: an origin, https in production unless `ALLOW_HTTP` says otherwise.
+fn read_base_url(r: &mut Reader, production: bool) -> Url {
+    let mut base_url = r.url("APP_BASE_URL", "http://localhost:8000");
+    if base_url.path() != "/" || base_url.query().is_some() || base_url.fragment().is_some() {
+        r.problem(
+            "APP_BASE_URL must be an origin only (scheme, host, optional port), without a path",
+        );
+    }
+    base_url.set_path("/");
+    let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
+    if production && base_url.scheme() != "https" && !allow_http {
+        r.problem(
+            "APP_BASE_URL must be https:// in production (set ALLOW_HTTP=true to accept http deliberately)",
+        );
+    }
+    base_url
+}
+
+fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
+    let generated = || SecretKeySource::GeneratedAt(PathBuf::from("data/secret_key"));
+    match r.get("SECRET_KEY") {
+        Some(k) if k.len() >= MIN_SECRET_KEY_LEN => SecretKeySource::Given(Secret::new(k)),
+        Some(_) => {
+            r.problem(format!(
+                "SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (try `openssl rand -hex 48`)"
+            ));
+            generated()
+        }
+        None if production => {
+            r.problem("SECRET_KEY is required in production (try `openssl rand -hex 48`)");
+            generated()
+        }
+        None => generated(),
+    }
+}
+
+/// The built-in development provider on this origin (`--dev`), or Google (or a stand-in) from
+/// the `GOOGLE_*` variables.
+fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) -> ProviderConfig {
+    if dev_provider {
+        let issuer = format!(
+            "{}{}",
+            base_url.as_str().trim_end_matches('/'),
+            paths::DEV_PROVIDER
+        );
+        let at =
+            |p: &str| Url::parse(&format!("{issuer}{p}")).unwrap_or_else(|_| placeholder_url());
+        return ProviderConfig {
+            client_id: DEV_CLIENT_ID.into(),
+            client_secret: Secret::new(DEV_CLIENT_SECRET),
+            auth_url: at("/authorize"),
+            token_url: at("/token"),
+            userinfo_url: at("/userinfo"),
+            jwks_url: at("/jwks"),
+            issuer,
+        };
+    }
+    let client_id = r.get("GOOGLE_CLIENT_ID").unwrap_or_default().to_string();
+    let client_secret = Secret::new(r.get("GOOGLE_CLIENT_SECRET").unwrap_or_default());
+    if client_id.is_empty() {
+        r.problem(
+            "GOOGLE_CLIENT_ID is required (or run `serve --dev` for the built-in development provider)",
+        );
+    }
+    if client_secret.is_empty() {
+        r.problem("GOOGLE_CLIENT_SECRET is required");
+    }
+    let issuer = r.get("GOOGLE_ISSUER").unwrap_or(GOOGLE_ISSUER).to_string();
+    ProviderConfig {
+        client_id,
+        client_secret,
+        issuer,
+        auth_url: r.url("GOOGLE_AUTH_URL", GOOGLE_AUTH_URL),
+        token_url: r.url("GOOGLE_TOKEN_URL", GOOGLE_TOKEN_URL),
+        userinfo_url: r.url("GOOGLE_USERINFO_URL", GOOGLE_USERINFO_URL),
+        jwks_url: r.url("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL),
+    }
+}
+
+impl Config {
+    /// Reads the process environment (after `.env`).
+    pub fn from_process_env(dev_provider: bool) -> Result<Self, ConfigErrors> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_env(&env, dev_provider)
+    }
+
+    /// Validates everything at once; `dev_provider` is the `--dev` switch.
+    pub fn from_env(
+        env: &HashMap<String, String>,
+        dev_provider: bool,
+    ) -> Result<Self, ConfigErrors> {
+        let mut r = Reader::new(env);
+
+        let app_env = read_app_env(&mut r);
+        let production = app_env.is_production();
+
+        let bind_addr = r.get("BIND_ADDR").unwrap_or("127.0.0.1:8000").to_string();
+        if bind_addr.parse::<std::net::SocketAddr>().is_err() {
+            r.problem(format!(
+                "BIND_ADDR `{bind_addr}` must be an IP address and port, like 127.0.0.1:8000"
+            ));
+        }
+        let base_url = read_base_url(&mut r, production);
+        let database = DatabaseConfig::read(&mut r, app_env);
+        let secret_key = read_secret_key(&mut r, production);
+
+        if dev_provider && production {
+            r.problem("the development provider (--dev) is refused when APP_ENV=production");
+        }
+        let provider = read_provider(&mut r, dev_provider, &base_url);
+
+        let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
+        let admin_emails = split_list(r.get("ADMIN_EMAILS").unwrap_or(""));
+        for e in &admin_emails {
+            if !e.contains('@') {
+                r.problem(format!("ADMIN_EMAILS: `{e}` is not an email address"));
+            }
+        }
+
+        let before = r.problems.len();
+        let jwt_ttl = r.duration("JWT_TTL", "30d");
+        let jwt_renew_within = r.duration("JWT_RENEW_WITHIN", "7d");
+        let session_max_age = r.duration("SESSION_MAX_AGE", "90d");
+        let lifetimes_parsed = r.problems.len() == before;
+        if lifetimes_parsed && jwt_renew_within >= jwt_ttl {
+            r.problem("JWT_RENEW_WITHIN must be shorter than JWT_TTL");
+        }
+        if lifetimes_parsed && session_max_age < jwt_ttl {
+            r.problem("SESSION_MAX_AGE must be at least JWT_TTL");
+        }
+        let http_timeout = r.std_duration("HTTP_TIMEOUT", "10s", 10);
+        let shutdown_timeout = r.std_duration("SHUTDOWN_TIMEOUT", "30s", 30);
+
+        let mut trusted_proxies = Vec::new();
+        for p in split_list(r.get("TRUSTED_PROXIES").unwrap_or("")) {
+            match p.parse::<IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => r.problem(format!("TRUSTED_PROXIES: `{p}` is not an IP address")),
+            }
+        }
+
+        let log_format = match r.get("LOG_FORMAT").unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                r.problem(format!("LOG_FORMAT `{other}` must be `pretty` or `json`"));
+                LogFormat::Pretty
+            }
+        };
+
+        let rate_limit = RateLimit {
+            per_minute: r.number("RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000),
+            burst: r.number("RATE_LIMIT_BURST", 60, 1, 1_000_000),
+        };
+
+        r.finish(Config {
+            app_env,
+            dev_provider,
+            bind_addr,
+            base_url,
+            database_url: database.url,
+            pool_size: database.pool_size,
+            pool_timeout: database.pool_timeout,
+            secret_key,
+            provider,
+            allowed_email_domains,
+            admin_emails,
+            jwt_ttl,
+            jwt_renew_within,
+            session_max_age,
+            http_timeout,
+            trusted_proxies,
+            log_format,
+            rate_limit,
+            shutdown_timeout,
+        })
+    }
+
+    /// `APP_BASE_URL` without the trailing slash.
+    pub fn origin(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
+    /// Always from configuration, never from the request's `Host` or `X-Forwarded-*`.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}{}", self.origin(), paths::GOOGLE_CALLBACK)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    pub fn is_admin_email(&self, email: &str) -> bool {
+        let e = email.to_ascii_lowercase();
+        self.admin_emails.contains(&e)
+    }
+}

@@ -1,0 +1,147 @@
+use super::*;
+use crate::db::DatabaseKind;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn dev_defaults_are_valid() {
+    let c = Config::from_env(&env(&[]), true).unwrap();
+    assert_eq!(c.app_env, AppEnv::Development);
+    assert_eq!(
+        c.redirect_uri(),
+        "http://localhost:8000/auth/google/callback"
+    );
+    assert_eq!(c.jwt_ttl, chrono::Duration::days(30));
+    assert_eq!(c.jwt_renew_within, chrono::Duration::days(7));
+    assert_eq!(c.session_max_age, chrono::Duration::days(90));
+    assert!(matches!(c.database_url.kind(), DatabaseKind::Sqlite(_)));
+    assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+    assert!(
+        c.provider
+            .token_url
+            .as_str()
+            .starts_with("http://localhost:8000/dev/oidc/")
+    );
+    assert_eq!(c.provider.issuer, "http://localhost:8000/dev/oidc");
+}
+
+#[test]
+fn production_refuses_development_defaults_all_at_once() {
+    let err = Config::from_env(&env(&[("APP_ENV", "production")]), true).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("SECRET_KEY"), "{text}");
+    assert!(text.contains("--dev"), "{text}");
+    assert!(text.contains("https"), "{text}");
+    assert!(err.0.len() >= 3);
+}
+
+#[test]
+fn production_requires_google_credentials_and_long_key() {
+    let err = Config::from_env(
+        &env(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://example.com"),
+            ("SECRET_KEY", "short"),
+        ]),
+        false,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("GOOGLE_CLIENT_ID"), "{text}");
+    assert!(text.contains("GOOGLE_CLIENT_SECRET"), "{text}");
+    assert!(text.contains("at least 64"), "{text}");
+}
+
+#[test]
+fn every_bad_value_is_reported() {
+    let err = Config::from_env(
+        &env(&[
+            ("APP_ENV", "staging"),
+            ("BIND_ADDR", "nowhere"),
+            ("APP_BASE_URL", "ftp://x"),
+            ("DATABASE_URL", "mysql://x"),
+            ("JWT_TTL", "soon"),
+            ("HTTP_TIMEOUT", "10 parsecs"),
+            ("TRUSTED_PROXIES", "1.2.3.4,not-an-ip"),
+            ("LOG_FORMAT", "xml"),
+            ("DATABASE_POOL_SIZE", "0"),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(err.0.len(), 9, "{err}");
+}
+
+#[test]
+fn secret_key_is_redacted_in_debug() {
+    let key = "k".repeat(64) + "UNIQUEMARK";
+    let c = Config::from_env(&env(&[("SECRET_KEY", &key)]), true).unwrap();
+    assert!(!format!("{c:?}").contains("UNIQUEMARK"));
+}
+
+#[test]
+fn database_settings_alone_need_no_credentials() {
+    let d = DatabaseConfig::from_env(&env(&[
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "postgres://app:pw@db.example/app"),
+        ("DATABASE_POOL_SIZE", "3"),
+        ("DATABASE_POOL_TIMEOUT", "2s"),
+    ]))
+    .unwrap();
+    assert!(d.is_production());
+    assert_eq!(d.url.kind(), &DatabaseKind::Postgres);
+    assert_eq!(d.pool_size, 3);
+    assert_eq!(d.pool_timeout, StdDuration::from_secs(2));
+
+    let d = DatabaseConfig::from_env(&env(&[("APP_ENV", "dev")])).unwrap();
+    assert!(!d.is_production());
+    assert_eq!(d.url.expose(), DEFAULT_DATABASE_URL);
+    assert_eq!(d.pool_timeout, StdDuration::from_secs(5));
+}
+
+#[test]
+fn database_settings_are_read_as_the_full_configuration_reads_them() {
+    let pairs = [
+        ("APP_ENV", "prod"),
+        ("DATABASE_URL", "sqlite://x/y.db"),
+        ("DATABASE_POOL_SIZE", "7"),
+        ("DATABASE_POOL_TIMEOUT", "1500ms"),
+        ("APP_BASE_URL", "https://example.com"),
+        ("SECRET_KEY", &"k".repeat(64)),
+        ("GOOGLE_CLIENT_ID", "id"),
+        ("GOOGLE_CLIENT_SECRET", "secret"),
+    ];
+    let c = Config::from_env(&env(&pairs), false).unwrap();
+    let d = DatabaseConfig::from_env(&env(&pairs)).unwrap();
+    assert_eq!(c.app_env, d.app_env);
+    assert_eq!(c.database_url, d.url);
+    assert_eq!(c.pool_size, d.pool_size);
+    assert_eq!(c.pool_timeout, d.pool_timeout);
+}
+
+#[test]
+fn database_settings_report_every_problem_of_their_own() {
+    let err = DatabaseConfig::from_env(&env(&[
+        ("APP_ENV", "staging"),
+        ("DATABASE_URL", "mysql://x"),
+        ("DATABASE_POOL_SIZE", "many"),
+        ("DATABASE_POOL_TIMEOUT", "0s"),
+        ("JWT_TTL", "soon"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.0.len(), 4, "{err}");
+    let text = err.to_string();
+    for key in [
+        "APP_ENV",
+        "DATABASE_URL",
+        "DATABASE_POOL_SIZE",
+        "DATABASE_POOL_TIMEOUT",
+    ] {
+        assert!(text.contains(key), "{key}: {text}");
+    }
+}
