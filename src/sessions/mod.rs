@@ -331,9 +331,22 @@ impl Sessions {
         Ok(changed)
     }
 
-    /// Forgets every cached check of one user on this instance, after a change to the user or
-    /// their sessions that the database already holds (an admin action); other instances
-    /// follow within `CACHE_TTL`.
+    /// Runs a change to one user or their sessions (an admin action: role, status, revoking)
+    /// and then forgets that user's cached checks here; other instances follow within
+    /// `CACHE_TTL`. The change writes its own audit row inside its own transaction.
+    pub async fn change_user<T, E, F>(&self, user_id: i64, change: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut db::DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let outcome = db::run(&self.pool, move |conn| Ok(change(conn))).await?;
+        self.forget_user(user_id);
+        outcome
+    }
+
+    /// Forgets every cached check of one user on this instance (tests that play a second
+    /// instance call it directly).
     pub fn forget_user(&self, user_id: i64) {
         self.cache
             .retain(|r| r.as_ref().is_none_or(|r| r.user.id != user_id));
