@@ -5,31 +5,6 @@ use crate::both_backends;
 use crate::helpers::*;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
-}
-
-/// The cookie attributes, lower-cased, without the name=value pair.
-fn attributes(set_cookie: &str) -> Vec<String> {
-    set_cookie
-        .split(';')
-        .skip(1)
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect()
-}
-
 fn csp_directive(csp: &str, name: &str) -> String {
     csp.split(';')
         .map(str::trim)
@@ -40,7 +15,7 @@ fn csp_directive(csp: &str, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_on_pages_api_and_errors() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
     for path in ["/", "/login", "/api/me", "/no-such-page", "/healthz"] {
         let r = app.browser.get(path).await;
         let csp = header(&r, "content-security-policy");
@@ -98,8 +73,8 @@ async fn security_headers_on_pages_api_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callback_never_leaks_the_code_through_referer() {
-    let app = spawn_app(Backend::Sqlite).await;
     // Refused callback (no pending login) and a real successful one.
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let r = app
         .browser
         .get("/auth/google/callback?code=abc&state=def")
@@ -115,10 +90,10 @@ async fn callback_never_leaks_the_code_through_referer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_pages_and_api_are_never_cached() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.sign_in("ada@example.com", "Ada").await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let b = app.signed_in("ada@example.com", "Ada").await;
     for path in ["/", "/api/me"] {
-        let r = app.browser.get(path).await;
+        let r = b.get(path).await;
         assert_eq!(r.status().as_u16(), 200, "{path}");
         assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
     }
@@ -128,14 +103,7 @@ async fn personal_pages_and_api_are_never_cached() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     // The app still serves plain HTTP on loopback; only the configured origin is https.
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        TestOptions {
-            env: vec![("APP_BASE_URL", "https://signin.test".into())],
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::with_env(Backend::Sqlite, &[("APP_BASE_URL", "https://signin.test")]).await;
     let r = app.browser.get("/login").await;
     let hsts = header(&r, "strict-transport-security");
     assert!(
@@ -156,7 +124,7 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let c = &cookies[0];
     assert!(c.starts_with("__Host-session="), "{c}");
-    let attrs = attributes(c);
+    let attrs = cookie_attributes(c);
     for want in ["secure", "httponly", "path=/", "samesite=lax"] {
         assert!(attrs.iter().any(|a| a == want), "{want} missing in {c}");
     }
@@ -175,11 +143,11 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let r = app.browser.get("/auth/google/login").await;
     let c = set_cookies(&r).pop().expect("a session cookie");
     assert!(c.starts_with("session="), "{c}");
-    let attrs = attributes(&c);
+    let attrs = cookie_attributes(&c);
     for want in ["httponly", "path=/", "samesite=lax"] {
         assert!(attrs.iter().any(|a| a == want), "{want} missing in {c}");
     }
@@ -194,12 +162,8 @@ async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
 both_backends!(
     pending_login_expires_after_ten_minutes,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let authorize = app.browser.begin_sign_in(None).await;
-        let callback = app
-            .browser
-            .consent(&authorize, "ada@example.com", "Ada")
-            .await;
+        let app = TestApp::spawn(backend).await;
+        let callback = app.browser.consented("ada@example.com", "Ada").await;
         app.clock.advance(chrono::Duration::minutes(11));
         let r = app.browser.get(&callback).await;
         assert_eq!(r.status().as_u16(), 400);
@@ -210,8 +174,7 @@ both_backends!(
 
         // Nine minutes is still fine (the limit is ten, not less).
         let b = app.new_browser();
-        let authorize = b.begin_sign_in(None).await;
-        let callback = b.consent(&authorize, "ada@example.com", "Ada").await;
+        let callback = b.consented("ada@example.com", "Ada").await;
         app.clock.advance(chrono::Duration::minutes(9));
         assert_eq!(b.get(&callback).await.status().as_u16(), 303);
         app.stop().await;
@@ -220,23 +183,18 @@ both_backends!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn largest_cookie_stays_well_under_4_kb() {
-    let app = spawn_app(Backend::Sqlite).await;
-    assert_eq!(
-        app.sign_in("ada@example.com", "Ada Lovelace")
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let b = app.signed_in("ada@example.com", "Ada Lovelace").await;
     // Signed in (JWT + CSRF token), then a second sign-in begins with the longest `next` the
     // sanitiser keeps (512 bytes): plain ASCII, percent escapes and two-byte UTF-8. (A `"`
-    // would be escaped twice by JSON, so the sanitiser refuses it: checked below.)
+    // would be escaped twice by JSON, so the sanitiser refuses it: the quote-stuffed `next`,
+    // the worst case before `"` was refused, is replaced by `/`.)
     let long_path = format!("/{}", "a".repeat(511));
     let escapes = format!("/{}", "%22".repeat(170));
     let utf8 = format!("/{}", "é".repeat(255));
-    for next in [long_path, escapes, utf8] {
-        let r = app
-            .browser
+    let quotes = format!("/{}", "\"".repeat(511));
+    for next in [long_path, escapes, utf8, quotes] {
+        let r = b
             .get(&format!("/auth/google/login?next={}", urlencode(&next)))
             .await;
         assert_eq!(r.status().as_u16(), 302);
@@ -251,14 +209,6 @@ async fn largest_cookie_stays_well_under_4_kb() {
             "cookie of {size} bytes is too close to the 4 KB browser limit"
         );
     }
-    // The quote-stuffed `next` (the worst case before `"` was refused) is replaced by `/`.
-    let quotes = format!("/{}", "\"".repeat(511));
-    let r = app
-        .browser
-        .get(&format!("/auth/google/login?next={}", urlencode(&quotes)))
-        .await;
-    let size = set_cookies(&r).pop().expect("cookie").len();
-    assert!(size < 2500, "{size}");
     app.stop().await;
 }
 
@@ -275,33 +225,13 @@ fn forging_browser(app: &TestApp, forwarded_for: &str) -> Browser {
         "forwarded",
         HeaderValue::from_static("for=6.6.6.6;proto=https;host=evil.example"),
     );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .default_headers(h)
-        .build()
-        .unwrap();
-    Browser {
-        base: app.address.clone(),
-        client,
-    }
-}
-
-fn recorded_ips(app: &TestApp) -> Vec<Option<String>> {
-    use diesel::prelude::*;
-    use signin::db::schema::sessions;
-    app.query(|c| {
-        sessions::table
-            .select(sessions::ip)
-            .load::<Option<String>>(c)
-            .unwrap()
-    })
+    Browser::with_headers(&app.address, h)
 }
 
 both_backends!(
     forged_forwarding_headers_change_nothing,
     |backend| async move {
-        let app = spawn_app(backend).await;
+        let app = TestApp::spawn(backend).await;
         let b = forging_browser(&app, "6.6.6.6");
         let r = b
             .client
@@ -312,12 +242,7 @@ both_backends!(
             .unwrap();
         assert_eq!(r.status().as_u16(), 302);
         let loc = location(&r);
-        let redirect_uri = url::Url::parse(&loc)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "redirect_uri")
-            .map(|(_, v)| v.into_owned())
-            .unwrap();
+        let redirect_uri = query_param(&loc, "redirect_uri").unwrap();
         assert_eq!(
             redirect_uri,
             format!("{}/auth/google/callback", app.address)
@@ -328,7 +253,7 @@ both_backends!(
             "X-Forwarded-Proto does not make it __Host-: {c}"
         );
         assert!(
-            !attributes(&c)
+            !cookie_attributes(&c)
                 .iter()
                 .any(|a| a == "secure" || a.starts_with("domain")),
             "{c}"
@@ -338,7 +263,7 @@ both_backends!(
         let r = b.sign_in("ada@example.com", "Ada", None).await;
         assert_eq!(r.status().as_u16(), 303);
         assert_eq!(
-            recorded_ips(&app),
+            app.session_ips(),
             vec![Some("127.0.0.1".to_string())],
             "the real peer"
         );
@@ -347,17 +272,10 @@ both_backends!(
 );
 
 both_backends!(trusted_proxy_forwarding_is_recorded, |backend| async move {
-    let app = spawn_app_with(
-        backend,
-        TestOptions {
-            env: vec![("TRUSTED_PROXIES", "127.0.0.1".into())],
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::with_env(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
     let b = forging_browser(&app, "198.51.100.23");
     let r = b.sign_in("ada@example.com", "Ada", None).await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(recorded_ips(&app), vec![Some("198.51.100.23".to_string())]);
+    assert_eq!(app.session_ips(), vec![Some("198.51.100.23".to_string())]);
     app.stop().await;
 });

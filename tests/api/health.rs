@@ -2,10 +2,9 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::support::*;
 
 both_backends!(health_and_readiness_answer, |backend| async move {
-    let app = spawn_app(backend).await;
+    let app = TestApp::spawn(backend).await;
     let r = app.browser.get("/healthz").await;
     assert_eq!(r.status().as_u16(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
@@ -27,10 +26,9 @@ fn request_id(html: &str) -> Option<String> {
 }
 
 both_backends!(unknown_paths_get_a_friendly_404, |backend| async move {
-    let app = spawn_app(backend).await;
+    let app = TestApp::spawn(backend).await;
     let r = app.browser.get("/no/such/page").await;
-    let body = assert_friendly_page(r, 404, "unknown page").await;
-    assert!(body.contains("Page not found"), "{body}");
+    let body = assert_page_says(r, 404, "unknown page", "Page not found").await;
     let id = request_id(&body).expect("request id on the page");
     assert!(
         id.len() >= 8 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),

@@ -1,26 +1,14 @@
 //! `GET /metrics`: scraped after a successful and a refused sign-in.
 
-use crate::both_backends;
 use crate::helpers::*;
-
-/// The value of one sample line (`name{labels} value`) in an exposition, if present.
-pub fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
-}
+use crate::{both_backends, faults};
 
 both_backends!(
     metrics_count_requests_and_sign_in_outcomes,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let r = app.sign_in("ada@example.com", "Ada Lovelace").await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(app.browser.get("/").await.status().as_u16(), 200);
+        let app = TestApp::spawn(backend).await;
+        let b = app.signed_in("ada@example.com", "Ada Lovelace").await;
+        assert_eq!(b.get("/").await.status().as_u16(), 200);
 
         // A callback whose state matches no sign-in started here: refused with `bad_state`.
         let stranger = app.new_browser();
@@ -29,10 +17,7 @@ both_backends!(
             .await;
         assert_eq!(r.status().as_u16(), 400);
         // A sign-in refused by the provider's answer (unverified email).
-        app.set_faults(signin::dev_provider::Faults {
-            unverified_email: true,
-            ..Default::default()
-        });
+        app.set_faults(faults!(unverified_email));
         let r = stranger.sign_in("eve@example.com", "Eve", None).await;
         assert_eq!(r.status().as_u16(), 403);
         app.set_faults(Default::default());
@@ -129,26 +114,20 @@ both_backends!(
 /// statement per sign-in. A memory hunt after the soak runs; it found none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepared_statements_do_not_grow_with_sign_ins() {
-    if !crate::helpers::postgres_available() {
+    if !postgres_available() {
         return;
     }
-    let app = crate::helpers::spawn_app_with(
-        crate::helpers::Backend::Postgres,
-        crate::helpers::TestOptions {
-            env: vec![
-                ("DATABASE_POOL_SIZE", "1".into()),
-                ("ADMIN_EMAILS", "u0@example.com".into()),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
+    let env = [
+        ("DATABASE_POOL_SIZE", "1"),
+        ("ADMIN_EMAILS", "u0@example.com"),
+    ];
+    let app = TestApp::with_env(Backend::Postgres, &env).await;
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let count = |app: &crate::helpers::TestApp| -> i64 {
+    let count = |app: &TestApp| -> i64 {
         use diesel::RunQueryDsl;
         app.query(|c| {
             diesel::sql_query("SELECT count(*) AS n FROM pg_prepared_statements")
@@ -160,10 +139,8 @@ async fn prepared_statements_do_not_grow_with_sign_ins() {
     let mut seen = Vec::new();
     for round in 0..3 {
         for i in 0..5 {
-            let b = crate::helpers::Browser::new(&app.address);
             let email = format!("u{}@example.com", round * 5 + i);
-            let r = b.sign_in(&email, "U", None).await;
-            assert_eq!(r.status().as_u16(), 303);
+            let b = app.signed_in(&email, "U").await;
             let _ = b.get("/").await;
             let _ = b.get("/api/me").await;
             let _ = b.get("/admin/users").await;

@@ -4,7 +4,7 @@ use crate::both_backends;
 use crate::helpers::*;
 
 both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
-    let app = spawn_app(backend).await;
+    let app = TestApp::spawn(backend).await;
     let r = app.sign_in("ada@example.com", "Ada Lovelace").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), "/");
@@ -12,7 +12,6 @@ both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
     let home = app.browser.get_text("/").await;
     assert!(home.contains("Ada Lovelace"), "{home}");
     assert!(home.contains("ada@example.com"));
-    let me: serde_json::Value = app.browser.get("/api/me").await.json().await.unwrap();
-    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(app.browser.me().await["email"], "ada@example.com");
     app.stop().await;
 });

@@ -1,0 +1,118 @@
+//! The test harness, one door for every integration test: `TestApp` (the real app on a free
+//! loopback port, its own database, its own dev provider, a signed-in client, a second instance
+//! sharing its database), `Browser` (a cookie jar that never follows redirects, so that each hop
+//! is checked), the common checks (friendly page, API 401, cookies), and `RunningBinary` for the
+//! tests that run the real executable.
+//!
+//! Everything that names the application's internals (its start-up options, the session service,
+//! the database schema) lives here, so that a change in `src/` is adapted in this folder.
+#![allow(dead_code)]
+
+mod app;
+mod binary;
+mod browser;
+mod checks;
+mod db;
+
+pub use app::*;
+pub use binary::*;
+pub use browser::*;
+pub use checks::*;
+pub use db::*;
+
+use signin::dev_provider::DevKeys;
+use std::sync::{Arc, OnceLock};
+
+pub const CLIENT_ID: &str = "test-client";
+pub const CLIENT_SECRET: &str = "test-client-secret-XYZZY";
+pub const SECRET_KEY: &str =
+    "test-secret-key-0123456789-0123456789-0123456789-0123456789-abcdefghij";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test body on both backends: `name::sqlite` always, `name::postgres` when
+/// `TEST_DATABASE_URL` is set (and it must be set when `REQUIRE_POSTGRES=1`, as in CI).
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if !$crate::helpers::postgres_available() {
+                    return;
+                }
+                ($body)($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+/// The dev provider's fault switches: `faults!(jwks_down)` turns a switch on,
+/// `faults!(token_status: Some(500))` sets a value; everything else stays off.
+#[macro_export]
+macro_rules! faults {
+    ($($field:ident $(: $value:expr)?),* $(,)?) => {
+        signin::dev_provider::Faults {
+            $($field: $crate::faults!(@value $($value)?),)*
+            ..Default::default()
+        }
+    };
+    (@value) => { true };
+    (@value $value:expr) => { $value };
+}
+
+/// True when PostgreSQL tests can run; panics when CI requires them and they cannot.
+pub fn postgres_available() -> bool {
+    let set = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty());
+    if !set && std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+        panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+    }
+    if !set {
+        eprintln!("skipping: TEST_DATABASE_URL is not set");
+    }
+    set
+}
+
+/// RSA keys are slow to make: one pair per test process.
+pub fn test_keys() -> Arc<DevKeys> {
+    static KEYS: OnceLock<Arc<DevKeys>> = OnceLock::new();
+    KEYS.get_or_init(|| Arc::new(DevKeys::generate_pair().expect("test RSA keys")))
+        .clone()
+}
+
+/// `TEST_LOG=1` shows the app's logs (debug level) on the test's output.
+fn init_logging() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            signin::telemetry::init(signin::config::LogFormat::Pretty, "debug", std::io::stdout);
+        }
+    });
+}
+
+/// 16 random hex digits, for unique names.
+pub fn uuid_like() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A port that was free a moment ago (for a process that binds it itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
