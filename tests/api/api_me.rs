@@ -1,8 +1,8 @@
 //! `GET /api/me` and API tokens: 401 JSON with `WWW-Authenticate: Bearer` for every bad
 //! credential, 200 for a token from `POST /tokens` and for the session cookie.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, both_backends};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
@@ -111,29 +111,24 @@ both_backends!(me_refuses_an_expired_api_token, |backend| async move {
     app.stop().await;
 });
 
-both_backends!(
-    api_token_creation_needs_the_csrf_token,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        let before = app.counts();
-        let r = b.post_form("/tokens", &[]).await;
-        assert_friendly_page(r, 400, "no csrf").await;
-        let r = b.post_form("/tokens", &[("csrf", "forged")]).await;
-        let body = assert_friendly_page(r, 403, "wrong csrf").await;
-        assert!(scrape_token(&body).is_none());
-        assert_eq!(app.counts(), before, "no token row");
-        // Anonymous: sent to sign in, nothing made.
-        let r = app
-            .new_browser()
-            .post_form("/tokens", &[("csrf", "forged")])
-            .await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert!(location(&r).starts_with("/login"), "{}", location(&r));
-        assert_eq!(app.counts(), before);
-        app.stop().await;
-    }
-);
+app_test!(api_token_creation_needs_the_csrf_token, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    let before = app.counts();
+    let r = b.post_form("/tokens", &[]).await;
+    assert_friendly_page(r, 400, "no csrf").await;
+    let r = b.post_form("/tokens", &[("csrf", "forged")]).await;
+    let body = assert_friendly_page(r, 403, "wrong csrf").await;
+    assert!(scrape_token(&body).is_none());
+    assert_eq!(app.counts(), before, "no token row");
+    // Anonymous: sent to sign in, nothing made.
+    let r = app
+        .new_browser()
+        .post_form("/tokens", &[("csrf", "forged")])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(location(&r).starts_with("/login"), "{}", location(&r));
+    assert_eq!(app.counts(), before);
+});
 
 both_backends!(
     disabled_user_is_signed_out_and_cannot_sign_in,

@@ -1,8 +1,8 @@
 //! Response headers, cookie attributes and size, pending-login expiry, and trusted proxies:
 //! forged forwarding headers change nothing unless the peer is a trusted proxy.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, both_backends};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 fn csp_directive(csp: &str, name: &str) -> String {
@@ -13,9 +13,7 @@ fn csp_directive(csp: &str, name: &str) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn security_headers_on_pages_api_and_errors() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+app_test!(sqlite: security_headers_on_pages_api_and_errors, |app| {
     for path in ["/", "/login", "/api/me", "/no-such-page", "/healthz"] {
         let r = app.browser.get(path).await;
         let csp = header(&r, "content-security-policy");
@@ -68,13 +66,10 @@ async fn security_headers_on_pages_api_and_errors() {
     assert_eq!(r.status().as_u16(), 200);
     assert_ne!(header(&r, "cache-control"), "no-store");
     assert_eq!(header(&r, "x-content-type-options"), "nosniff");
-    app.stop().await;
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn callback_never_leaks_the_code_through_referer() {
+app_test!(sqlite: callback_never_leaks_the_code_through_referer, |app| {
     // Refused callback (no pending login) and a real successful one.
-    let app = TestApp::spawn(Backend::Sqlite).await;
     let r = app
         .browser
         .get("/auth/google/callback?code=abc&state=def")
@@ -85,20 +80,16 @@ async fn callback_never_leaks_the_code_through_referer() {
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(header(&r, "referrer-policy"), "no-referrer");
     assert_eq!(header(&r, "cache-control"), "no-store");
-    app.stop().await;
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn personal_pages_and_api_are_never_cached() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+app_test!(sqlite: personal_pages_and_api_are_never_cached, |app| {
     let b = app.signed_in("ada@example.com", "Ada").await;
     for path in ["/", "/api/me"] {
         let r = b.get(path).await;
         assert_eq!(r.status().as_u16(), 200, "{path}");
         assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
     }
-    app.stop().await;
-}
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
@@ -141,9 +132,7 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+app_test!(sqlite: http_base_url_cookie_is_httponly_lax_path_root_without_domain, |app| {
     let r = app.browser.get("/auth/google/login").await;
     let c = set_cookies(&r).pop().expect("a session cookie");
     assert!(c.starts_with("session="), "{c}");
@@ -156,34 +145,26 @@ async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
         !attrs.iter().any(|a| a == "secure"),
         "not Secure on http (would be dropped): {c}"
     );
-    app.stop().await;
-}
+});
 
-both_backends!(
-    pending_login_expires_after_ten_minutes,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let callback = app.browser.consented("ada@example.com", "Ada").await;
-        app.clock.advance(chrono::Duration::minutes(11));
-        let r = app.browser.get(&callback).await;
-        assert_eq!(r.status().as_u16(), 400);
-        let body = r.text().await.unwrap();
-        assert!(body.contains("no longer valid"), "{body}");
-        assert_eq!(app.count_users(), 0);
-        assert_eq!(app.count_sessions(), 0);
+app_test!(pending_login_expires_after_ten_minutes, |app| {
+    let callback = app.browser.consented("ada@example.com", "Ada").await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let r = app.browser.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("no longer valid"), "{body}");
+    assert_eq!(app.count_users(), 0);
+    assert_eq!(app.count_sessions(), 0);
 
-        // Nine minutes is still fine (the limit is ten, not less).
-        let b = app.new_browser();
-        let callback = b.consented("ada@example.com", "Ada").await;
-        app.clock.advance(chrono::Duration::minutes(9));
-        assert_eq!(b.get(&callback).await.status().as_u16(), 303);
-        app.stop().await;
-    }
-);
+    // Nine minutes is still fine (the limit is ten, not less).
+    let b = app.new_browser();
+    let callback = b.consented("ada@example.com", "Ada").await;
+    app.clock.advance(chrono::Duration::minutes(9));
+    assert_eq!(b.get(&callback).await.status().as_u16(), 303);
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn largest_cookie_stays_well_under_4_kb() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+app_test!(sqlite: largest_cookie_stays_well_under_4_kb, |app| {
     let b = app.signed_in("ada@example.com", "Ada Lovelace").await;
     // Signed in (JWT + CSRF token), then a second sign-in begins with the longest `next` the
     // sanitiser keeps (512 bytes): plain ASCII, percent escapes and two-byte UTF-8. (A `"`
@@ -209,8 +190,7 @@ async fn largest_cookie_stays_well_under_4_kb() {
             "cookie of {size} bytes is too close to the 4 KB browser limit"
         );
     }
-    app.stop().await;
-}
+});
 
 /// A browser that forges forwarding headers on every request.
 fn forging_browser(app: &TestApp, forwarded_for: &str) -> Browser {
@@ -228,48 +208,43 @@ fn forging_browser(app: &TestApp, forwarded_for: &str) -> Browser {
     Browser::with_headers(&app.address, h)
 }
 
-both_backends!(
-    forged_forwarding_headers_change_nothing,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = forging_browser(&app, "6.6.6.6");
-        let r = b
-            .client
-            .get(b.url("/auth/google/login"))
-            .header(reqwest::header::HOST, "evil.example")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 302);
-        let loc = location(&r);
-        let redirect_uri = query_param(&loc, "redirect_uri").unwrap();
-        assert_eq!(
-            redirect_uri,
-            format!("{}/auth/google/callback", app.address)
-        );
-        let c = set_cookies(&r).pop().unwrap();
-        assert!(
-            c.starts_with("session="),
-            "X-Forwarded-Proto does not make it __Host-: {c}"
-        );
-        assert!(
-            !cookie_attributes(&c)
-                .iter()
-                .any(|a| a == "secure" || a.starts_with("domain")),
-            "{c}"
-        );
-        assert!(r.headers().get("strict-transport-security").is_none());
+app_test!(forged_forwarding_headers_change_nothing, |app| {
+    let b = forging_browser(app, "6.6.6.6");
+    let r = b
+        .client
+        .get(b.url("/auth/google/login"))
+        .header(reqwest::header::HOST, "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let loc = location(&r);
+    let redirect_uri = query_param(&loc, "redirect_uri").unwrap();
+    assert_eq!(
+        redirect_uri,
+        format!("{}/auth/google/callback", app.address)
+    );
+    let c = set_cookies(&r).pop().unwrap();
+    assert!(
+        c.starts_with("session="),
+        "X-Forwarded-Proto does not make it __Host-: {c}"
+    );
+    assert!(
+        !cookie_attributes(&c)
+            .iter()
+            .any(|a| a == "secure" || a.starts_with("domain")),
+        "{c}"
+    );
+    assert!(r.headers().get("strict-transport-security").is_none());
 
-        let r = b.sign_in("ada@example.com", "Ada", None).await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(
-            app.session_ips(),
-            vec![Some("127.0.0.1".to_string())],
-            "the real peer"
-        );
-        app.stop().await;
-    }
-);
+    let r = b.sign_in("ada@example.com", "Ada", None).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        app.session_ips(),
+        vec![Some("127.0.0.1".to_string())],
+        "the real peer"
+    );
+});
 
 both_backends!(trusted_proxy_forwarding_is_recorded, |backend| async move {
     let app = TestApp::with_env(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;

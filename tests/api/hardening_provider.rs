@@ -3,7 +3,7 @@
 //! the cache; a code or state replayed after success is refused.
 
 use crate::helpers::*;
-use crate::{both_backends, faults};
+use crate::{app_test, both_backends, faults};
 use signin::dev_provider::Faults;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -82,31 +82,26 @@ both_backends!(
     }
 );
 
-both_backends!(
-    jwks_outage_is_ridden_out_from_the_cache,
-    |backend| async move {
-        // Without a cached key, a JWKS outage stops the sign-in (so the fault is real) ...
-        let app = TestApp::spawn(backend).await;
-        let fresh = app.sibling().await;
-        // ... first the cache of `app` is filled by a normal sign-in.
-        app.signed_in("ada@example.com", "Ada").await;
-        app.set_faults(faults!(jwks_down));
-        let r = fresh.sign_in("grace@example.com", "Grace").await;
-        assert_eq!(
-            r.status().as_u16(),
-            502,
-            "an app with no cached JWKS cannot verify"
-        );
-        assert_eq!(fresh.count_users(), 0);
-        // ... and with one, the second sign-in succeeds while the JWKS endpoint is down.
-        let b = app.new_browser();
-        let r = b.sign_in("grace@example.com", "Grace", None).await;
-        assert_eq!(r.status().as_u16(), 303, "verified with the cached key");
-        assert_eq!(app.count_users(), 2);
-        fresh.stop().await;
-        app.stop().await;
-    }
-);
+app_test!(jwks_outage_is_ridden_out_from_the_cache, |app| {
+    // Without a cached key, a JWKS outage stops the sign-in (so the fault is real) ...
+    let fresh = app.sibling().await;
+    // ... first the cache of `app` is filled by a normal sign-in.
+    app.signed_in("ada@example.com", "Ada").await;
+    app.set_faults(faults!(jwks_down));
+    let r = fresh.sign_in("grace@example.com", "Grace").await;
+    assert_eq!(
+        r.status().as_u16(),
+        502,
+        "an app with no cached JWKS cannot verify"
+    );
+    assert_eq!(fresh.count_users(), 0);
+    // ... and with one, the second sign-in succeeds while the JWKS endpoint is down.
+    let b = app.new_browser();
+    let r = b.sign_in("grace@example.com", "Grace", None).await;
+    assert_eq!(r.status().as_u16(), 303, "verified with the cached key");
+    assert_eq!(app.count_users(), 2);
+    fresh.stop().await;
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirecting_token_endpoint_is_not_followed() {
@@ -168,40 +163,35 @@ async fn redirecting_token_endpoint_is_not_followed() {
     app.stop().await;
 }
 
-both_backends!(
-    code_or_state_replayed_after_success_is_refused,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let callback = app.browser.consented("ada@example.com", "Ada").await;
-        assert_eq!(app.browser.get(&callback).await.status().as_u16(), 303);
-        assert_eq!(app.count_sessions(), 1);
+app_test!(code_or_state_replayed_after_success_is_refused, |app| {
+    let callback = app.browser.consented("ada@example.com", "Ada").await;
+    assert_eq!(app.browser.get(&callback).await.status().as_u16(), 303);
+    assert_eq!(app.count_sessions(), 1);
 
-        // The same callback again, in the same browser (pending login consumed) ...
-        let r = app.browser.get(&callback).await;
-        assert_eq!(r.status().as_u16(), 400);
-        assert!(r.text().await.unwrap().contains("no longer valid"));
-        // ... and in another browser (an attacker who saw the URL).
-        let other = app.new_browser();
-        assert_eq!(other.get(&callback).await.status().as_u16(), 400);
+    // The same callback again, in the same browser (pending login consumed) ...
+    let r = app.browser.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("no longer valid"));
+    // ... and in another browser (an attacker who saw the URL).
+    let other = app.new_browser();
+    assert_eq!(other.get(&callback).await.status().as_u16(), 400);
 
-        // The old code with a fresh, valid state: the provider refuses the reused code.
-        let old_code = query_param(&callback, "code").unwrap();
-        let authorize = other.begin_sign_in(None).await;
-        let fresh_state = query_param(&authorize, "state").unwrap();
-        let r = other
-            .get(&format!(
-                "/auth/google/callback?code={}&state={}",
-                urlencode(&old_code),
-                urlencode(&fresh_state)
-            ))
-            .await;
-        assert_eq!(r.status().as_u16(), 502);
-        assert_eq!(other.get("/api/me").await.status().as_u16(), 401);
-        assert_eq!(
-            app.count_sessions(),
-            1,
-            "no second session from a replayed code"
-        );
-        app.stop().await;
-    }
-);
+    // The old code with a fresh, valid state: the provider refuses the reused code.
+    let old_code = query_param(&callback, "code").unwrap();
+    let authorize = other.begin_sign_in(None).await;
+    let fresh_state = query_param(&authorize, "state").unwrap();
+    let r = other
+        .get(&format!(
+            "/auth/google/callback?code={}&state={}",
+            urlencode(&old_code),
+            urlencode(&fresh_state)
+        ))
+        .await;
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(other.get("/api/me").await.status().as_u16(), 401);
+    assert_eq!(
+        app.count_sessions(),
+        1,
+        "no second session from a replayed code"
+    );
+});

@@ -2,7 +2,7 @@
 //! writes nothing; a rotated provider key is picked up by one JWKS refetch.
 
 use crate::helpers::*;
-use crate::{both_backends, faults};
+use crate::{app_test, both_backends, faults};
 use signin::dev_provider::Faults;
 
 /// Signs one person in normally (so that the JWKS is cached, as in a running service), then
@@ -45,9 +45,8 @@ id_token_fault!(unknown_kid_is_refused, sign_with_second_key);
 id_token_fault!(alg_none_is_refused, alg_none);
 id_token_fault!(expired_id_token_is_refused, expired);
 
-both_backends!(rotated_provider_key_is_fetched_once, |backend| async move {
+app_test!(rotated_provider_key_is_fetched_once, |app| {
     // The first sign-in caches the JWKS, which holds only the first key.
-    let app = TestApp::spawn(backend).await;
     app.signed_in("first@example.com", "First").await;
     // The provider rotates: tokens now carry the second key's kid, and the JWKS publishes it.
     app.set_faults(faults!(sign_with_second_key, publish_second_key));
@@ -60,5 +59,4 @@ both_backends!(rotated_provider_key_is_fetched_once, |backend| async move {
     );
     assert_eq!(app.counts(), (2, 2));
     assert_eq!(b.me().await["email"], "second@example.com");
-    app.stop().await;
 });

@@ -1,66 +1,56 @@
 //! `POST /logout`: CSRF-checked, revokes the session row, and a saved copy of the old cookie
 //! signs no one in afterwards.
 
-use crate::both_backends;
+use crate::app_test;
 use crate::helpers::*;
 use chrono::Duration;
 
-both_backends!(
-    logout_revokes_and_the_old_cookie_is_anonymous,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        let saved = b.cookie();
-        // The saved copy works before logout.
-        assert_eq!(app.me_status_with_cookie(&saved).await, 200);
+app_test!(logout_revokes_and_the_old_cookie_is_anonymous, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    let saved = b.cookie();
+    // The saved copy works before logout.
+    assert_eq!(app.me_status_with_cookie(&saved).await, 200);
 
-        let r = b.logout().await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(location(&r), "/login");
-        assert!(sets_cookie(&r), "the cookie is cleared");
-        let rows = app.session_rows();
-        assert_eq!(rows[0].1.as_deref(), Some("logout"), "{rows:?}");
+    let r = b.logout().await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), "/login");
+    assert!(sets_cookie(&r), "the cookie is cleared");
+    let rows = app.session_rows();
+    assert_eq!(rows[0].1.as_deref(), Some("logout"), "{rows:?}");
 
-        // The browser itself is anonymous…
-        assert_api_401(b.get("/api/me").await, "after logout").await;
-        // …and so is anyone replaying the saved cookie.
-        let r = app.get_with_cookie("/api/me", &saved).await;
-        assert_api_401(r, "replayed cookie").await;
-        let home = app.get_with_cookie("/", &saved).await.text().await.unwrap();
-        assert!(home.contains("Sign in with Google"), "{home}");
-        assert!(!home.contains("ada@example.com"), "{home}");
-        app.stop().await;
-    }
-);
+    // The browser itself is anonymous…
+    assert_api_401(b.get("/api/me").await, "after logout").await;
+    // …and so is anyone replaying the saved cookie.
+    let r = app.get_with_cookie("/api/me", &saved).await;
+    assert_api_401(r, "replayed cookie").await;
+    let home = app.get_with_cookie("/", &saved).await.text().await.unwrap();
+    assert!(home.contains("Sign in with Google"), "{home}");
+    assert!(!home.contains("ada@example.com"), "{home}");
+});
 
 /// A form's fields.
 type Form<'a> = &'a [(&'a str, &'a str)];
 
-both_backends!(
-    logout_without_a_valid_csrf_token_is_refused,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        // A cross-site form cannot read the token; an empty one must not match either.
-        let refused: [(Form, u16, &str); 3] = [
-            (&[], 400, "logout without csrf"),
-            (
-                &[("csrf", "not-the-token")],
-                403,
-                "logout with a wrong csrf",
-            ),
-            (&[("csrf", "")], 403, "logout with an empty csrf"),
-        ];
-        for (form, status, what) in refused {
-            let r = b.post_form("/logout", form).await;
-            assert_friendly_page(r, status, what).await;
-        }
-        assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
-        let rows = app.session_rows();
-        assert_eq!(rows[0].1, None, "still valid: {rows:?}");
-        app.stop().await;
+app_test!(logout_without_a_valid_csrf_token_is_refused, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    // A cross-site form cannot read the token; an empty one must not match either.
+    let refused: [(Form, u16, &str); 3] = [
+        (&[], 400, "logout without csrf"),
+        (
+            &[("csrf", "not-the-token")],
+            403,
+            "logout with a wrong csrf",
+        ),
+        (&[("csrf", "")], 403, "logout with an empty csrf"),
+    ];
+    for (form, status, what) in refused {
+        let r = b.post_form("/logout", form).await;
+        assert_friendly_page(r, status, what).await;
     }
-);
+    assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
+    let rows = app.session_rows();
+    assert_eq!(rows[0].1, None, "still valid: {rows:?}");
+});
 
 /// Ada signs in, a copy of her cookie is saved, and her next request, in the renewal window,
 /// renews it: (her browser, the saved copy, the renewed cookie).
@@ -72,28 +62,25 @@ async fn renewed_after_a_saved_copy(app: &TestApp) -> (Browser, String, String) 
     (b, saved, renewed)
 }
 
-both_backends!(
+app_test!(
     logout_right_after_a_renewal_kills_the_older_cookie_too,
-    |backend| async move {
+    |app| {
         // A copy of the cookie saved before a renewal is inside the rotation grace for a minute;
         // a logout in that minute must end it as well, not leave it valid until the grace ends.
-        let app = TestApp::spawn(backend).await;
-        let (b, before_renewal, _renewed) = renewed_after_a_saved_copy(&app).await;
+        let (b, before_renewal, _renewed) = renewed_after_a_saved_copy(app).await;
         assert_eq!(b.logout().await.status().as_u16(), 303);
         assert_api_401(b.get("/api/me").await, "after logout").await;
         let r = app.get_with_cookie("/api/me", &before_renewal).await;
         assert_api_401(r, "pre-renewal copy after logout").await;
-        app.stop().await;
     }
 );
 
-both_backends!(
+app_test!(
     logout_with_a_cookie_in_its_rotation_grace_ends_the_session,
-    |backend| async move {
+    |app| {
         // Two tabs race a renewal; the one still holding the old cookie signs out. The renewed
         // token that the other tab received must not outlive the logout.
-        let app = TestApp::spawn(backend).await;
-        let (_b, old, renewed) = renewed_after_a_saved_copy(&app).await;
+        let (_b, old, renewed) = renewed_after_a_saved_copy(app).await;
         // The old cookie is still signed in (grace): its home page carries a CSRF token.
         assert_eq!(app.logout_with_cookie(&old).await.status().as_u16(), 303);
         for (cookie, what) in [
@@ -102,6 +89,5 @@ both_backends!(
         ] {
             assert_api_401(app.get_with_cookie("/api/me", cookie).await, what).await;
         }
-        app.stop().await;
     }
 );

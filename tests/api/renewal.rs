@@ -1,8 +1,8 @@
 //! Renewal of the app JWT with a moved clock: not before the window, a new token and session
 //! row inside it, signed out past `SESSION_MAX_AGE`, and no failure for requests racing it.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, both_backends};
 use chrono::{DateTime, Duration, Utc};
 use signin::clock::Clock;
 
@@ -19,8 +19,7 @@ fn about(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     (a - b).abs() < Duration::minutes(1)
 }
 
-both_backends!(renews_only_inside_the_window, |backend| async move {
-    let app = TestApp::spawn(backend).await;
+app_test!(renews_only_inside_the_window, |app| {
     let t0 = app.clock.now();
     let b = app.signed_in("ada@example.com", "Ada").await;
     let first = session_expiry(&b).await;
@@ -52,7 +51,6 @@ both_backends!(renews_only_inside_the_window, |backend| async move {
     // The renewed cookie keeps working past the old token's expiry.
     app.clock.advance(Duration::days(10));
     assert_eq!(session_expiry(&b).await, renewed);
-    app.stop().await;
 });
 
 both_backends!(signed_out_past_session_max_age, |backend| async move {
@@ -78,56 +76,45 @@ both_backends!(signed_out_past_session_max_age, |backend| async move {
     app.stop().await;
 });
 
-both_backends!(
-    concurrent_requests_at_renewal_time_both_succeed,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let cookie = app.signed_in("ada@example.com", "Ada").await.cookie();
-        app.clock.advance(Duration::days(24));
-        let (a, b) = tokio::join!(
-            app.get_with_cookie("/api/me", &cookie),
-            app.get_with_cookie("/api/me", &cookie)
-        );
-        for r in [a, b] {
-            assert_eq!(r.status().as_u16(), 200);
-            let me: serde_json::Value = r.json().await.unwrap();
-            assert_eq!(me["email"], "ada@example.com");
-        }
-        // Exactly one renewal happened; a later request with the old cookie is still inside the
-        // grace, and so is the page load that raced it.
-        let rows = app.session_rows();
-        assert_eq!(rows.len(), 2, "one rotation: {rows:?}");
-        let status = app.me_status_with_cookie(&cookie).await;
-        assert_eq!(status, 200, "old cookie inside the grace");
-        app.stop().await;
+app_test!(concurrent_requests_at_renewal_time_both_succeed, |app| {
+    let cookie = app.signed_in("ada@example.com", "Ada").await.cookie();
+    app.clock.advance(Duration::days(24));
+    let (a, b) = tokio::join!(
+        app.get_with_cookie("/api/me", &cookie),
+        app.get_with_cookie("/api/me", &cookie)
+    );
+    for r in [a, b] {
+        assert_eq!(r.status().as_u16(), 200);
+        let me: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(me["email"], "ada@example.com");
     }
-);
+    // Exactly one renewal happened; a later request with the old cookie is still inside the
+    // grace, and so is the page load that raced it.
+    let rows = app.session_rows();
+    assert_eq!(rows.len(), 2, "one rotation: {rows:?}");
+    let status = app.me_status_with_cookie(&cookie).await;
+    assert_eq!(status, 200, "old cookie inside the grace");
+});
 
-both_backends!(
-    renewal_on_an_error_page_keeps_the_session,
-    |backend| async move {
-        // The request that happens to renew the token may end in an error page (a 404, a refused
-        // form); the renewed cookie must still reach the browser, or it is signed out once the
-        // old token's grace ends.
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        app.clock.advance(Duration::days(24));
-        let r = b.get("/no/such/page").await;
-        assert_eq!(r.status().as_u16(), 404);
-        assert!(
-            session_cookie(&r).is_some(),
-            "the renewed cookie is sent with the 404"
-        );
-        assert_eq!(app.session_rows().len(), 2, "renewed");
-        app.clock.advance(Duration::minutes(5)); // past the rotation grace
-        assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
-        app.stop().await;
-    }
-);
+app_test!(renewal_on_an_error_page_keeps_the_session, |app| {
+    // The request that happens to renew the token may end in an error page (a 404, a refused
+    // form); the renewed cookie must still reach the browser, or it is signed out once the
+    // old token's grace ends.
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    app.clock.advance(Duration::days(24));
+    let r = b.get("/no/such/page").await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        session_cookie(&r).is_some(),
+        "the renewed cookie is sent with the 404"
+    );
+    assert_eq!(app.session_rows().len(), 2, "renewed");
+    app.clock.advance(Duration::minutes(5)); // past the rotation grace
+    assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
+});
 
-both_backends!(expired_cookie_session_is_signed_out, |backend| async move {
+app_test!(expired_cookie_session_is_signed_out, |app| {
     // No request inside the renewal window: the token simply expires.
-    let app = TestApp::spawn(backend).await;
     let b = app.signed_in("ada@example.com", "Ada").await;
     app.clock.advance(Duration::days(30) + Duration::minutes(1));
     let r = b.get("/").await;
@@ -135,5 +122,4 @@ both_backends!(expired_cookie_session_is_signed_out, |backend| async move {
     let home = r.text().await.unwrap();
     assert!(home.contains("Sign in with Google"), "{home}");
     assert_api_401(b.get("/api/me").await, "expired cookie").await;
-    app.stop().await;
 });

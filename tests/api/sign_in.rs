@@ -2,42 +2,37 @@
 //! checks, `next`, cancel, unverified email, the domain rule, escaping of provider data.
 
 use crate::helpers::*;
-use crate::{both_backends, faults};
+use crate::{app_test, both_backends, faults};
 use chrono::{DateTime, Duration, Utc};
 
 fn ts(v: &serde_json::Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()
 }
 
-both_backends!(
-    first_sign_in_registers_and_second_updates,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let first = app.signed_in("ada@example.com", "Ada Lovelace").await;
-        assert_eq!(app.count_users(), 1);
-        let me1 = first.me().await;
-        assert_eq!(me1["name"], "Ada Lovelace");
-        assert_eq!(me1["role"], "user");
+app_test!(first_sign_in_registers_and_second_updates, |app| {
+    let first = app.signed_in("ada@example.com", "Ada Lovelace").await;
+    assert_eq!(app.count_users(), 1);
+    let me1 = first.me().await;
+    assert_eq!(me1["name"], "Ada Lovelace");
+    assert_eq!(me1["role"], "user");
 
-        // The same person, another device, an hour later, with a new name at the provider.
-        app.clock.advance(Duration::hours(1));
-        let second = app.signed_in("ada@example.com", "Ada King").await;
-        assert_eq!(app.count_users(), 1, "a second sign-in must not add a user");
-        assert_eq!(app.count_sessions(), 2, "one session row per sign-in");
-        let home = second.get_text("/").await;
-        assert!(home.contains("Ada King"), "{home}");
-        let me2 = second.me().await;
-        assert_eq!(me2["id"], me1["id"], "same user");
-        assert_eq!(me2["name"], "Ada King");
-        assert_eq!(me2["created_at"], me1["created_at"]);
-        let moved = ts(&me2["last_login_at"]) - ts(&me1["last_login_at"]);
-        assert!(
-            moved >= Duration::minutes(59) && moved <= Duration::minutes(61),
-            "last_login_at moved by {moved}"
-        );
-        app.stop().await;
-    }
-);
+    // The same person, another device, an hour later, with a new name at the provider.
+    app.clock.advance(Duration::hours(1));
+    let second = app.signed_in("ada@example.com", "Ada King").await;
+    assert_eq!(app.count_users(), 1, "a second sign-in must not add a user");
+    assert_eq!(app.count_sessions(), 2, "one session row per sign-in");
+    let home = second.get_text("/").await;
+    assert!(home.contains("Ada King"), "{home}");
+    let me2 = second.me().await;
+    assert_eq!(me2["id"], me1["id"], "same user");
+    assert_eq!(me2["name"], "Ada King");
+    assert_eq!(me2["created_at"], me1["created_at"]);
+    let moved = ts(&me2["last_login_at"]) - ts(&me1["last_login_at"]);
+    assert!(
+        moved >= Duration::minutes(59) && moved <= Duration::minutes(61),
+        "last_login_at moved by {moved}"
+    );
+});
 
 both_backends!(admin_emails_get_the_admin_role, |backend| async move {
     let app = TestApp::with_env(backend, &[("ADMIN_EMAILS", "Boss@Example.com")]).await;
@@ -48,27 +43,22 @@ both_backends!(admin_emails_get_the_admin_role, |backend| async move {
     app.stop().await;
 });
 
-both_backends!(
-    twenty_concurrent_first_sign_ins_make_one_user,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let mut callbacks = Vec::new();
-        for _ in 0..20 {
-            let b = app.new_browser();
-            let callback = b.consented("crowd@example.com", "Crowd").await;
-            callbacks.push((b, callback));
-        }
-        let mut set = tokio::task::JoinSet::new();
-        for (b, callback) in callbacks {
-            set.spawn(async move { b.get(&callback).await.status().as_u16() });
-        }
-        let statuses: Vec<u16> = set.join_all().await;
-        assert_eq!(statuses, vec![303; 20], "every sign-in succeeds");
-        assert_eq!(app.count_users(), 1, "one user row");
-        assert_eq!(app.count_sessions(), 20, "one session per sign-in");
-        app.stop().await;
+app_test!(twenty_concurrent_first_sign_ins_make_one_user, |app| {
+    let mut callbacks = Vec::new();
+    for _ in 0..20 {
+        let b = app.new_browser();
+        let callback = b.consented("crowd@example.com", "Crowd").await;
+        callbacks.push((b, callback));
     }
-);
+    let mut set = tokio::task::JoinSet::new();
+    for (b, callback) in callbacks {
+        set.spawn(async move { b.get(&callback).await.status().as_u16() });
+    }
+    let statuses: Vec<u16> = set.join_all().await;
+    assert_eq!(statuses, vec![303; 20], "every sign-in succeeds");
+    assert_eq!(app.count_users(), 1, "one user row");
+    assert_eq!(app.count_sessions(), 20, "one session per sign-in");
+});
 
 /// How a refused callback was spoilt.
 enum Spoilt {
@@ -80,63 +70,57 @@ enum Spoilt {
     Late,
 }
 
-both_backends!(
-    forged_missing_and_replayed_state_are_refused,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let cases = [
-            // Forged: the provider's answer with a state this browser never made.
-            (
-                "forged state",
-                Spoilt::Param("state", Some("forged-state-value-0123456789")),
-            ),
-            ("missing state", Spoilt::Param("state", None)),
-            ("no pending login", Spoilt::Stranger),
-            // Mix-up defence: an `iss` parameter naming another provider.
-            (
-                "foreign iss",
-                Spoilt::Param("iss", Some("https://evil.example")),
-            ),
-            // The right state but no code.
-            ("no code", Spoilt::Param("code", None)),
-            ("expired pending login", Spoilt::Late),
-        ];
-        for (what, spoilt) in cases {
-            let b = app.new_browser();
-            let callback = b.consented("eve@example.com", "Eve").await;
-            let r = match spoilt {
-                Spoilt::Param(name, value) => b.get(&with_param(&callback, name, value)).await,
-                Spoilt::Stranger => app.new_browser().get(&callback).await,
-                Spoilt::Late => {
-                    app.clock.advance(Duration::minutes(11));
-                    b.get(&callback).await
-                }
-            };
-            assert_friendly_page(r, 400, what).await;
-            assert_eq!(app.counts(), (0, 0), "{what} wrote nothing");
-            if what == "forged state" {
-                // The pending login was used up by the failed attempt: the genuine answer
-                // fails too.
-                let r = b.get(&callback).await;
-                assert_friendly_page(r, 400, "pending login is single use").await;
-                assert_eq!(app.counts(), (0, 0));
-            }
-        }
-
-        // Replayed: the callback URL again after it succeeded.
+app_test!(forged_missing_and_replayed_state_are_refused, |app| {
+    let cases = [
+        // Forged: the provider's answer with a state this browser never made.
+        (
+            "forged state",
+            Spoilt::Param("state", Some("forged-state-value-0123456789")),
+        ),
+        ("missing state", Spoilt::Param("state", None)),
+        ("no pending login", Spoilt::Stranger),
+        // Mix-up defence: an `iss` parameter naming another provider.
+        (
+            "foreign iss",
+            Spoilt::Param("iss", Some("https://evil.example")),
+        ),
+        // The right state but no code.
+        ("no code", Spoilt::Param("code", None)),
+        ("expired pending login", Spoilt::Late),
+    ];
+    for (what, spoilt) in cases {
         let b = app.new_browser();
-        let callback = b.consented("ada@example.com", "Ada").await;
-        assert_eq!(b.get(&callback).await.status().as_u16(), 303);
-        assert_eq!(app.counts(), (1, 1));
-        let r = b.get(&callback).await;
-        assert_page_says(r, 400, "replayed state", "no longer valid").await;
-        assert_eq!(app.counts(), (1, 1), "replay wrote nothing");
-        app.stop().await;
+        let callback = b.consented("eve@example.com", "Eve").await;
+        let r = match spoilt {
+            Spoilt::Param(name, value) => b.get(&with_param(&callback, name, value)).await,
+            Spoilt::Stranger => app.new_browser().get(&callback).await,
+            Spoilt::Late => {
+                app.clock.advance(Duration::minutes(11));
+                b.get(&callback).await
+            }
+        };
+        assert_friendly_page(r, 400, what).await;
+        assert_eq!(app.counts(), (0, 0), "{what} wrote nothing");
+        if what == "forged state" {
+            // The pending login was used up by the failed attempt: the genuine answer
+            // fails too.
+            let r = b.get(&callback).await;
+            assert_friendly_page(r, 400, "pending login is single use").await;
+            assert_eq!(app.counts(), (0, 0));
+        }
     }
-);
 
-both_backends!(next_only_accepts_local_paths, |backend| async move {
-    let app = TestApp::spawn(backend).await;
+    // Replayed: the callback URL again after it succeeded.
+    let b = app.new_browser();
+    let callback = b.consented("ada@example.com", "Ada").await;
+    assert_eq!(b.get(&callback).await.status().as_u16(), 303);
+    assert_eq!(app.counts(), (1, 1));
+    let r = b.get(&callback).await;
+    assert_page_says(r, 400, "replayed state", "no longer valid").await;
+    assert_eq!(app.counts(), (1, 1), "replay wrote nothing");
+});
+
+app_test!(next_only_accepts_local_paths, |app| {
     for evil in [
         "//evil.example",
         "https://evil.example",
@@ -153,55 +137,44 @@ both_backends!(next_only_accepts_local_paths, |backend| async move {
         .sign_in("ada@example.com", "Ada", Some("/api/me?x=1"))
         .await;
     assert_eq!(location(&r), "/api/me?x=1", "a local next is honoured");
-    app.stop().await;
 });
 
-both_backends!(
-    cancel_at_the_provider_shows_a_friendly_page,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = &app.browser;
-        let authorize = b.begin_sign_in(None).await;
-        let r = b.post_consent(&authorize, &[("decision", "cancel")]).await;
-        assert_eq!(r.status().as_u16(), 302);
-        let callback = location(&r);
-        assert_eq!(
-            query_param(&callback, "error").as_deref(),
-            Some("access_denied")
-        );
-        let r = b.get(&callback).await;
-        assert_page_says(r, 400, "cancelled", "cancelled").await;
-        assert_eq!(app.counts(), (0, 0));
-        app.stop().await;
-    }
-);
+app_test!(cancel_at_the_provider_shows_a_friendly_page, |app| {
+    let b = &app.browser;
+    let authorize = b.begin_sign_in(None).await;
+    let r = b.post_consent(&authorize, &[("decision", "cancel")]).await;
+    assert_eq!(r.status().as_u16(), 302);
+    let callback = location(&r);
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("access_denied")
+    );
+    let r = b.get(&callback).await;
+    assert_page_says(r, 400, "cancelled", "cancelled").await;
+    assert_eq!(app.counts(), (0, 0));
+});
 
-both_backends!(
-    unverified_email_is_refused_with_a_clear_message,
-    |backend| async move {
-        // The consent form without `email_verified`: the provider says the address is unverified.
-        let app = TestApp::spawn(backend).await;
-        let b = app.new_browser();
-        let authorize = b.begin_sign_in(None).await;
-        let fields = [
-            ("decision", "approve"),
-            ("email", "new@example.com"),
-            ("name", "New"),
-        ];
-        let r = b.post_consent(&authorize, &fields).await;
-        assert_eq!(r.status().as_u16(), 302);
-        let r = b.get(&location(&r)).await;
-        assert_page_says(r, 403, "unverified email", "not verified").await;
-        assert_eq!(app.counts(), (0, 0));
+app_test!(unverified_email_is_refused_with_a_clear_message, |app| {
+    // The consent form without `email_verified`: the provider says the address is unverified.
+    let b = app.new_browser();
+    let authorize = b.begin_sign_in(None).await;
+    let fields = [
+        ("decision", "approve"),
+        ("email", "new@example.com"),
+        ("name", "New"),
+    ];
+    let r = b.post_consent(&authorize, &fields).await;
+    assert_eq!(r.status().as_u16(), 302);
+    let r = b.get(&location(&r)).await;
+    assert_page_says(r, 403, "unverified email", "not verified").await;
+    assert_eq!(app.counts(), (0, 0));
 
-        // The provider's switch as well (verified at consent, unverified in the tokens).
-        app.set_faults(faults!(unverified_email));
-        let r = app.sign_in("new@example.com", "New").await;
-        assert_friendly_page(r, 403, "unverified email (fault)").await;
-        assert_eq!(app.counts(), (0, 0));
-        app.stop().await;
-    }
-);
+    // The provider's switch as well (verified at consent, unverified in the tokens).
+    app.set_faults(faults!(unverified_email));
+    let r = app.sign_in("new@example.com", "New").await;
+    assert_friendly_page(r, 403, "unverified email (fault)").await;
+    assert_eq!(app.counts(), (0, 0));
+});
 
 both_backends!(allowed_email_domains_are_enforced, |backend| async move {
     let env = [("ALLOWED_EMAIL_DOMAINS", "example.com, corp.example")];
@@ -228,8 +201,7 @@ both_backends!(allowed_email_domains_are_enforced, |backend| async move {
     app.stop().await;
 });
 
-both_backends!(html_in_the_name_is_escaped, |backend| async move {
-    let app = TestApp::spawn(backend).await;
+app_test!(html_in_the_name_is_escaped, |app| {
     let b = app
         .signed_in("xss@example.com", "<script>alert(1)</script>")
         .await;
@@ -240,5 +212,4 @@ both_backends!(html_in_the_name_is_escaped, |backend| async move {
         "&#60;script&#62;alert(1)&#60;/script&#62;",
     ];
     assert!(escaped.iter().any(|e| home.contains(e)), "{home}");
-    app.stop().await;
 });

@@ -1,10 +1,9 @@
 //! The happy path end to end, on both backends.
 
-use crate::both_backends;
+use crate::app_test;
 use crate::helpers::*;
 
-both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
-    let app = TestApp::spawn(backend).await;
+app_test!(sign_in_registers_and_shows_profile, |app| {
     let r = app.sign_in("ada@example.com", "Ada Lovelace").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), "/");
@@ -13,5 +12,4 @@ both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
     assert!(home.contains("Ada Lovelace"), "{home}");
     assert!(home.contains("ada@example.com"));
     assert_eq!(app.browser.me().await["email"], "ada@example.com");
-    app.stop().await;
 });

@@ -57,6 +57,29 @@ macro_rules! both_backends {
     };
 }
 
+/// One test on both backends with a fresh `TestApp` (default settings), stopped at the end:
+/// `app_test!(name, |app| { … })`, where `app` is a `&TestApp`; `app_test!(sqlite: name, …)`
+/// runs on SQLite only (for what does not depend on the database). A test that needs settings,
+/// several apps or its own start-up uses `both_backends!` and `TestApp::with_env`/`pair`.
+#[macro_export]
+macro_rules! app_test {
+    (sqlite: $name:ident, |$app:ident| $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let $app = &$crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+            $body
+            $app.stop().await;
+        }
+    };
+    ($name:ident, |$app:ident| $body:block) => {
+        $crate::both_backends!($name, |backend| async move {
+            let $app = &$crate::helpers::TestApp::spawn(backend).await;
+            $body
+            $app.stop().await;
+        });
+    };
+}
+
 /// The dev provider's fault switches: `faults!(jwks_down)` turns a switch on,
 /// `faults!(token_status: Some(500))` sets a value; everything else stays off.
 #[macro_export]
