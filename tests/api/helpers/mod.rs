@@ -80,6 +80,21 @@ macro_rules! app_test {
     };
 }
 
+/// One test on both backends with two instances behind one load balancer (`TestApp::pair`),
+/// both stopped at the end: `pair_test!(name, |a, b| { … })`, where `a` and `b` are `&TestApp`.
+#[macro_export]
+macro_rules! pair_test {
+    ($name:ident, |$a:ident, $b:ident| $body:block) => {
+        $crate::both_backends!($name, |backend| async move {
+            let pair = $crate::helpers::TestApp::pair(backend).await;
+            let ($a, $b) = (&pair.0, &pair.1);
+            $body
+            $a.stop().await;
+            $b.stop().await;
+        });
+    };
+}
+
 /// The dev provider's fault switches: `faults!(jwks_down)` turns a switch on,
 /// `faults!(token_status: Some(500))` sets a value; everything else stays off.
 #[macro_export]
