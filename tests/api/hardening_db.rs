@@ -2,7 +2,6 @@
 //! exhaustion, and a sign-in interrupted between consent and callback.
 
 use crate::both_backends;
-use crate::db_proxy::DbProxy;
 use crate::helpers::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,7 +7,6 @@ mod admin;
 mod api_me;
 mod binary;
 mod browser;
-mod db_proxy;
 mod hardening_db;
 mod hardening_headers;
 mod hardening_props;

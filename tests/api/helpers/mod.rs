@@ -1,11 +1,13 @@
 //! The test harness, one door for every integration test: `TestApp` (the real app on a free
 //! loopback port, its own database, its own dev provider, a signed-in client, a second instance
 //! sharing its database), `Browser` (a cookie jar that never follows redirects, so that each hop
-//! is checked), the common checks (friendly page, API 401, cookies), and `RunningBinary` for the
-//! tests that run the real executable.
+//! is checked), the common checks (friendly page, API 401, cookies), `RunningBinary` for the
+//! tests that run the real executable, and `DbProxy` for cutting the database mid-test.
 //!
-//! Everything that names the application's internals (its start-up options, the session service,
-//! the database schema) lives here, so that a change in `src/` is adapted in this folder.
+//! The harness's ties to the application's internals (its start-up options and configuration,
+//! the session service, the dev provider, the schema behind the shared reads and writes) are all
+//! in this folder, so that a change in `src/` is adapted here; a test that exercises an internal
+//! API on purpose (the JWT codec, the admin rules, the bulk seed) names it itself.
 #![allow(dead_code)]
 
 mod app;
@@ -13,12 +15,14 @@ mod binary;
 mod browser;
 mod checks;
 mod db;
+mod db_proxy;
 
 pub use app::*;
 pub use binary::*;
 pub use browser::*;
 pub use checks::*;
 pub use db::*;
+pub use db_proxy::DbProxy;
 
 use signin::dev_provider::DevKeys;
 use std::sync::{Arc, OnceLock};
