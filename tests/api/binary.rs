@@ -2,53 +2,9 @@
 //! `check-config` reports every problem and refuses development defaults in production.
 
 use crate::helpers::*;
-use crate::support::*;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_signin");
-
-/// Kills the child when dropped, so that a failing assertion never leaves a server running.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_until_up(base: &str, child: &mut KillOnDrop, logs: &Path) {
-    let client = plain_client();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.0.try_wait() {
-            panic!(
-                "the server exited ({status}):\n{}",
-                std::fs::read_to_string(logs).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start in 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_reach_the_logs() {
@@ -63,32 +19,14 @@ async fn secrets_never_reach_the_json_logs() {
 /// Runs `serve --dev` at trace level with `LOG_FORMAT=format`, signs in, creates and uses an
 /// API token, signs out, and looks for every secret that went by in the server's output.
 async fn secrets_stay_out_of_logs_in(format: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let secret_key = format!("LOGTEST-SECRET-KEY-{}-{}", uuid_like(), "s".repeat(48));
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(BIN)
-        .args(["serve", "--dev"])
-        .env_clear()
-        .env("RUST_LOG", "trace")
-        .env("LOG_FORMAT", format)
-        .env("APP_BASE_URL", &base)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("app.sqlite3").display()),
-        )
-        .env("SECRET_KEY", &secret_key)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    wait_until_up(&base, &mut child, &log_path).await;
+    let env = [
+        ("RUST_LOG", "trace".to_string()),
+        ("LOG_FORMAT", format.to_string()),
+        ("SECRET_KEY", secret_key.clone()),
+    ];
+    let mut bin = RunningBinary::start(&["serve", "--dev"], &env, Capture::AllToFile, None).await;
+    let base = bin.address.clone();
 
     // A full sign-in through the built-in provider, remembering every secret that goes by.
     let b = Browser::new(&base);
@@ -108,7 +46,7 @@ async fn secrets_stay_out_of_logs_in(format: &str) {
     let cookie = session_cookie(&r).unwrap();
     let cookie_value = cookie.trim_start_matches("session=").to_string();
     let csrf = b.csrf().await;
-    let api_token = create_api_token(&b).await;
+    let api_token = b.create_api_token().await;
     let r = me_with_bearer_at(&base, &api_token).await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
@@ -124,8 +62,8 @@ async fn secrets_stay_out_of_logs_in(format: &str) {
     let r = b.post_form("/logout", &[("csrf", &csrf)]).await;
     assert_eq!(r.status().as_u16(), 303);
 
-    drop(child); // stops the server
-    let logs = std::fs::read_to_string(&log_path).unwrap();
+    bin.kill();
+    let logs = bin.logs();
     // The logs are real: trace level and the sign-in are in them.
     assert!(
         logs.contains("signed in"),
@@ -162,15 +100,6 @@ async fn secrets_stay_out_of_logs_in(format: &str) {
         !logs.contains("code_verifier"),
         "the PKCE verifier form field was logged"
     );
-}
-
-async fn me_with_bearer_at(base: &str, token: &str) -> reqwest::Response {
-    plain_client()
-        .get(format!("{base}/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
 }
 
 fn check_config(env: &[(&str, &str)], dev: bool) -> Output {

@@ -6,7 +6,7 @@
 //!
 //! Skipped with a message when /usr/bin/chromedriver is missing, unless `REQUIRE_BROWSER=1`.
 
-use crate::process::{RunningBinary, free_port};
+use crate::helpers::{Capture, RunningBinary, free_port, plain_client};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -265,6 +265,14 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The page names the user (`what` on failure); then a checkpoint `label`.
+    async fn shows_the_user(&self, what: &str, label: &str) -> R {
+        contains_all(&self.text().await?, &[USER_NAME, USER_EMAIL], what)?;
+        self.checkpoint(label).await
+    }
+}
+
 fn contains_all(text: &str, parts: &[&str], what: &str) -> R {
     for p in parts {
         if !text.contains(p) {
@@ -281,22 +289,13 @@ async fn user_journey(user: &Context, base: &str) -> R {
     user.checkpoint("sign-in-page").await?;
 
     user.sign_in(USER_EMAIL, USER_NAME, "first").await?;
-    contains_all(
-        &user.text().await?,
-        &[USER_NAME, USER_EMAIL],
-        "home after sign-in",
-    )?;
-    user.checkpoint("home").await?;
+    user.shows_the_user("home after sign-in", "home").await?;
 
     user.client.refresh().await.map_err(err("reload"))?;
     user.wait_for("the profile after a reload", "section.profile")
         .await?;
-    contains_all(
-        &user.text().await?,
-        &[USER_NAME, USER_EMAIL],
-        "home after reload",
-    )?;
-    user.checkpoint("home-reloaded").await?;
+    user.shows_the_user("home after reload", "home-reloaded")
+        .await?;
 
     user.click(
         "Create API token",
@@ -435,17 +434,9 @@ async fn browser_sign_in_token_sign_out_and_admin_disable() {
 
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     std::fs::create_dir_all(&shots).unwrap();
-    let app = RunningBinary::start(
-        &["serve", "--dev"],
-        &[("ADMIN_EMAILS", ADMIN_EMAIL.into())],
-        false,
-        None,
-    )
-    .await;
-    let admin_pages = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let env = [("ADMIN_EMAILS", ADMIN_EMAIL.into())];
+    let app = RunningBinary::start(&["serve", "--dev"], &env, Capture::Nothing, None).await;
+    let admin_pages = plain_client()
         .get(format!("{}/admin/users", app.address))
         .send()
         .await

@@ -2,7 +2,6 @@
 //! exhaustion, and a sign-in interrupted between consent and callback.
 
 use crate::both_backends;
-use crate::db_proxy::DbProxy;
 use crate::helpers::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +28,7 @@ async fn spawn_behind_proxy(extra: Vec<(&'static str, String)>) -> Option<(TestA
         ("DATABASE_POOL_TIMEOUT", format!("{POOL_TIMEOUT_SECS}s")),
     ];
     env.extend(extra);
-    let app = spawn_app_with(
+    let app = TestApp::spawn_with(
         Backend::Postgres,
         TestOptions {
             env,
@@ -50,6 +49,14 @@ async fn timed_get(b: &Browser, path: &str) -> (u16, String, Duration) {
         .unwrap_or_else(|_| panic!("GET {path} hung"));
     let status = r.status().as_u16();
     (status, r.text().await.unwrap(), started.elapsed())
+}
+
+/// GET that must be refused with a 503 within `ANSWER_WITHIN`; returns the body.
+async fn assert_503_in_time(b: &Browser, path: &str) -> String {
+    let (s, body, took) = timed_get(b, path).await;
+    assert_eq!(s, 503, "{path}: {body}");
+    assert!(took < ANSWER_WITHIN, "{path} took {took:?}");
+    body
 }
 
 /// Polls `/readyz` until it answers 200; returns how long that took.
@@ -73,33 +80,18 @@ async fn database_cut_gives_503s_in_time_and_recovers_by_itself() {
     let Some((app, proxy)) = spawn_behind_proxy(vec![]).await else {
         return;
     };
-    assert_eq!(
-        app.sign_in("ada@example.com", "Ada")
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    let bearer = app.browser.get("/api/me").await;
-    assert_eq!(bearer.status().as_u16(), 200);
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    assert_eq!(b.get("/api/me").await.status().as_u16(), 200);
 
     proxy.cut();
     // Past the 500 ms session-check cache, so the next requests must reach the database.
     app.clock.advance(chrono::Duration::seconds(2));
 
-    let (s, body, took) = timed_get(&app.browser, "/readyz").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/readyz took {took:?}");
-
-    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    assert_503_in_time(&b, "/readyz").await;
+    let body = assert_503_in_time(&b, "/api/me").await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON 503");
     assert_eq!(json["error"], "unavailable");
-
-    let (s, body, took) = timed_get(&app.browser, "/").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/ took {took:?}");
+    let body = assert_503_in_time(&b, "/").await;
     assert!(body.contains("Temporarily unavailable"), "{body}");
     assert!(
         !body.to_lowercase().contains("postgres"),
@@ -107,16 +99,16 @@ async fn database_cut_gives_503s_in_time_and_recovers_by_itself() {
     );
 
     // Still alive (no panic took a worker down): liveness answers at once.
-    let (s, _, _) = timed_get(&app.browser, "/healthz").await;
+    let (s, _, _) = timed_get(&b, "/healthz").await;
     assert_eq!(s, 200);
 
     proxy.restore();
     let took = wait_ready(&app, Duration::from_secs(15)).await;
     eprintln!("ready again {took:?} after the database returned");
     app.clock.advance(chrono::Duration::seconds(2));
-    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    let (s, body, _) = timed_get(&b, "/api/me").await;
     assert_eq!(s, 200, "the session survived the outage: {body}");
-    let (s, body, _) = timed_get(&app.browser, "/").await;
+    let (s, body, _) = timed_get(&b, "/").await;
     assert_eq!(s, 200);
     assert!(body.contains("Ada"), "{body}");
     app.stop().await;
@@ -127,16 +119,10 @@ async fn sign_in_interrupted_by_a_database_fault_leaves_nothing_half_made() {
     let Some((app, proxy)) = spawn_behind_proxy(vec![]).await else {
         return;
     };
-    let authorize = app.browser.begin_sign_in(None).await;
-    let callback = app
-        .browser
-        .consent(&authorize, "grace@example.com", "Grace")
-        .await;
+    let callback = app.browser.consented("grace@example.com", "Grace").await;
 
     proxy.cut();
-    let (s, body, took) = timed_get(&app.browser, &callback).await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "callback took {took:?}");
+    let body = assert_503_in_time(&app.browser, &callback).await;
     assert!(body.contains("Temporarily unavailable"), "{body}");
 
     proxy.restore();
@@ -152,24 +138,13 @@ async fn sign_in_interrupted_by_a_database_fault_leaves_nothing_half_made() {
 }
 
 both_backends!(pool_exhaustion_gives_503_not_a_hang, |backend| async move {
-    let app = spawn_app_with(
-        backend,
-        TestOptions {
-            env: vec![
-                ("DATABASE_POOL_SIZE", "1".into()),
-                ("DATABASE_POOL_TIMEOUT", format!("{POOL_TIMEOUT_SECS}s")),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(
-        app.sign_in("alan@example.org", "Alan")
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    let pool_timeout = format!("{POOL_TIMEOUT_SECS}s");
+    let env = [
+        ("DATABASE_POOL_SIZE", "1"),
+        ("DATABASE_POOL_TIMEOUT", pool_timeout.as_str()),
+    ];
+    let app = TestApp::with_env(backend, &env).await;
+    let b = app.signed_in("alan@example.org", "Alan").await;
     app.clock.advance(chrono::Duration::seconds(2));
 
     // The test holds the only connection.
@@ -178,22 +153,16 @@ both_backends!(pool_exhaustion_gives_503_not_a_hang, |backend| async move {
         .await
         .unwrap();
 
-    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    let body = assert_503_in_time(&b, "/api/me").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"],
         "unavailable"
     );
-    let (s, body, took) = timed_get(&app.browser, "/").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/ took {took:?}");
-    let (s, _, took) = timed_get(&app.browser, "/readyz").await;
-    assert_eq!(s, 503);
-    assert!(took < ANSWER_WITHIN);
+    assert_503_in_time(&b, "/").await;
+    assert_503_in_time(&b, "/readyz").await;
 
     drop(held);
-    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    let (s, body, _) = timed_get(&b, "/api/me").await;
     assert_eq!(s, 200, "{body}");
 
     // The same through the service's own path: a query that keeps the only permit (and the
@@ -211,12 +180,10 @@ both_backends!(pool_exhaustion_gives_503_not_a_hang, |backend| async move {
     while app.pool.state().idle_connections > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let (s, body, took) = timed_get(&app.browser, "/api/me").await;
-    assert_eq!(s, 503, "{body}");
-    assert!(took < ANSWER_WITHIN, "/api/me took {took:?}");
+    assert_503_in_time(&b, "/api/me").await;
     tx.send(()).unwrap();
     assert!(holder.await.unwrap().is_ok());
-    let (s, body, _) = timed_get(&app.browser, "/api/me").await;
+    let (s, body, _) = timed_get(&b, "/api/me").await;
     assert_eq!(s, 200, "{body}");
     app.stop().await;
 });

@@ -1,34 +1,9 @@
 //! Response headers, cookie attributes and size, pending-login expiry, and trusted proxies:
 //! forged forwarding headers change nothing unless the peer is a trusted proxy.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, both_backends};
 use reqwest::header::{HeaderMap, HeaderValue};
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
-}
-
-/// The cookie attributes, lower-cased, without the name=value pair.
-fn attributes(set_cookie: &str) -> Vec<String> {
-    set_cookie
-        .split(';')
-        .skip(1)
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect()
-}
 
 fn csp_directive(csp: &str, name: &str) -> String {
     csp.split(';')
@@ -38,9 +13,7 @@ fn csp_directive(csp: &str, name: &str) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn security_headers_on_pages_api_and_errors() {
-    let app = spawn_app(Backend::Sqlite).await;
+app_test!(sqlite: security_headers_on_pages_api_and_errors, |app| {
     for path in ["/", "/login", "/api/me", "/no-such-page", "/healthz"] {
         let r = app.browser.get(path).await;
         let csp = header(&r, "content-security-policy");
@@ -93,12 +66,9 @@ async fn security_headers_on_pages_api_and_errors() {
     assert_eq!(r.status().as_u16(), 200);
     assert_ne!(header(&r, "cache-control"), "no-store");
     assert_eq!(header(&r, "x-content-type-options"), "nosniff");
-    app.stop().await;
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn callback_never_leaks_the_code_through_referer() {
-    let app = spawn_app(Backend::Sqlite).await;
+app_test!(sqlite: callback_never_leaks_the_code_through_referer, |app| {
     // Refused callback (no pending login) and a real successful one.
     let r = app
         .browser
@@ -110,32 +80,21 @@ async fn callback_never_leaks_the_code_through_referer() {
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(header(&r, "referrer-policy"), "no-referrer");
     assert_eq!(header(&r, "cache-control"), "no-store");
-    app.stop().await;
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn personal_pages_and_api_are_never_cached() {
-    let app = spawn_app(Backend::Sqlite).await;
-    app.sign_in("ada@example.com", "Ada").await;
+app_test!(sqlite: personal_pages_and_api_are_never_cached, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
     for path in ["/", "/api/me"] {
-        let r = app.browser.get(path).await;
+        let r = b.get(path).await;
         assert_eq!(r.status().as_u16(), 200, "{path}");
         assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
     }
-    app.stop().await;
-}
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     // The app still serves plain HTTP on loopback; only the configured origin is https.
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        TestOptions {
-            env: vec![("APP_BASE_URL", "https://signin.test".into())],
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::with_env(Backend::Sqlite, &[("APP_BASE_URL", "https://signin.test")]).await;
     let r = app.browser.get("/login").await;
     let hsts = header(&r, "strict-transport-security");
     assert!(
@@ -156,7 +115,7 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let c = &cookies[0];
     assert!(c.starts_with("__Host-session="), "{c}");
-    let attrs = attributes(c);
+    let attrs = cookie_attributes(c);
     for want in ["secure", "httponly", "path=/", "samesite=lax"] {
         assert!(attrs.iter().any(|a| a == want), "{want} missing in {c}");
     }
@@ -173,13 +132,11 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
-    let app = spawn_app(Backend::Sqlite).await;
+app_test!(sqlite: http_base_url_cookie_is_httponly_lax_path_root_without_domain, |app| {
     let r = app.browser.get("/auth/google/login").await;
     let c = set_cookies(&r).pop().expect("a session cookie");
     assert!(c.starts_with("session="), "{c}");
-    let attrs = attributes(&c);
+    let attrs = cookie_attributes(&c);
     for want in ["httponly", "path=/", "samesite=lax"] {
         assert!(attrs.iter().any(|a| a == want), "{want} missing in {c}");
     }
@@ -188,55 +145,37 @@ async fn http_base_url_cookie_is_httponly_lax_path_root_without_domain() {
         !attrs.iter().any(|a| a == "secure"),
         "not Secure on http (would be dropped): {c}"
     );
-    app.stop().await;
-}
+});
 
-both_backends!(
-    pending_login_expires_after_ten_minutes,
-    |backend| async move {
-        let app = spawn_app(backend).await;
-        let authorize = app.browser.begin_sign_in(None).await;
-        let callback = app
-            .browser
-            .consent(&authorize, "ada@example.com", "Ada")
-            .await;
-        app.clock.advance(chrono::Duration::minutes(11));
-        let r = app.browser.get(&callback).await;
-        assert_eq!(r.status().as_u16(), 400);
-        let body = r.text().await.unwrap();
-        assert!(body.contains("no longer valid"), "{body}");
-        assert_eq!(app.count_users(), 0);
-        assert_eq!(app.count_sessions(), 0);
+app_test!(pending_login_expires_after_ten_minutes, |app| {
+    let callback = app.browser.consented("ada@example.com", "Ada").await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let r = app.browser.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("no longer valid"), "{body}");
+    assert_eq!(app.count_users(), 0);
+    assert_eq!(app.count_sessions(), 0);
 
-        // Nine minutes is still fine (the limit is ten, not less).
-        let b = app.new_browser();
-        let authorize = b.begin_sign_in(None).await;
-        let callback = b.consent(&authorize, "ada@example.com", "Ada").await;
-        app.clock.advance(chrono::Duration::minutes(9));
-        assert_eq!(b.get(&callback).await.status().as_u16(), 303);
-        app.stop().await;
-    }
-);
+    // Nine minutes is still fine (the limit is ten, not less).
+    let b = app.new_browser();
+    let callback = b.consented("ada@example.com", "Ada").await;
+    app.clock.advance(chrono::Duration::minutes(9));
+    assert_eq!(b.get(&callback).await.status().as_u16(), 303);
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn largest_cookie_stays_well_under_4_kb() {
-    let app = spawn_app(Backend::Sqlite).await;
-    assert_eq!(
-        app.sign_in("ada@example.com", "Ada Lovelace")
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+app_test!(sqlite: largest_cookie_stays_well_under_4_kb, |app| {
+    let b = app.signed_in("ada@example.com", "Ada Lovelace").await;
     // Signed in (JWT + CSRF token), then a second sign-in begins with the longest `next` the
     // sanitiser keeps (512 bytes): plain ASCII, percent escapes and two-byte UTF-8. (A `"`
-    // would be escaped twice by JSON, so the sanitiser refuses it: checked below.)
+    // would be escaped twice by JSON, so the sanitiser refuses it: the quote-stuffed `next`,
+    // the worst case before `"` was refused, is replaced by `/`.)
     let long_path = format!("/{}", "a".repeat(511));
     let escapes = format!("/{}", "%22".repeat(170));
     let utf8 = format!("/{}", "é".repeat(255));
-    for next in [long_path, escapes, utf8] {
-        let r = app
-            .browser
+    let quotes = format!("/{}", "\"".repeat(511));
+    for next in [long_path, escapes, utf8, quotes] {
+        let r = b
             .get(&format!("/auth/google/login?next={}", urlencode(&next)))
             .await;
         assert_eq!(r.status().as_u16(), 302);
@@ -251,16 +190,7 @@ async fn largest_cookie_stays_well_under_4_kb() {
             "cookie of {size} bytes is too close to the 4 KB browser limit"
         );
     }
-    // The quote-stuffed `next` (the worst case before `"` was refused) is replaced by `/`.
-    let quotes = format!("/{}", "\"".repeat(511));
-    let r = app
-        .browser
-        .get(&format!("/auth/google/login?next={}", urlencode(&quotes)))
-        .await;
-    let size = set_cookies(&r).pop().expect("cookie").len();
-    assert!(size < 2500, "{size}");
-    app.stop().await;
-}
+});
 
 /// A browser that forges forwarding headers on every request.
 fn forging_browser(app: &TestApp, forwarded_for: &str) -> Browser {
@@ -275,89 +205,52 @@ fn forging_browser(app: &TestApp, forwarded_for: &str) -> Browser {
         "forwarded",
         HeaderValue::from_static("for=6.6.6.6;proto=https;host=evil.example"),
     );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .default_headers(h)
-        .build()
+    Browser::with_headers(&app.address, h)
+}
+
+app_test!(forged_forwarding_headers_change_nothing, |app| {
+    let b = forging_browser(app, "6.6.6.6");
+    let r = b
+        .client
+        .get(b.url("/auth/google/login"))
+        .header(reqwest::header::HOST, "evil.example")
+        .send()
+        .await
         .unwrap();
-    Browser {
-        base: app.address.clone(),
-        client,
-    }
-}
+    assert_eq!(r.status().as_u16(), 302);
+    let loc = location(&r);
+    let redirect_uri = query_param(&loc, "redirect_uri").unwrap();
+    assert_eq!(
+        redirect_uri,
+        format!("{}/auth/google/callback", app.address)
+    );
+    let c = set_cookies(&r).pop().unwrap();
+    assert!(
+        c.starts_with("session="),
+        "X-Forwarded-Proto does not make it __Host-: {c}"
+    );
+    assert!(
+        !cookie_attributes(&c)
+            .iter()
+            .any(|a| a == "secure" || a.starts_with("domain")),
+        "{c}"
+    );
+    assert!(r.headers().get("strict-transport-security").is_none());
 
-fn recorded_ips(app: &TestApp) -> Vec<Option<String>> {
-    use diesel::prelude::*;
-    use signin::db::schema::sessions;
-    app.query(|c| {
-        sessions::table
-            .select(sessions::ip)
-            .load::<Option<String>>(c)
-            .unwrap()
-    })
-}
-
-both_backends!(
-    forged_forwarding_headers_change_nothing,
-    |backend| async move {
-        let app = spawn_app(backend).await;
-        let b = forging_browser(&app, "6.6.6.6");
-        let r = b
-            .client
-            .get(b.url("/auth/google/login"))
-            .header(reqwest::header::HOST, "evil.example")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 302);
-        let loc = location(&r);
-        let redirect_uri = url::Url::parse(&loc)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "redirect_uri")
-            .map(|(_, v)| v.into_owned())
-            .unwrap();
-        assert_eq!(
-            redirect_uri,
-            format!("{}/auth/google/callback", app.address)
-        );
-        let c = set_cookies(&r).pop().unwrap();
-        assert!(
-            c.starts_with("session="),
-            "X-Forwarded-Proto does not make it __Host-: {c}"
-        );
-        assert!(
-            !attributes(&c)
-                .iter()
-                .any(|a| a == "secure" || a.starts_with("domain")),
-            "{c}"
-        );
-        assert!(r.headers().get("strict-transport-security").is_none());
-
-        let r = b.sign_in("ada@example.com", "Ada", None).await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(
-            recorded_ips(&app),
-            vec![Some("127.0.0.1".to_string())],
-            "the real peer"
-        );
-        app.stop().await;
-    }
-);
+    let r = b.sign_in("ada@example.com", "Ada", None).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        app.session_ips(),
+        vec![Some("127.0.0.1".to_string())],
+        "the real peer"
+    );
+});
 
 both_backends!(trusted_proxy_forwarding_is_recorded, |backend| async move {
-    let app = spawn_app_with(
-        backend,
-        TestOptions {
-            env: vec![("TRUSTED_PROXIES", "127.0.0.1".into())],
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::with_env(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
     let b = forging_browser(&app, "198.51.100.23");
     let r = b.sign_in("ada@example.com", "Ada", None).await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(recorded_ips(&app), vec![Some("198.51.100.23".to_string())]);
+    assert_eq!(app.session_ips(), vec![Some("198.51.100.23".to_string())]);
     app.stop().await;
 });

@@ -105,7 +105,7 @@ fn against_live_app(
         .enable_all()
         .build()
         .unwrap();
-    let app = rt.block_on(spawn_app(Backend::Sqlite));
+    let app = rt.block_on(TestApp::spawn(Backend::Sqlite));
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
     runner
         .run(&strategy, |input| {

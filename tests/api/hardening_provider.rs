@@ -2,8 +2,8 @@
 //! endpoint gives a friendly page in time and writes nothing; a JWKS outage is ridden out from
 //! the cache; a code or state replayed after success is refused.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, both_backends, faults};
 use signin::dev_provider::Faults;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,18 +12,15 @@ use std::time::{Duration, Instant};
 const HTTP_TIMEOUT_SECS: u64 = 1;
 
 async fn spawn_fast_timeout(backend: Backend) -> TestApp {
-    spawn_app_with(
+    TestApp::with_env(
         backend,
-        TestOptions {
-            env: vec![("HTTP_TIMEOUT", format!("{HTTP_TIMEOUT_SECS}s"))],
-            ..Default::default()
-        },
+        &[("HTTP_TIMEOUT", &format!("{HTTP_TIMEOUT_SECS}s"))],
     )
     .await
 }
 
 /// Signs in with the fault on; asserts a friendly page within HTTP_TIMEOUT + 2 s and that
-/// nothing was written. Returns the page.
+/// nothing was written.
 async fn assert_friendly_failure(
     app: &TestApp,
     faults: Faults,
@@ -31,27 +28,18 @@ async fn assert_friendly_failure(
     want_title: &str,
 ) {
     let b = app.new_browser();
-    let authorize = b.begin_sign_in(None).await;
-    let callback = b.consent(&authorize, "ada@example.com", "Ada").await;
+    let callback = b.consented("ada@example.com", "Ada").await;
     app.set_faults(faults.clone());
     let started = Instant::now();
     let r = b.get(&callback).await;
     let took = started.elapsed();
     app.set_faults(Faults::default());
-    assert_eq!(r.status().as_u16(), want_status, "{faults:?}");
+    let html = assert_friendly_page(r, want_status, &format!("{faults:?}")).await;
     assert!(
         took < Duration::from_secs(HTTP_TIMEOUT_SECS + 2),
         "{faults:?} took {took:?}"
     );
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let html = r.text().await.unwrap();
     assert!(html.contains(want_title), "{faults:?}: {html}");
-    assert!(html.contains("Request id"), "{html}");
     assert_eq!(app.count_users(), 0, "{faults:?} wrote a user");
     assert_eq!(app.count_sessions(), 0, "{faults:?} wrote a session");
     assert_eq!(
@@ -65,10 +53,7 @@ both_backends!(
     slow_token_endpoint_times_out_with_a_friendly_page,
     |backend| async move {
         let app = spawn_fast_timeout(backend).await;
-        let f = Faults {
-            token_delay: Some(Duration::from_secs(HTTP_TIMEOUT_SECS + 3)),
-            ..Default::default()
-        };
+        let f = faults!(token_delay: Some(Duration::from_secs(HTTP_TIMEOUT_SECS + 3)));
         assert_friendly_failure(&app, f, 504, "did not answer in time").await;
         app.stop().await;
     }
@@ -78,83 +63,45 @@ both_backends!(
     failing_or_garbled_token_endpoint_gives_a_friendly_page,
     |backend| async move {
         let app = spawn_fast_timeout(backend).await;
-        for status in [500, 502, 503] {
-            let f = Faults {
-                token_status: Some(status),
-                ..Default::default()
-            };
+        let cases = [
+            faults!(token_status: Some(500)),
+            faults!(token_status: Some(502)),
+            faults!(token_status: Some(503)),
+            faults!(token_garbage),
+            faults!(token_missing_id_token),
+            // 2 MiB: refused by the 1 MiB cap before parsing (its id_token would otherwise fail
+            // verification with a different page).
+            faults!(token_oversized),
+        ];
+        for f in cases {
             assert_friendly_failure(&app, f, 502, "Google sign-in failed").await;
         }
-        let f = Faults {
-            token_garbage: true,
-            ..Default::default()
-        };
-        assert_friendly_failure(&app, f, 502, "Google sign-in failed").await;
-        let f = Faults {
-            token_missing_id_token: true,
-            ..Default::default()
-        };
-        assert_friendly_failure(&app, f, 502, "Google sign-in failed").await;
-        // 2 MiB: refused by the 1 MiB cap before parsing (its id_token would otherwise fail
-        // verification with a different page).
-        let f = Faults {
-            token_oversized: true,
-            ..Default::default()
-        };
-        assert_friendly_failure(&app, f, 502, "Google sign-in failed").await;
         // The app still works afterwards.
-        assert_eq!(
-            app.sign_in("ada@example.com", "Ada")
-                .await
-                .status()
-                .as_u16(),
-            303
-        );
+        app.signed_in("ada@example.com", "Ada").await;
         app.stop().await;
     }
 );
 
-both_backends!(
-    jwks_outage_is_ridden_out_from_the_cache,
-    |backend| async move {
-        let app = spawn_app(backend).await;
-        // Without a cached key, a JWKS outage stops the sign-in (so the fault is real) ...
-        let fresh = spawn_app_with(
-            backend,
-            TestOptions {
-                provider: Some((app.provider.clone(), app.provider_url.clone())),
-                ..Default::default()
-            },
-        )
-        .await;
-        // ... first the cache of `app` is filled by a normal sign-in.
-        assert_eq!(
-            app.sign_in("ada@example.com", "Ada")
-                .await
-                .status()
-                .as_u16(),
-            303
-        );
-        app.set_faults(Faults {
-            jwks_down: true,
-            ..Default::default()
-        });
-        let r = fresh.sign_in("grace@example.com", "Grace").await;
-        assert_eq!(
-            r.status().as_u16(),
-            502,
-            "an app with no cached JWKS cannot verify"
-        );
-        assert_eq!(fresh.count_users(), 0);
-        // ... and with one, the second sign-in succeeds while the JWKS endpoint is down.
-        let b = app.new_browser();
-        let r = b.sign_in("grace@example.com", "Grace", None).await;
-        assert_eq!(r.status().as_u16(), 303, "verified with the cached key");
-        assert_eq!(app.count_users(), 2);
-        fresh.stop().await;
-        app.stop().await;
-    }
-);
+app_test!(jwks_outage_is_ridden_out_from_the_cache, |app| {
+    // Without a cached key, a JWKS outage stops the sign-in (so the fault is real) ...
+    let fresh = app.sibling().await;
+    // ... first the cache of `app` is filled by a normal sign-in.
+    app.signed_in("ada@example.com", "Ada").await;
+    app.set_faults(faults!(jwks_down));
+    let r = fresh.sign_in("grace@example.com", "Grace").await;
+    assert_eq!(
+        r.status().as_u16(),
+        502,
+        "an app with no cached JWKS cannot verify"
+    );
+    assert_eq!(fresh.count_users(), 0);
+    // ... and with one, the second sign-in succeeds while the JWKS endpoint is down.
+    let b = app.new_browser();
+    let r = b.sign_in("grace@example.com", "Grace", None).await;
+    assert_eq!(r.status().as_u16(), 303, "verified with the cached key");
+    assert_eq!(app.count_users(), 2);
+    fresh.stop().await;
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirecting_token_endpoint_is_not_followed() {
@@ -195,14 +142,8 @@ async fn redirecting_token_endpoint_is_not_followed() {
     let server_handle = server.handle();
     tokio::spawn(server);
 
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        TestOptions {
-            env: vec![("GOOGLE_TOKEN_URL", format!("{redirector}/token"))],
-            ..Default::default()
-        },
-    )
-    .await;
+    let token_url = format!("{redirector}/token");
+    let app = TestApp::with_env(Backend::Sqlite, &[("GOOGLE_TOKEN_URL", &token_url)]).await;
     let r = app.sign_in("ada@example.com", "Ada").await;
     assert_eq!(
         token_hits.load(Ordering::SeqCst),
@@ -222,56 +163,35 @@ async fn redirecting_token_endpoint_is_not_followed() {
     app.stop().await;
 }
 
-both_backends!(
-    code_or_state_replayed_after_success_is_refused,
-    |backend| async move {
-        let app = spawn_app(backend).await;
-        let authorize = app.browser.begin_sign_in(None).await;
-        let callback = app
-            .browser
-            .consent(&authorize, "ada@example.com", "Ada")
-            .await;
-        assert_eq!(app.browser.get(&callback).await.status().as_u16(), 303);
-        assert_eq!(app.count_sessions(), 1);
+app_test!(code_or_state_replayed_after_success_is_refused, |app| {
+    let callback = app.browser.consented("ada@example.com", "Ada").await;
+    assert_eq!(app.browser.get(&callback).await.status().as_u16(), 303);
+    assert_eq!(app.count_sessions(), 1);
 
-        // The same callback again, in the same browser (pending login consumed) ...
-        let r = app.browser.get(&callback).await;
-        assert_eq!(r.status().as_u16(), 400);
-        assert!(r.text().await.unwrap().contains("no longer valid"));
-        // ... and in another browser (an attacker who saw the URL).
-        let other = app.new_browser();
-        assert_eq!(other.get(&callback).await.status().as_u16(), 400);
+    // The same callback again, in the same browser (pending login consumed) ...
+    let r = app.browser.get(&callback).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("no longer valid"));
+    // ... and in another browser (an attacker who saw the URL).
+    let other = app.new_browser();
+    assert_eq!(other.get(&callback).await.status().as_u16(), 400);
 
-        // The old code with a fresh, valid state: the provider refuses the reused code.
-        let cb = url::Url::parse(&callback).unwrap();
-        let old_code = cb
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned();
-        let authorize = other.begin_sign_in(None).await;
-        let fresh_state = url::Url::parse(&authorize)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .unwrap()
-            .1
-            .into_owned();
-        let r = other
-            .get(&format!(
-                "/auth/google/callback?code={}&state={}",
-                urlencode(&old_code),
-                urlencode(&fresh_state)
-            ))
-            .await;
-        assert_eq!(r.status().as_u16(), 502);
-        assert_eq!(other.get("/api/me").await.status().as_u16(), 401);
-        assert_eq!(
-            app.count_sessions(),
-            1,
-            "no second session from a replayed code"
-        );
-        app.stop().await;
-    }
-);
+    // The old code with a fresh, valid state: the provider refuses the reused code.
+    let old_code = query_param(&callback, "code").unwrap();
+    let authorize = other.begin_sign_in(None).await;
+    let fresh_state = query_param(&authorize, "state").unwrap();
+    let r = other
+        .get(&format!(
+            "/auth/google/callback?code={}&state={}",
+            urlencode(&old_code),
+            urlencode(&fresh_state)
+        ))
+        .await;
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(other.get("/api/me").await.status().as_u16(), 401);
+    assert_eq!(
+        app.count_sessions(),
+        1,
+        "no second session from a replayed code"
+    );
+});

@@ -4,16 +4,11 @@
 use crate::helpers::*;
 use reqwest::header::RETRY_AFTER;
 
-fn limited(extra: Vec<(&'static str, String)>) -> TestOptions {
-    let mut env = vec![
-        ("RATE_LIMIT_PER_MINUTE", "60".to_string()),
-        ("RATE_LIMIT_BURST", "3".into()),
-    ];
-    env.extend(extra);
-    TestOptions {
-        env,
-        ..Default::default()
-    }
+/// An app limited to 60 requests a minute with a burst of 3, plus `extra` settings.
+async fn limited(extra: &[(&'static str, &str)]) -> TestApp {
+    let mut env = vec![("RATE_LIMIT_PER_MINUTE", "60"), ("RATE_LIMIT_BURST", "3")];
+    env.extend_from_slice(extra);
+    TestApp::with_env(Backend::Sqlite, &env).await
 }
 
 fn retry_after(r: &reqwest::Response) -> u64 {
@@ -26,7 +21,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_over_the_limit_gets_json_429_with_retry_after() {
-    let app = spawn_app_with(Backend::Sqlite, limited(vec![])).await;
+    let app = limited(&[]).await;
     for _ in 0..3 {
         assert_eq!(app.browser.get("/api/me").await.status().as_u16(), 401);
     }
@@ -42,7 +37,7 @@ async fn api_over_the_limit_gets_json_429_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_logout_share_the_limit_and_get_a_friendly_page() {
-    let app = spawn_app_with(Backend::Sqlite, limited(vec![])).await;
+    let app = limited(&[]).await;
     assert_eq!(
         app.browser
             .get("/auth/google/login")
@@ -93,17 +88,8 @@ async fn sign_in_and_logout_share_the_limit_and_get_a_friendly_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limit_refills_over_time() {
     // 120/min = one every 500 ms; burst 1.
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        TestOptions {
-            env: vec![
-                ("RATE_LIMIT_PER_MINUTE", "120".into()),
-                ("RATE_LIMIT_BURST", "1".into()),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
+    let env = [("RATE_LIMIT_PER_MINUTE", "120"), ("RATE_LIMIT_BURST", "1")];
+    let app = TestApp::with_env(Backend::Sqlite, &env).await;
     assert_eq!(app.browser.get("/api/me").await.status().as_u16(), 401);
     assert_eq!(app.browser.get("/api/me").await.status().as_u16(), 429);
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
@@ -125,7 +111,7 @@ async fn get_as(app: &TestApp, path: &str, forwarded_for: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_forwarded_for_does_not_buy_new_quota() {
-    let app = spawn_app_with(Backend::Sqlite, limited(vec![])).await;
+    let app = limited(&[]).await;
     let mut statuses = Vec::new();
     for i in 0..6 {
         statuses.push(get_as(&app, "/api/me", &format!("203.0.113.{i}")).await);
@@ -140,11 +126,7 @@ async fn forged_forwarded_for_does_not_buy_new_quota() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_client_has_its_own_quota() {
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        limited(vec![("TRUSTED_PROXIES", "127.0.0.1".into())]),
-    )
-    .await;
+    let app = limited(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
     for _ in 0..3 {
         assert_eq!(get_as(&app, "/api/me", "203.0.113.1").await, 401);
     }

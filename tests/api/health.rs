@@ -1,11 +1,9 @@
 //! Liveness, readiness and not-found answers (HTML page with the request id; JSON under /api).
 
-use crate::both_backends;
+use crate::app_test;
 use crate::helpers::*;
-use crate::support::*;
 
-both_backends!(health_and_readiness_answer, |backend| async move {
-    let app = spawn_app(backend).await;
+app_test!(health_and_readiness_answer, |app| {
     let r = app.browser.get("/healthz").await;
     assert_eq!(r.status().as_u16(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
@@ -14,7 +12,6 @@ both_backends!(health_and_readiness_answer, |backend| async move {
     assert_eq!(r.status().as_u16(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ready");
-    app.stop().await;
 });
 
 /// The text of the first `<code>` after "Request id".
@@ -26,11 +23,9 @@ fn request_id(html: &str) -> Option<String> {
     Some(rest[start..start + end].to_string())
 }
 
-both_backends!(unknown_paths_get_a_friendly_404, |backend| async move {
-    let app = spawn_app(backend).await;
+app_test!(unknown_paths_get_a_friendly_404, |app| {
     let r = app.browser.get("/no/such/page").await;
-    let body = assert_friendly_page(r, 404, "unknown page").await;
-    assert!(body.contains("Page not found"), "{body}");
+    let body = assert_page_says(r, 404, "unknown page", "Page not found").await;
     let id = request_id(&body).expect("request id on the page");
     assert!(
         id.len() >= 8 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
@@ -51,5 +46,4 @@ both_backends!(unknown_paths_get_a_friendly_404, |backend| async move {
         !v["request_id"].as_str().unwrap_or_default().is_empty(),
         "{v}"
     );
-    app.stop().await;
 });

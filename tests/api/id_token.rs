@@ -1,43 +1,30 @@
 //! ID-token verification: every fault of the dev provider is refused with a friendly page and
 //! writes nothing; a rotated provider key is picked up by one JWKS refetch.
 
-use crate::both_backends;
 use crate::helpers::*;
-use crate::support::*;
+use crate::{app_test, both_backends, faults};
 use signin::dev_provider::Faults;
 
 /// Signs one person in normally (so that the JWKS is cached, as in a running service), then
 /// turns `faults` on and checks that a second person's sign-in is refused and writes nothing.
 async fn refused_with(backend: Backend, faults: Faults, what: &str) {
-    let app = spawn_app(backend).await;
-    let r = app.sign_in("first@example.com", "First").await;
-    assert_eq!(r.status().as_u16(), 303, "{what}: the normal sign-in");
-    let before = counts(&app);
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("first@example.com", "First").await;
+    let before = app.counts();
 
     app.set_faults(faults);
     let b = app.new_browser();
     let r = b.sign_in("victim@example.com", "Victim", None).await;
-    let body = assert_friendly_page(r, 502, what).await;
-    assert!(body.contains("could not be verified"), "{what}: {body}");
-    assert_eq!(counts(&app), before, "{what}: nothing written");
+    assert_page_says(r, 502, what, "could not be verified").await;
+    assert_eq!(app.counts(), before, "{what}: nothing written");
     let r = b.get("/api/me").await;
     assert_eq!(r.status().as_u16(), 401, "{what}: not signed in");
 
     // The same fault on a cold JWKS cache (first sign-in of a fresh instance).
-    let cold = spawn_app_with(
-        backend,
-        TestOptions {
-            provider: Some((app.provider.clone(), app.provider_url.clone())),
-            ..Default::default()
-        },
-    )
-    .await;
-    let r = cold
-        .browser
-        .sign_in("victim@example.com", "Victim", None)
-        .await;
+    let cold = app.sibling().await;
+    let r = cold.sign_in("victim@example.com", "Victim").await;
     assert_friendly_page(r, 502, what).await;
-    assert_eq!(counts(&cold), (0, 0), "{what}: cold cache wrote nothing");
+    assert_eq!(cold.counts(), (0, 0), "{what}: cold cache wrote nothing");
     cold.stop().await;
     app.stop().await;
 }
@@ -45,15 +32,7 @@ async fn refused_with(backend: Backend, faults: Faults, what: &str) {
 macro_rules! id_token_fault {
     ($name:ident, $field:ident) => {
         both_backends!($name, |backend| async move {
-            refused_with(
-                backend,
-                Faults {
-                    $field: true,
-                    ..Default::default()
-                },
-                stringify!($field),
-            )
-            .await;
+            refused_with(backend, faults!($field), stringify!($field)).await;
         });
     };
 }
@@ -66,17 +45,11 @@ id_token_fault!(unknown_kid_is_refused, sign_with_second_key);
 id_token_fault!(alg_none_is_refused, alg_none);
 id_token_fault!(expired_id_token_is_refused, expired);
 
-both_backends!(rotated_provider_key_is_fetched_once, |backend| async move {
-    let app = spawn_app(backend).await;
+app_test!(rotated_provider_key_is_fetched_once, |app| {
     // The first sign-in caches the JWKS, which holds only the first key.
-    let r = app.sign_in("first@example.com", "First").await;
-    assert_eq!(r.status().as_u16(), 303);
+    app.signed_in("first@example.com", "First").await;
     // The provider rotates: tokens now carry the second key's kid, and the JWKS publishes it.
-    app.set_faults(Faults {
-        sign_with_second_key: true,
-        publish_second_key: true,
-        ..Default::default()
-    });
+    app.set_faults(faults!(sign_with_second_key, publish_second_key));
     let b = app.new_browser();
     let r = b.sign_in("second@example.com", "Second", None).await;
     assert_eq!(
@@ -84,8 +57,6 @@ both_backends!(rotated_provider_key_is_fetched_once, |backend| async move {
         303,
         "the unknown kid triggers one refetch"
     );
-    assert_eq!(counts(&app), (2, 2));
-    let me: serde_json::Value = b.get("/api/me").await.json().await.unwrap();
-    assert_eq!(me["email"], "second@example.com");
-    app.stop().await;
+    assert_eq!(app.counts(), (2, 2));
+    assert_eq!(b.me().await["email"], "second@example.com");
 });

@@ -1,12 +1,12 @@
-//! The integration suite: one test binary, one file per area. Every test spawns the real
-//! application on port 0 with a fresh database (SQLite always; PostgreSQL too when
-//! `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives them over HTTP.
+//! The integration suite: one test binary, one file per area, one harness (`helpers`). Every
+//! test spawns the real application (`TestApp`) on port 0 with a fresh database (SQLite always;
+//! PostgreSQL too when `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives
+//! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
 mod admin;
 mod api_me;
 mod binary;
 mod browser;
-mod db_proxy;
 mod hardening_db;
 mod hardening_headers;
 mod hardening_props;
@@ -23,4 +23,3 @@ mod renewal;
 mod scale_out;
 mod sign_in;
 mod smoke;
-mod support;

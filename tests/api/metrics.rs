@@ -1,154 +1,128 @@
 //! `GET /metrics`: scraped after a successful and a refused sign-in.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{app_test, faults};
 
-/// The value of one sample line (`name{labels} value`) in an exposition, if present.
-pub fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
-}
+app_test!(metrics_count_requests_and_sign_in_outcomes, |app| {
+    let b = app.signed_in("ada@example.com", "Ada Lovelace").await;
+    assert_eq!(b.get("/").await.status().as_u16(), 200);
 
-both_backends!(
-    metrics_count_requests_and_sign_in_outcomes,
-    |backend| async move {
-        let app = spawn_app(backend).await;
-        let r = app.sign_in("ada@example.com", "Ada Lovelace").await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_eq!(app.browser.get("/").await.status().as_u16(), 200);
+    // A callback whose state matches no sign-in started here: refused with `bad_state`.
+    let stranger = app.new_browser();
+    let r = stranger
+        .get("/auth/google/callback?code=x&state=forged")
+        .await;
+    assert_eq!(r.status().as_u16(), 400);
+    // A sign-in refused by the provider's answer (unverified email).
+    app.set_faults(faults!(unverified_email));
+    let r = stranger.sign_in("eve@example.com", "Eve", None).await;
+    assert_eq!(r.status().as_u16(), 403);
+    app.set_faults(Default::default());
+    let _ = stranger.get("/no/such/page/123").await;
 
-        // A callback whose state matches no sign-in started here: refused with `bad_state`.
-        let stranger = app.new_browser();
-        let r = stranger
-            .get("/auth/google/callback?code=x&state=forged")
-            .await;
-        assert_eq!(r.status().as_u16(), 400);
-        // A sign-in refused by the provider's answer (unverified email).
-        app.set_faults(signin::dev_provider::Faults {
-            unverified_email: true,
-            ..Default::default()
-        });
-        let r = stranger.sign_in("eve@example.com", "Eve", None).await;
-        assert_eq!(r.status().as_u16(), 403);
-        app.set_faults(Default::default());
-        let _ = stranger.get("/no/such/page/123").await;
+    let r = app.new_browser().get("/metrics").await;
+    assert_eq!(r.status().as_u16(), 200);
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    let text = r.text().await.unwrap();
 
-        let r = app.new_browser().get("/metrics").await;
-        assert_eq!(r.status().as_u16(), 200);
-        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
-        assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
-        let text = r.text().await.unwrap();
-
-        assert_eq!(
-            sample(&text, r#"sign_ins_total{outcome="success",reason="none"}"#),
-            Some(1.0),
-            "{text}"
-        );
-        assert_eq!(
-            sample(
-                &text,
-                r#"sign_ins_total{outcome="refused",reason="bad_state"}"#
-            ),
-            Some(1.0),
-            "{text}"
-        );
-        assert_eq!(
-            sample(
-                &text,
-                r#"sign_ins_total{outcome="refused",reason="email_unverified"}"#
-            ),
-            Some(1.0),
-            "{text}"
-        );
-        assert_eq!(
-            sample(
-                &text,
-                r#"http_requests_total{method="GET",route="/auth/google/callback",status="303"}"#
-            ),
-            Some(1.0),
-            "{text}"
-        );
-        assert_eq!(
-            sample(
-                &text,
-                r#"http_requests_total{method="GET",route="/",status="200"}"#
-            ),
-            Some(1.0),
-            "{text}"
-        );
-        assert!(
-            sample(
-                &text,
-                r#"http_requests_total{method="GET",route="unmatched",status="404"}"#
-            ) >= Some(1.0),
-            "{text}"
-        );
-        // The histogram is consistent: +Inf bucket = count, and the sum is positive.
-        let labels = r#"method="GET",route="/auth/google/login",status="302""#;
-        let count = sample(
+    assert_eq!(
+        sample(&text, r#"sign_ins_total{outcome="success",reason="none"}"#),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
             &text,
-            &format!("http_request_duration_seconds_count{{{labels}}}"),
+            r#"sign_ins_total{outcome="refused",reason="bad_state"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"sign_ins_total{outcome="refused",reason="email_unverified"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"http_requests_total{method="GET",route="/auth/google/callback",status="303"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"http_requests_total{method="GET",route="/",status="200"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            r#"http_requests_total{method="GET",route="unmatched",status="404"}"#
+        ) >= Some(1.0),
+        "{text}"
+    );
+    // The histogram is consistent: +Inf bucket = count, and the sum is positive.
+    let labels = r#"method="GET",route="/auth/google/login",status="302""#;
+    let count = sample(
+        &text,
+        &format!("http_request_duration_seconds_count{{{labels}}}"),
+    )
+    .unwrap();
+    assert_eq!(count, 2.0, "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            &format!("http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}}")
+        ),
+        Some(count)
+    );
+    assert!(
+        sample(
+            &text,
+            &format!("http_request_duration_seconds_sum{{{labels}}}")
         )
-        .unwrap();
-        assert_eq!(count, 2.0, "{text}");
-        assert_eq!(
-            sample(
-                &text,
-                &format!("http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}}")
-            ),
-            Some(count)
-        );
-        assert!(
-            sample(
-                &text,
-                &format!("http_request_duration_seconds_sum{{{labels}}}")
-            )
-            .unwrap()
-                > 0.0
-        );
-        // One live session (the refused sign-ins made none).
-        assert_eq!(sample(&text, "sessions_active"), Some(1.0), "{text}");
-        let in_use = sample(&text, r#"db_pool_connections{state="in_use"}"#).unwrap();
-        let idle = sample(&text, r#"db_pool_connections{state="idle"}"#).unwrap();
-        assert!(in_use + idle >= 1.0, "{text}");
-        assert_eq!(sample(&text, "db_pool_max_connections"), Some(8.0));
-        assert!(sample(&text, "db_pool_waiting").is_some());
-        // Secrets never appear.
-        assert!(!text.contains(SECRET_KEY) && !text.contains(CLIENT_SECRET));
-        app.stop().await;
-    }
-);
+        .unwrap()
+            > 0.0
+    );
+    // One live session (the refused sign-ins made none).
+    assert_eq!(sample(&text, "sessions_active"), Some(1.0), "{text}");
+    let in_use = sample(&text, r#"db_pool_connections{state="in_use"}"#).unwrap();
+    let idle = sample(&text, r#"db_pool_connections{state="idle"}"#).unwrap();
+    assert!(in_use + idle >= 1.0, "{text}");
+    assert_eq!(sample(&text, "db_pool_max_connections"), Some(8.0));
+    assert!(sample(&text, "db_pool_waiting").is_some());
+    // Secrets never appear.
+    assert!(!text.contains(SECRET_KEY) && !text.contains(CLIENT_SECRET));
+});
 
 /// Diesel keeps a prepared statement per query shape on each connection (and PostgreSQL keeps
 /// its plan): a query whose SQL text changed with its data would grow both without bound, one
 /// statement per sign-in. A memory hunt after the soak runs; it found none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepared_statements_do_not_grow_with_sign_ins() {
-    if !crate::helpers::postgres_available() {
+    if !postgres_available() {
         return;
     }
-    let app = crate::helpers::spawn_app_with(
-        crate::helpers::Backend::Postgres,
-        crate::helpers::TestOptions {
-            env: vec![
-                ("DATABASE_POOL_SIZE", "1".into()),
-                ("ADMIN_EMAILS", "u0@example.com".into()),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
+    let env = [
+        ("DATABASE_POOL_SIZE", "1"),
+        ("ADMIN_EMAILS", "u0@example.com"),
+    ];
+    let app = TestApp::with_env(Backend::Postgres, &env).await;
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let count = |app: &crate::helpers::TestApp| -> i64 {
+    let count = |app: &TestApp| -> i64 {
         use diesel::RunQueryDsl;
         app.query(|c| {
             diesel::sql_query("SELECT count(*) AS n FROM pg_prepared_statements")
@@ -160,10 +134,8 @@ async fn prepared_statements_do_not_grow_with_sign_ins() {
     let mut seen = Vec::new();
     for round in 0..3 {
         for i in 0..5 {
-            let b = crate::helpers::Browser::new(&app.address);
             let email = format!("u{}@example.com", round * 5 + i);
-            let r = b.sign_in(&email, "U", None).await;
-            assert_eq!(r.status().as_u16(), 303);
+            let b = app.signed_in(&email, "U").await;
             let _ = b.get("/").await;
             let _ = b.get("/api/me").await;
             let _ = b.get("/admin/users").await;

@@ -1,181 +1,15 @@
 //! The real binary as an operator runs it: `LOG_FORMAT=json` prints one JSON object per line,
 //! and SIGTERM lets an in-flight request finish while new connections are refused.
 
+use crate::faults;
 use crate::helpers::*;
-use signin::dev_provider::{self, Faults, ProviderSettings};
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use signin::dev_provider;
 use std::time::{Duration, Instant};
-
-/// A port that was free a moment ago (the binary binds it itself).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The spawned binary; killed when dropped, so that a failing test leaves nothing behind.
-pub struct RunningBinary {
-    pub child: Child,
-    pub port: u16,
-    pub address: String,
-    /// Lines the binary printed on stdout (when captured).
-    pub lines: Option<mpsc::Receiver<String>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for RunningBinary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl RunningBinary {
-    /// Starts `signin ARGS` in a fresh working directory with a fresh SQLite database, the
-    /// given environment on top of a minimal one, and waits until `/readyz` answers 200.
-    /// `port`: one chosen by the caller (who had to configure something with it), or a free one.
-    pub async fn start(
-        args: &[&str],
-        env: &[(&str, String)],
-        capture_stdout: bool,
-        port: Option<u16>,
-    ) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = port.unwrap_or_else(free_port);
-        let address = format!("http://127.0.0.1:{port}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signin"));
-        cmd.args(args)
-            .current_dir(dir.path())
-            .env_clear()
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("APP_BASE_URL", &address)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("app.sqlite3").display()),
-            )
-            .env("SECRET_KEY", SECRET_KEY)
-            .env("RATE_LIMIT_PER_MINUTE", "0")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stderr(if std::env::var("TEST_LOG").is_ok() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .stdout(if capture_stdout {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start the signin binary");
-        let lines = child.stdout.take().map(|out| {
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            rx
-        });
-        let me = Self {
-            child,
-            port,
-            address,
-            lines,
-            _dir: dir,
-        };
-        me.wait_ready().await;
-        me
-    }
-
-    async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        let t0 = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{}/readyz", self.address)).send().await
-                && r.status().as_u16() == 200
-            {
-                return;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "the binary did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig}");
-    }
-
-    /// Waits for the process to exit; `None` if it is still running after `limit`.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let t0 = Instant::now();
-        while t0.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-/// A dev provider on its own port for a binary running without `--dev`, and the `GOOGLE_*`
-/// environment that points the binary at it.
-fn provider_for(app_address: &str) -> (dev_provider::RunningProvider, Vec<(&'static str, String)>) {
-    let pl = TcpListener::bind("127.0.0.1:0").unwrap();
-    let purl = format!("http://127.0.0.1:{}", pl.local_addr().unwrap().port());
-    let running = dev_provider::spawn_standalone(
-        pl,
-        ProviderSettings {
-            issuer: purl.clone(),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            redirect_uris: vec![format!("{app_address}/auth/google/callback")],
-            auto_approve: true,
-        },
-        test_keys(),
-        1,
-    )
-    .unwrap();
-    let env = vec![
-        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_string()),
-        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_string()),
-        ("GOOGLE_ISSUER", purl.clone()),
-        ("GOOGLE_AUTH_URL", format!("{purl}/authorize")),
-        ("GOOGLE_TOKEN_URL", format!("{purl}/token")),
-        ("GOOGLE_USERINFO_URL", format!("{purl}/userinfo")),
-        ("GOOGLE_JWKS_URL", format!("{purl}/jwks")),
-    ];
-    (running, env)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_format_json_prints_json_lines() {
-    let mut bin = RunningBinary::start(
-        &["serve", "--dev"],
-        &[("LOG_FORMAT", "json".into())],
-        true,
-        None,
-    )
-    .await;
+    let env = [("LOG_FORMAT", "json".into())];
+    let mut bin = RunningBinary::start(&["serve", "--dev"], &env, Capture::StdoutLines, None).await;
     let r = reqwest::get(format!("{}/login", bin.address))
         .await
         .unwrap();
@@ -233,21 +67,17 @@ async fn token_endpoint_stalled(
 ) {
     let port = free_port();
     let address = format!("http://127.0.0.1:{port}");
-    let (provider, mut env) = provider_for(&address);
+    let (provider, provider_url) = spawn_provider(&address);
+    let mut env = provider_env(&provider_url);
     env.push(("SHUTDOWN_TIMEOUT", shutdown_timeout.into()));
     env.push(("HTTP_TIMEOUT", "10s".into()));
     env.push(("LOG_FORMAT", "json".into()));
-    let bin = RunningBinary::start(&["serve"], &env, true, Some(port)).await;
+    let bin = RunningBinary::start(&["serve"], &env, Capture::StdoutLines, Some(port)).await;
     assert_eq!(bin.port, port);
     let browser = Browser::new(&address);
-    let authorize = browser.begin_sign_in(None).await;
-    let callback = browser
-        .consent(&authorize, "ada@example.com", "Ada Lovelace")
-        .await;
-    provider.provider.set_faults(Faults {
-        token_delay: Some(token_delay),
-        ..Default::default()
-    });
+    let callback = browser.consented("ada@example.com", "Ada Lovelace").await;
+    let faults = faults!(token_delay: Some(token_delay));
+    provider.provider.set_faults(faults);
     (bin, provider, browser, callback)
 }
 

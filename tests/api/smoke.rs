@@ -1,10 +1,9 @@
 //! The happy path end to end, on both backends.
 
-use crate::both_backends;
+use crate::app_test;
 use crate::helpers::*;
 
-both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
-    let app = spawn_app(backend).await;
+app_test!(sign_in_registers_and_shows_profile, |app| {
     let r = app.sign_in("ada@example.com", "Ada Lovelace").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), "/");
@@ -12,7 +11,5 @@ both_backends!(sign_in_registers_and_shows_profile, |backend| async move {
     let home = app.browser.get_text("/").await;
     assert!(home.contains("Ada Lovelace"), "{home}");
     assert!(home.contains("ada@example.com"));
-    let me: serde_json::Value = app.browser.get("/api/me").await.json().await.unwrap();
-    assert_eq!(me["email"], "ada@example.com");
-    app.stop().await;
+    assert_eq!(app.browser.me().await["email"], "ada@example.com");
 });

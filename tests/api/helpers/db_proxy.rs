@@ -1,6 +1,5 @@
 //! A TCP proxy between the app and PostgreSQL that a test can cut and restore, to make the
 //! database "go away" mid-run without touching the shared server.
-#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

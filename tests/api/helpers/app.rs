@@ -1,0 +1,286 @@
+//! `TestApp`: the real application on a free loopback port with its own database and its own
+//! dev provider, a default `Browser`, and the ways a test signs in, replays a cookie, calls the
+//! API, moves the clock, switches provider faults and starts a second instance.
+
+use super::{Backend, Browser, CLIENT_ID, CLIENT_SECRET, SECRET_KEY, TestDb, init_logging};
+use super::{plain_client, test_keys};
+use actix_web::web::Data;
+use reqwest::header::COOKIE;
+use signin::clock::ShiftedClock;
+use signin::config::Config;
+use signin::db::DbPool;
+use signin::dev_provider::{self, DevProvider, Faults, ProviderSettings, RunningProvider};
+use signin::domain::RevokeReason;
+use signin::sessions::Sessions;
+use signin::startup::{AppOptions, Application};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// One running instance of the app and what a test reaches through it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`, also its `APP_BASE_URL` unless the test set another.
+    pub address: String,
+    pub port: u16,
+    pub backend: Backend,
+    /// A browser that has done nothing yet.
+    pub browser: Browser,
+    /// The dev provider (shared with a twin or sibling), for its fault switches.
+    pub provider: Data<DevProvider>,
+    pub provider_url: String,
+    /// The app's clock: `clock.advance(…)` moves the app's time, not the test's.
+    pub clock: ShiftedClock,
+    pub pool: DbPool,
+    /// The session service (its cache, revocation, the JWT codec).
+    pub sessions: std::sync::Arc<Sessions>,
+    pub db: Arc<TestDb>,
+    handles: Vec<actix_web::dev::ServerHandle>,
+}
+
+#[derive(Default, Clone)]
+pub struct TestOptions {
+    /// Extra environment for `Config` (e.g. `ADMIN_EMAILS`, `HTTP_TIMEOUT`).
+    pub env: Vec<(&'static str, String)>,
+    /// Reuse this database (several instances sharing one).
+    pub db: Option<Arc<TestDb>>,
+    /// Reuse this provider (several instances sharing one).
+    pub provider: Option<(Data<DevProvider>, String)>,
+}
+
+impl TestOptions {
+    /// Options with these environment variables set for `Config`.
+    pub fn env(env: &[(&'static str, &str)]) -> Self {
+        Self {
+            env: env.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The test provider's `GOOGLE_*` settings, for the app at `provider_url`.
+pub fn provider_env(provider_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_string()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_string()),
+        ("GOOGLE_ISSUER", provider_url.to_string()),
+        ("GOOGLE_AUTH_URL", format!("{provider_url}/authorize")),
+        ("GOOGLE_TOKEN_URL", format!("{provider_url}/token")),
+        ("GOOGLE_USERINFO_URL", format!("{provider_url}/userinfo")),
+        ("GOOGLE_JWKS_URL", format!("{provider_url}/jwks")),
+    ]
+}
+
+/// A dev provider on its own loopback port that accepts the app at `app_address`; its URL.
+pub fn spawn_provider(app_address: &str) -> (RunningProvider, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind provider");
+    let url = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let running = dev_provider::spawn_standalone(
+        listener,
+        ProviderSettings {
+            issuer: url.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uris: vec![format!("{app_address}/auth/google/callback")],
+            auto_approve: true,
+        },
+        test_keys(),
+        1,
+    )
+    .expect("start provider");
+    (running, url)
+}
+
+impl TestApp {
+    /// A fresh app on `backend` with the test defaults.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, TestOptions::default()).await
+    }
+
+    /// A fresh app with these environment variables set on top of the test defaults.
+    pub async fn with_env(backend: Backend, env: &[(&'static str, &str)]) -> Self {
+        Self::spawn_with(backend, TestOptions::env(env)).await
+    }
+
+    pub async fn spawn_with(backend: Backend, opts: TestOptions) -> Self {
+        init_logging();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind app");
+        let port = listener.local_addr().expect("addr").port();
+        let address = format!("http://127.0.0.1:{port}");
+        let mut handles = Vec::new();
+
+        let (provider, provider_url) = match opts.provider {
+            Some(p) => p,
+            None => {
+                let (running, url) = spawn_provider(&address);
+                handles.push(running.handle.clone());
+                (running.provider, url)
+            }
+        };
+        provider.add_redirect_uri(&format!("{address}/auth/google/callback"));
+
+        let db = opts.db.unwrap_or_else(|| Arc::new(TestDb::new(backend)));
+        let env: HashMap<String, String> = [
+            ("APP_BASE_URL", address.clone()),
+            ("BIND_ADDR", "127.0.0.1:0".into()),
+            ("DATABASE_URL", db.url.clone()),
+            ("DATABASE_POOL_SIZE", "8".into()),
+            ("SECRET_KEY", SECRET_KEY.into()),
+            ("HTTP_TIMEOUT", "3s".into()),
+            ("RATE_LIMIT_PER_MINUTE", "0".into()),
+        ]
+        .into_iter()
+        .chain(provider_env(&provider_url))
+        .chain(opts.env)
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let config = Config::from_env(&env, false).expect("test config");
+        let clock = ShiftedClock::new();
+        let app = Application::build(
+            config,
+            AppOptions {
+                clock: Arc::new(clock.clone()),
+                listener: Some(listener),
+                dev_keys: None,
+                dev_auto_approve: false,
+                workers: Some(2),
+            },
+        )
+        .await
+        .expect("build app");
+        handles.push(app.handle());
+        let pool = app.pool.clone();
+        let sessions = app.state.sessions.clone();
+        tokio::spawn(app.run_until_stopped());
+
+        Self {
+            browser: Browser::new(&address),
+            address,
+            port,
+            backend,
+            provider,
+            provider_url,
+            clock,
+            pool,
+            sessions,
+            db,
+            handles,
+        }
+    }
+
+    /// Two instances behind one load balancer: B shares A's database, `SECRET_KEY` and
+    /// provider, and answers for A's public origin (`APP_BASE_URL`).
+    pub async fn pair(backend: Backend) -> (Self, Self) {
+        let a = Self::spawn(backend).await;
+        let b = a.twin().await;
+        (a, b)
+    }
+
+    /// A second instance of this app: the same database, provider and public origin.
+    pub async fn twin(&self) -> Self {
+        let mut opts = self.sibling_options();
+        opts.db = Some(self.db.clone());
+        // Both serve the same public origin, as behind a load balancer.
+        opts.env.push(("APP_BASE_URL", self.address.clone()));
+        Self::spawn_with(self.backend, opts).await
+    }
+
+    /// Another app on this one's provider, with its own fresh database and cold caches.
+    pub async fn sibling(&self) -> Self {
+        Self::spawn_with(self.backend, self.sibling_options()).await
+    }
+
+    fn sibling_options(&self) -> TestOptions {
+        TestOptions {
+            provider: Some((self.provider.clone(), self.provider_url.clone())),
+            ..Default::default()
+        }
+    }
+
+    pub fn new_browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// A new browser signed in as `email` through the real flow (the callback's 303 checked).
+    pub async fn signed_in(&self, email: &str, name: &str) -> Browser {
+        let b = self.new_browser();
+        let r = b.sign_in(email, name, None).await;
+        assert_eq!(r.status().as_u16(), 303, "sign-in as {email}");
+        b
+    }
+
+    /// Signs the default browser in as `email`; returns the callback's answer, unchecked.
+    pub async fn sign_in(&self, email: &str, name: &str) -> reqwest::Response {
+        self.browser.sign_in(email, name, None).await
+    }
+
+    /// Turns the provider's fault switches to exactly `f` (see `faults!`).
+    pub fn set_faults(&self, f: Faults) {
+        self.provider.set_faults(f);
+    }
+
+    /// `GET path` carrying a saved `Cookie` header, as a copied cookie would be replayed.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        plain_client()
+            .get(self.browser.url(path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .expect("GET with a cookie")
+    }
+
+    /// Signs out with a saved `Cookie` header: the CSRF token read from the home page that
+    /// cookie opens, then `POST /logout`.
+    pub async fn logout_with_cookie(&self, cookie: &str) -> reqwest::Response {
+        let html = self.get_with_cookie("/", cookie).await.text().await;
+        let html = html.expect("home page");
+        let csrf = super::extract_input(&html, "csrf").expect("the cookie is signed in");
+        plain_client()
+            .post(self.browser.url("/logout"))
+            .header(COOKIE, cookie)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("POST /logout")
+    }
+
+    /// `GET /api/me` with `Authorization: Bearer <token>` and no cookie.
+    pub async fn me_with_bearer(&self, token: &str) -> reqwest::Response {
+        super::me_with_bearer_at(&self.address, token).await
+    }
+
+    /// The status of `GET /api/me` with this bearer token and no cookie.
+    pub async fn me_status_with_bearer(&self, token: &str) -> u16 {
+        self.me_with_bearer(token).await.status().as_u16()
+    }
+
+    /// The status of `GET /api/me` with this saved `Cookie` header.
+    pub async fn me_status_with_cookie(&self, cookie: &str) -> u16 {
+        self.get_with_cookie("/api/me", cookie)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// Revokes the session behind this token (its `jti`) as an admin does; true when it was
+    /// live.
+    pub async fn revoke(&self, token: &str) -> bool {
+        let jti = super::jti_of(token);
+        let revoked = self.sessions.revoke(&jti, RevokeReason::Admin).await;
+        revoked.expect("revoke")
+    }
+
+    /// The value of one series in `/metrics` (0 when absent).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self.new_browser().get_text("/metrics").await;
+        super::sample(&text, series).unwrap_or(0.0)
+    }
+
+    pub async fn stop(&self) {
+        for h in &self.handles {
+            h.stop(false).await;
+        }
+    }
+}
