@@ -8,10 +8,9 @@ use crate::db::admin::{self as q, count_active_admins, lock_active_admins};
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
 use crate::db::sessions::revoke_all_for_user;
 use crate::db::users::User;
-use crate::db::{DbConn, DbError};
+use crate::db::{DbConn, DbError, transaction};
 use crate::domain::{RevokeReason, Role, Status};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 
 /// What an admin (or the CLI) can do to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,12 +64,6 @@ enum TxError {
     Db(#[from] DbError),
 }
 
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError::Db(DbError::Query(e))
-    }
-}
-
 /// Performs `action` on `target` as `actor`, with its audit row, in one transaction.
 /// The caller drops cached session checks of the target afterwards.
 pub fn perform(
@@ -96,7 +89,7 @@ pub fn perform(
         }
         _ => Vec::new(),
     };
-    let r = conn.transaction::<_, TxError, _>(|conn| {
+    let r = transaction(conn, |conn| {
         let removes_admin = matches!(action, Action::Disable | Action::Demote)
             && target.role == Role::Admin
             && target.status == Status::Active;

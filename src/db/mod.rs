@@ -1,12 +1,16 @@
-//! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, and the
-//! one helper (`run`) through which every blocking query leaves the async workers.
+//! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, the
+//! one helper (`run`) through which every blocking query leaves the async workers, and
+//! `transaction`, so that nothing outside this folder names Diesel.
 
 pub mod admin;
 pub mod audit;
 pub mod raw;
 pub mod schema;
 pub mod sessions;
+mod tx;
 pub mod users;
+
+pub use tx::transaction;
 
 use crate::config::{DatabaseKind, DatabaseUrl};
 use diesel::prelude::*;
