@@ -2,8 +2,6 @@
 //! its audit row are written in one transaction; the self and last-admin rules are checked
 //! inside it.
 
-pub mod cli;
-
 use crate::db::admin::{self as q, count_active_admins, lock_active_admins};
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
 use crate::db::sessions::revoke_all_for_user;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod raw;
 pub mod schema;
+pub mod seed;
 pub mod sessions;
 mod tx;
 pub mod users;
