@@ -5,8 +5,8 @@
 pub mod seed;
 
 use crate::admin::{Action, perform};
-use crate::db::admin::users_after;
 use crate::db::audit::Actor;
+use crate::db::user_list::users_after;
 use crate::db::users::find_by_email;
 use crate::db::{DbConn, DbError};
 use crate::domain::Email;

@@ -9,12 +9,13 @@ use crate::auth::CurrentUser;
 use crate::auth::middleware::SessionService;
 use crate::auth::session::TypedSession;
 use crate::db;
-use crate::db::admin::{
-    self as q, Cursor, ListFilter, ListPage, ListRow, Overview, SortKey, Total,
-};
 use crate::db::audit::{self, Actor, AuditAction};
+use crate::db::overview::Overview;
+use crate::db::totals::Total;
+use crate::db::user_list::{self as q, Cursor, ListFilter, ListPage, ListRow, SortKey};
+use crate::db::user_sessions::{SessionInfo, user_sessions};
 use crate::db::users::{self, User};
-use crate::domain::{Email, Role, Status, UserId};
+use crate::domain::{Email, RevokeReason, Role, Status, UserId};
 use crate::error::AppError;
 use crate::net::ClientInfo;
 use actix_web::dev::Payload;
@@ -242,16 +243,17 @@ pub struct UserRowView {
 
 impl From<ListRow> for UserRowView {
     fn from(r: ListRow) -> Self {
+        let u = r.user;
         Self {
-            initials: initials(&r.name),
-            public_id: r.public_id,
-            email: r.email,
-            name: r.name,
-            picture: r.picture,
-            is_admin: r.role == Role::Admin.as_str(),
-            disabled: r.status == Status::Disabled.as_str(),
-            created: fmt_time(r.created_at),
-            last_sign_in: r
+            initials: initials(&u.name),
+            public_id: u.public_id.to_string(),
+            is_admin: u.is_admin(),
+            disabled: !u.is_active(),
+            email: u.email,
+            name: u.name,
+            picture: u.picture,
+            created: fmt_time(u.created_at),
+            last_sign_in: u
                 .last_login_at
                 .map(fmt_time)
                 .unwrap_or_else(|| "never".into()),
@@ -514,7 +516,7 @@ pub async fn list_users(
         };
         let overview = match cached {
             Some(o) => o,
-            None => q::overview(conn, now)?,
+            None => db::overview::overview(conn, now)?,
         };
         Ok((rows, more, page, total, overview))
     })
@@ -637,15 +639,17 @@ pub struct UserPage {
     pub audit_href: String,
 }
 
-fn session_state(s: &q::SessionInfo, now: DateTime<Utc>) -> (String, &'static str, bool) {
-    match (s.revoked_at, s.revoked_reason.as_deref()) {
-        (Some(at), Some("rotated")) => (format!("rotated {}", fmt_time(at)), "muted", false),
+fn session_state(s: &SessionInfo, now: DateTime<Utc>) -> (String, &'static str, bool) {
+    match (s.revoked_at, s.revoked_reason) {
+        (Some(at), Some(RevokeReason::Rotated)) => {
+            (format!("rotated {}", fmt_time(at)), "muted", false)
+        }
         (Some(at), reason) => {
             let why = match reason {
-                Some("logout") => "signed out",
-                Some("admin") => "revoked by an admin",
-                Some("disabled") => "account disabled",
-                _ => "revoked",
+                Some(RevokeReason::Logout) => "signed out",
+                Some(RevokeReason::Admin) => "revoked by an admin",
+                Some(RevokeReason::Disabled) => "account disabled",
+                Some(RevokeReason::Rotated) | None => "revoked",
             };
             (
                 format!("revoked: {why}, {}", fmt_time(at)),
@@ -677,7 +681,7 @@ pub async fn show_user(
         let Some(user) = users::find_by_public_id(conn, &id)? else {
             return Ok(None);
         };
-        let (sessions, total) = q::user_sessions(conn, user.id, SESSIONS_SHOWN)?;
+        let (sessions, total) = user_sessions(conn, user.id, SESSIONS_SHOWN)?;
         let (recent, _) = audit::list(
             conn,
             &audit::Filter {

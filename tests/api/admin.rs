@@ -894,7 +894,7 @@ both_backends!(concurrent_removals_leave_one_admin, |backend| async move {
             .iter()
             .filter(|r| **r == Err(Refusal::LastAdmin))
             .count();
-        let admins = app.query(|c| signin::db::admin::count_active_admins(c).unwrap());
+        let admins = app.query(|c| signin::db::roles::count_active_admins(c).unwrap());
         assert_eq!(admins, 1, "round {round}: {results:?}");
         assert_eq!((done, refused), (1, 1), "round {round}: {results:?}");
     }

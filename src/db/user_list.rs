@@ -1,18 +1,15 @@
-//! Queries behind the admin area: the user list (indexed prefix search, filters, keyset pages in
-//! both directions, counts that turn into estimates past 100,000), the overview figures, role
-//! and status changes, a user's sessions.
+//! The admin user list: indexed prefix search, role and status filters, keyset pages in both
+//! directions, the match count, and the plain id-ordered walk the command line prints.
 
 use super::raw::{self, Arg, Sql};
-use super::schema::{sessions, users};
-use super::users::{USER_COLUMNS, User, UserRow, from_row, utc};
+use super::schema::users;
+use super::totals::{Total, total_of, total_where};
+use super::users::{USER_COLUMNS, User, UserRow, from_row};
 use super::{DbConn, DbError};
 use crate::domain::{Role, Status};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-
-/// Exact counts stop here; above it the page shows an estimate (and says so).
-pub const EXACT_COUNT_LIMIT: i64 = 100_000;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -73,22 +70,15 @@ pub enum ListPage {
     Before(Cursor),
 }
 
-/// One row of the user list.
+/// One row of the user list: the user, their live sessions and the row's place in the order.
 #[derive(Debug, Clone)]
 pub struct ListRow {
-    pub id: i64,
-    pub public_id: String,
-    pub email: String,
-    pub name: String,
-    pub picture: Option<String>,
-    pub role: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub last_login_at: Option<DateTime<Utc>>,
+    pub user: User,
     pub active_sessions: i64,
     pub cursor: Cursor,
 }
 
+/// The user's columns (in `USER_COLUMNS` order) and the sort key, as the list query reads them.
 #[derive(diesel::QueryableByName)]
 struct UserListRow {
     #[diesel(sql_type = BigInt)]
@@ -97,20 +87,57 @@ struct UserListRow {
     public_id: String,
     #[diesel(sql_type = Text)]
     email: String,
+    #[diesel(sql_type = Bool)]
+    email_verified: bool,
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Nullable<Text>)]
+    given_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    family_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     picture: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    locale: Option<String>,
     #[diesel(sql_type = Text)]
     role: String,
     #[diesel(sql_type = Text)]
     status: String,
     #[diesel(sql_type = Timestamp)]
     created_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    updated_at: NaiveDateTime,
     #[diesel(sql_type = Nullable<Timestamp>)]
     last_login_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Timestamp)]
     sort_key: NaiveDateTime,
+}
+
+impl UserListRow {
+    /// The user (checked as every other read of `users` checks it) and the row's cursor.
+    fn split(self) -> Result<(User, Cursor), DbError> {
+        let cursor = Cursor {
+            key: self.sort_key,
+            id: self.id,
+        };
+        let row: UserRow = (
+            self.id,
+            self.public_id,
+            self.email,
+            self.email_verified,
+            self.name,
+            self.given_name,
+            self.family_name,
+            self.picture,
+            self.locale,
+            self.role,
+            self.status,
+            self.created_at,
+            self.updated_at,
+            self.last_login_at,
+        );
+        Ok((from_row(row)?, cursor))
+    }
 }
 
 #[derive(diesel::QueryableByName)]
@@ -148,13 +175,13 @@ struct Folded {
 /// PostgreSQL by asking its own `lower()` (whose mapping follows the database's locale, and
 /// differs from Rust's for a few letters such as İ), on SQLite with `signin_fold`'s function.
 fn fold(conn: &mut DbConn, s: &str) -> Result<String, DbError> {
-    if crate::db::is_postgres(conn) {
+    if super::is_postgres(conn) {
         let r: Folded = diesel::sql_query("SELECT lower($1) AS v")
             .bind::<Text, _>(s)
             .get_result(conn)?;
         Ok(r.v)
     } else {
-        Ok(crate::db::fold_case(s))
+        Ok(super::fold_case(s))
     }
 }
 
@@ -215,8 +242,9 @@ pub fn list_users(
     // Two steps: the page's ids from the sort index alone (on PostgreSQL it carries the search
     // and filter columns: an index-only scan), then those rows.
     q.push(
-        "SELECT x.id, x.public_id, x.email, x.name, x.picture, x.role, x.status, \
-         x.created_at, x.last_login_at, k.sort_key FROM (SELECT u.id, ",
+        "SELECT x.id, x.public_id, x.email, x.email_verified, x.name, x.given_name, \
+         x.family_name, x.picture, x.locale, x.role, x.status, x.created_at, x.updated_at, \
+         x.last_login_at, k.sort_key FROM (SELECT u.id, ",
     )
     .push(key)
     .push(" AS sort_key FROM users u WHERE 1 = 1");
@@ -263,27 +291,16 @@ pub fn list_users(
     let counts = active_session_counts(conn, &ids, now)?;
     let out = rows
         .into_iter()
-        .map(|r| ListRow {
-            active_sessions: counts
-                .iter()
-                .find(|c| c.0 == r.id)
-                .map(|c| c.1)
-                .unwrap_or(0),
-            cursor: Cursor {
-                key: r.sort_key,
-                id: r.id,
-            },
-            id: r.id,
-            public_id: r.public_id,
-            email: r.email,
-            name: r.name,
-            picture: r.picture,
-            role: r.role,
-            status: r.status,
-            created_at: utc(r.created_at),
-            last_login_at: r.last_login_at.map(utc),
+        .map(|r| {
+            let (user, cursor) = r.split()?;
+            let active_sessions = counts.iter().find(|c| c.0 == user.id).map_or(0, |c| c.1);
+            Ok(ListRow {
+                user,
+                active_sessions,
+                cursor,
+            })
         })
-        .collect();
+        .collect::<Result<_, DbError>>()?;
     Ok((out, more))
 }
 
@@ -309,61 +326,6 @@ fn active_session_counts(
         .push(" GROUP BY user_id");
     let rows: Vec<CountRow> = raw::load(conn, q)?;
     Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
-}
-
-/// A count as the page shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Total {
-    Exact(i64),
-    /// The planner's estimate (PostgreSQL), shown as "about N".
-    About(i64),
-    /// At least this many; the exact figure was not worth counting.
-    MoreThan(i64),
-}
-
-/// Counts the users matching `build`'s conditions, exactly up to `EXACT_COUNT_LIMIT`; past it,
-/// PostgreSQL's planner estimate (cheap even at millions of rows) or "more than".
-fn total_where(conn: &mut DbConn, build: impl Fn(&mut Sql)) -> Result<Total, DbError> {
-    total_of(conn, |q| {
-        q.push("SELECT 1 FROM users u WHERE 1 = 1");
-        build(q);
-    })
-}
-
-/// Counts the rows of the query `select` writes, as `total_where` does.
-fn total_of(conn: &mut DbConn, select: impl Fn(&mut Sql)) -> Result<Total, DbError> {
-    let pg = crate::db::is_postgres(conn);
-    let mut estimate = None;
-    if pg {
-        let mut inner = Sql::format_template();
-        select(&mut inner);
-        let mut q = Sql::new(conn);
-        q.push("SELECT plan_rows(format('")
-            .push(&inner.text.replace('\'', "''"))
-            .push("'");
-        for a in inner.args {
-            q.push(", ").arg(a);
-        }
-        q.push(")) AS n");
-        let est = raw::scalar(conn, q)?;
-        if est > EXACT_COUNT_LIMIT {
-            return Ok(Total::About(est));
-        }
-        estimate = Some(est);
-    }
-    let mut q = Sql::new(conn);
-    q.push("SELECT count(*) AS n FROM (");
-    select(&mut q);
-    q.push(" LIMIT ")
-        .arg(Arg::Int(EXACT_COUNT_LIMIT + 1))
-        .push(") s");
-    let n = raw::scalar(conn, q)?;
-    Ok(if n > EXACT_COUNT_LIMIT {
-        let _ = estimate;
-        Total::MoreThan(EXACT_COUNT_LIMIT)
-    } else {
-        Total::Exact(n)
-    })
 }
 
 /// The number of users the list filter matches.
@@ -392,133 +354,6 @@ pub fn count_users(conn: &mut DbConn, filter: &ListFilter) -> Result<Total, DbEr
     })
 }
 
-/// The figures at the top of the user list.
-#[derive(Debug, Clone)]
-pub struct Overview {
-    pub total: Total,
-    pub active_7d: Total,
-    pub new_30d: Total,
-    pub admins: Total,
-    /// Sign-ups per UTC day for the last 30 days, oldest first, days without any included.
-    pub daily: Vec<(chrono::NaiveDate, i64)>,
-}
-
-#[derive(diesel::QueryableByName)]
-struct DayRow {
-    #[diesel(sql_type = Text)]
-    day: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-pub fn overview(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Overview, DbError> {
-    let total = total_where(conn, |_| {})?;
-    let week_ago = (now - Duration::days(7)).naive_utc();
-    let active_7d = total_where(conn, |q| {
-        q.push(" AND u.seen_at >= ").arg(Arg::Ts(week_ago));
-    })?;
-    let today = now.date_naive();
-    let first_day = today - Duration::days(29);
-    let since = first_day.and_time(chrono::NaiveTime::MIN);
-    let new_30d = total_where(conn, |q| {
-        q.push(" AND u.created_at >= ").arg(Arg::Ts(since));
-    })?;
-    let admins = total_where(conn, |q| {
-        q.push(" AND u.role = 'admin'");
-    })?;
-
-    let mut q = Sql::new(conn);
-    let day = if q.is_pg() {
-        "to_char(u.created_at, 'YYYY-MM-DD')"
-    } else {
-        "substr(u.created_at, 1, 10)"
-    };
-    q.push("SELECT ")
-        .push(day)
-        .push(" AS day, count(*) AS n FROM users u WHERE u.created_at >= ")
-        .arg(Arg::Ts(since))
-        .push(" GROUP BY 1");
-    let rows: Vec<DayRow> = raw::load(conn, q)?;
-    let daily = (0..30)
-        .map(|i| {
-            let d = first_day + Duration::days(i);
-            let key = d.format("%Y-%m-%d").to_string();
-            let n = rows.iter().find(|r| r.day == key).map(|r| r.n).unwrap_or(0);
-            (d, n)
-        })
-        .collect();
-    Ok(Overview {
-        total,
-        active_7d,
-        new_30d,
-        admins,
-        daily,
-    })
-}
-
-/// Sets the role; returns whether the row changed.
-pub fn set_role(
-    conn: &mut DbConn,
-    user_id: i64,
-    role: Role,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let n = diesel::update(
-        users::table
-            .filter(users::id.eq(user_id))
-            .filter(users::role.ne(role.as_str())),
-    )
-    .set((
-        users::role.eq(role.as_str()),
-        users::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    Ok(n > 0)
-}
-
-/// Sets the status; returns whether the row changed.
-pub fn set_status(
-    conn: &mut DbConn,
-    user_id: i64,
-    status: Status,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let n = diesel::update(
-        users::table
-            .filter(users::id.eq(user_id))
-            .filter(users::status.ne(status.as_str())),
-    )
-    .set((
-        users::status.eq(status.as_str()),
-        users::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(conn)?;
-    Ok(n > 0)
-}
-
-/// Inside a transaction that may remove an admin: on PostgreSQL, locks the active admins'
-/// rows so that two concurrent removals cannot each see the other as the remaining admin.
-/// (SQLite runs one writer at a time; the caller writes before it counts.)
-pub fn lock_active_admins(conn: &mut DbConn) -> Result<(), DbError> {
-    if crate::db::is_postgres(conn) {
-        let mut q = Sql::new(conn);
-        q.push(
-            "SELECT count(*) AS n FROM (SELECT id FROM users \
-             WHERE role = 'admin' AND status = 'active' FOR UPDATE) s",
-        );
-        raw::scalar(conn, q)?;
-    }
-    Ok(())
-}
-
-pub fn count_active_admins(conn: &mut DbConn) -> Result<i64, DbError> {
-    Ok(users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
-        .filter(users::status.eq(Status::Active.as_str()))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Users in id order for the command line, `limit` at a time after `after_id`.
 pub fn users_after(
     conn: &mut DbConn,
@@ -537,81 +372,4 @@ pub fn users_after(
     }
     let rows: Vec<UserRow> = q.load(conn)?;
     rows.into_iter().map(from_row).collect()
-}
-
-/// A session as the user detail page shows it.
-#[derive(Debug, Clone)]
-pub struct SessionInfo {
-    pub jti: String,
-    pub kind: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_reason: Option<String>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-type SessionInfoRow = (
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// The user's newest sessions (at most `limit`) and how many there are in all.
-pub fn user_sessions(
-    conn: &mut DbConn,
-    user_id: i64,
-    limit: i64,
-) -> Result<(Vec<SessionInfo>, i64), DbError> {
-    let rows: Vec<SessionInfoRow> = sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .order((sessions::created_at.desc(), sessions::jti.desc()))
-        .limit(limit)
-        .select((
-            sessions::jti,
-            sessions::kind,
-            sessions::created_at,
-            sessions::expires_at,
-            sessions::last_used_at,
-            sessions::revoked_at,
-            sessions::revoked_reason,
-            sessions::user_agent,
-            sessions::ip,
-        ))
-        .load(conn)?;
-    let total = super::sessions::count_for_user(conn, user_id)?;
-    let list = rows
-        .into_iter()
-        .map(|r| SessionInfo {
-            jti: r.0,
-            kind: r.1,
-            created_at: utc(r.2),
-            expires_at: utc(r.3),
-            last_used_at: r.4.map(utc),
-            revoked_at: r.5.map(utc),
-            revoked_reason: r.6,
-            user_agent: r.7,
-            ip: r.8,
-        })
-        .collect();
-    Ok((list, total))
-}
-
-/// True when the session exists, belongs to `user_id` and has not been revoked.
-pub fn session_belongs_to(conn: &mut DbConn, jti: &str, user_id: i64) -> Result<bool, DbError> {
-    let n: i64 = sessions::table
-        .filter(sessions::jti.eq(jti))
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }
