@@ -2,7 +2,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::{Parser, Subcommand};
-use signin::admin::cli::{self, UsersCommand};
+use signin::cli::{self, UsersCommand};
 use signin::config::{Config, DatabaseConfig, LogFormat};
 use signin::db::{self, DbPool, SetupError};
 use signin::startup::{AppOptions, Application};

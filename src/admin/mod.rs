@@ -2,16 +2,14 @@
 //! its audit row are written in one transaction; the self and last-admin rules are checked
 //! inside it.
 
-pub mod cli;
-
-use crate::db::admin::{self as q, count_active_admins, lock_active_admins};
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
-use crate::db::sessions::revoke_all_for_user;
+use crate::db::roles::{self, UserChange, count_active_admins, lock_active_admins};
+use crate::db::sessions::{revoke_all_for_user, revoke_family, rotation_family};
+use crate::db::user_sessions::session_belongs_to;
 use crate::db::users::User;
-use crate::db::{DbConn, DbError};
+use crate::db::{DbConn, DbError, transaction};
 use crate::domain::{RevokeReason, Role, Status};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 
 /// What an admin (or the CLI) can do to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +34,25 @@ impl Action {
             Action::RevokeAllSessions => AuditAction::RevokeAllSessions,
         }
     }
+
+    /// True for the actions that take a user out of the active admins.
+    fn removes(&self) -> bool {
+        matches!(self, Action::Disable | Action::Demote)
+    }
+}
+
+/// How a role or status change reads after the email: done, or already so.
+fn change_text(change: UserChange, changed: bool) -> &'static str {
+    match (change, changed) {
+        (UserChange::Status(Status::Disabled), true) => "is disabled and signed out everywhere.",
+        (UserChange::Status(Status::Disabled), false) => "was already disabled.",
+        (UserChange::Status(Status::Active), true) => "can sign in again.",
+        (UserChange::Status(Status::Active), false) => "was already active.",
+        (UserChange::Role(Role::Admin), true) => "is now an admin.",
+        (UserChange::Role(Role::Admin), false) => "was already an admin.",
+        (UserChange::Role(Role::User), true) => "is no longer an admin.",
+        (UserChange::Role(Role::User), false) => "was not an admin.",
+    }
 }
 
 /// Why an action was not done.
@@ -57,6 +74,7 @@ pub struct Outcome {
     pub message: String,
 }
 
+/// What ends the transaction early: a refusal (rolled back, answered) or a database error.
 #[derive(Debug, thiserror::Error)]
 enum TxError {
     #[error(transparent)]
@@ -65,10 +83,11 @@ enum TxError {
     Db(#[from] DbError),
 }
 
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError::Db(DbError::Query(e))
-    }
+/// What an action wrote, before its audit row.
+struct Done {
+    changed: bool,
+    detail: Option<String>,
+    message: String,
 }
 
 /// Performs `action` on `target` as `actor`, with its audit row, in one transaction.
@@ -82,126 +101,98 @@ pub fn perform(
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, Refusal>, DbError> {
     let is_self = matches!(actor, Actor::User { id, .. } if *id == target.id);
-    if is_self && matches!(action, Action::Disable | Action::Demote) {
+    if is_self && action.removes() {
         return Ok(Err(Refusal::SelfAction));
     }
     // A session goes with its rotation family (a token just renewed and its predecessor still
     // in its grace), read before the transaction so that the transaction starts with a write.
     let family = match action {
         Action::RevokeSession(jti) => {
-            if !q::session_belongs_to(conn, jti, target.id)? {
+            if !session_belongs_to(conn, jti, target.id)? {
                 return Ok(Err(Refusal::NoSuchSession));
             }
-            crate::db::sessions::rotation_family(conn, jti)?
+            rotation_family(conn, jti)?
         }
         _ => Vec::new(),
     };
-    let r = conn.transaction::<_, TxError, _>(|conn| {
-        let removes_admin = matches!(action, Action::Disable | Action::Demote)
-            && target.role == Role::Admin
-            && target.status == Status::Active;
+    let r = transaction(conn, |conn| {
+        let removes_admin =
+            action.removes() && target.role == Role::Admin && target.status == Status::Active;
         if removes_admin {
             lock_active_admins(conn)?;
         }
-        let (changed, detail, message) = match action {
-            Action::Disable => {
-                let changed = q::set_status(conn, target.id, Status::Disabled, now)?;
-                let n = if changed {
-                    revoke_all_for_user(conn, target.id, RevokeReason::Disabled, now)?
-                } else {
-                    0
-                };
-                (
-                    changed,
-                    Some(format!("{n} session(s) ended")),
-                    if changed {
-                        format!("{} is disabled and signed out everywhere.", target.email)
-                    } else {
-                        format!("{} was already disabled.", target.email)
-                    },
-                )
-            }
-            Action::Enable => {
-                let changed = q::set_status(conn, target.id, Status::Active, now)?;
-                (
-                    changed,
-                    None,
-                    if changed {
-                        format!("{} can sign in again.", target.email)
-                    } else {
-                        format!("{} was already active.", target.email)
-                    },
-                )
-            }
-            Action::Promote => {
-                let changed = q::set_role(conn, target.id, Role::Admin, now)?;
-                (
-                    changed,
-                    None,
-                    if changed {
-                        format!("{} is now an admin.", target.email)
-                    } else {
-                        format!("{} was already an admin.", target.email)
-                    },
-                )
-            }
-            Action::Demote => {
-                let changed = q::set_role(conn, target.id, Role::User, now)?;
-                (
-                    changed,
-                    None,
-                    if changed {
-                        format!("{} is no longer an admin.", target.email)
-                    } else {
-                        format!("{} was not an admin.", target.email)
-                    },
-                )
-            }
+        let done = match action {
+            Action::Disable => set(conn, target, UserChange::Status(Status::Disabled), now)?,
+            Action::Enable => set(conn, target, UserChange::Status(Status::Active), now)?,
+            Action::Promote => set(conn, target, UserChange::Role(Role::Admin), now)?,
+            Action::Demote => set(conn, target, UserChange::Role(Role::User), now)?,
             Action::RevokeSession(jti) => {
-                let changed =
-                    crate::db::sessions::revoke_family(conn, &family, RevokeReason::Admin, now)?;
-                if !changed {
+                if !revoke_family(conn, &family, RevokeReason::Admin, now)? {
                     return Err(TxError::Refused(Refusal::NoSuchSession));
                 }
                 let short: String = jti.chars().take(8).collect();
-                (
-                    true,
-                    Some(format!("session {short}…")),
-                    "The session was revoked.".to_string(),
-                )
+                Done {
+                    changed: true,
+                    detail: Some(format!("session {short}…")),
+                    message: "The session was revoked.".to_string(),
+                }
             }
             Action::RevokeAllSessions => {
                 let n = revoke_all_for_user(conn, target.id, RevokeReason::Admin, now)?;
-                (
-                    n > 0,
-                    Some(format!("{n} session(s) ended")),
-                    format!("{n} session(s) of {} revoked.", target.email),
-                )
+                Done {
+                    changed: n > 0,
+                    detail: Some(format!("{n} session(s) ended")),
+                    message: format!("{n} session(s) of {} revoked.", target.email),
+                }
             }
         };
         // Written before counting: on SQLite the write takes the lock that orders concurrent
         // removals; on PostgreSQL the admins' rows are locked above.
-        if removes_admin && changed && count_active_admins(conn)? == 0 {
+        if removes_admin && done.changed && count_active_admins(conn)? == 0 {
             return Err(TxError::Refused(Refusal::LastAdmin));
         }
-        if changed {
+        if done.changed {
             audit::insert(
                 conn,
                 &NewEntry {
                     actor,
                     action: action.audit(),
                     target: Some((target.id, &target.email)),
-                    detail: detail.as_deref(),
+                    detail: done.detail.as_deref(),
                     ip,
                     at: now,
                 },
             )?;
         }
-        Ok(Outcome { changed, message })
+        Ok(Outcome {
+            changed: done.changed,
+            message: done.message,
+        })
     });
     match r {
         Ok(o) => Ok(Ok(o)),
         Err(TxError::Refused(why)) => Ok(Err(why)),
         Err(TxError::Db(e)) => Err(e),
     }
+}
+
+/// Sets a role or status; disabling also ends every session of the user.
+fn set(
+    conn: &mut DbConn,
+    target: &User,
+    change: UserChange,
+    now: DateTime<Utc>,
+) -> Result<Done, DbError> {
+    let changed = roles::apply(conn, target.id, change, now)?;
+    let detail = if change == UserChange::Status(Status::Disabled) && changed {
+        let n = revoke_all_for_user(conn, target.id, RevokeReason::Disabled, now)?;
+        Some(format!("{n} session(s) ended"))
+    } else {
+        None
+    };
+    Ok(Done {
+        changed,
+        detail,
+        message: format!("{} {}", target.email, change_text(change, changed)),
+    })
 }

@@ -1,13 +1,19 @@
-//! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, and the
-//! one helper (`run`) through which every blocking query leaves the async workers.
+//! The database: one connection type over PostgreSQL and SQLite, the pool, migrations, the
+//! one helper (`run`) through which every blocking query leaves the async workers, and
+//! `transaction`, so that nothing outside this folder names Diesel.
 
-pub mod admin;
 pub mod audit;
+pub mod overview;
 pub mod raw;
+pub mod roles;
 pub mod schema;
+pub mod seed;
 pub mod sessions;
+pub mod totals;
 mod tx;
 pub mod url;
+pub mod user_list;
+pub mod user_sessions;
 pub mod users;
 
 pub use tx::transaction;

@@ -15,6 +15,7 @@ pub enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Ts(NaiveDateTime),
+    OptTs(Option<NaiveDateTime>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +94,7 @@ macro_rules! bind_all {
                 Arg::Int(i) => q.bind::<BigInt, _>(i),
                 Arg::OptInt(i) => q.bind::<Nullable<BigInt>, _>(i),
                 Arg::Ts(t) => q.bind::<Timestamp, _>(t),
+                Arg::OptTs(t) => q.bind::<Nullable<Timestamp>, _>(t),
             };
         }
         q

@@ -1,23 +1,25 @@
-//! `transaction`: one database transaction around a closure, so that code outside `db/` can
-//! group several queries (a change and its audit row) without naming Diesel.
+//! `transaction`: runs a closure in one database transaction, with the caller's own error type,
+//! so that code outside `db/` never names Diesel to open one.
 
 use super::{DbConn, DbError};
 use diesel::Connection;
 
-/// What the closure failed with, or Diesel's own failure (begin, commit, rollback).
-enum TxFailure<E> {
+/// Diesel wants a transaction's error to convert from its own; this carries the caller's error
+/// through unchanged next to Diesel's (begin, commit, rollback failures).
+enum Carried<E> {
     Caller(E),
     Diesel(diesel::result::Error),
 }
 
-impl<E> From<diesel::result::Error> for TxFailure<E> {
+impl<E> From<diesel::result::Error> for Carried<E> {
     fn from(e: diesel::result::Error) -> Self {
-        TxFailure::Diesel(e)
+        Carried::Diesel(e)
     }
 }
 
 /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back when it returns
-/// `Err` (which is handed back unchanged).
+/// `Err` (which is handed back as it was). Inside another transaction it becomes a savepoint.
+/// A failure of the transaction itself comes back as `E::from(DbError::Query(…))`.
 pub fn transaction<T, E>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -25,9 +27,9 @@ pub fn transaction<T, E>(
 where
     E: From<DbError>,
 {
-    conn.transaction::<T, TxFailure<E>, _>(|c| f(c).map_err(TxFailure::Caller))
+    conn.transaction::<T, Carried<E>, _>(|conn| f(conn).map_err(Carried::Caller))
         .map_err(|e| match e {
-            TxFailure::Caller(e) => e,
-            TxFailure::Diesel(d) => E::from(DbError::Query(d)),
+            Carried::Caller(e) => e,
+            Carried::Diesel(e) => E::from(DbError::Query(e)),
         })
 }

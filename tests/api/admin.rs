@@ -763,7 +763,7 @@ both_backends!(concurrent_removals_leave_one_admin, |backend| async move {
             .iter()
             .filter(|r| **r == Err(Refusal::LastAdmin))
             .count();
-        let admins = app.query(|c| signin::db::admin::count_active_admins(c).unwrap());
+        let admins = app.query(|c| signin::db::roles::count_active_admins(c).unwrap());
         assert_eq!(admins, 1, "round {round}: {results:?}");
         assert_eq!((done, refused), (1, 1), "round {round}: {results:?}");
     }
@@ -800,7 +800,7 @@ async fn bulk_seed_on_postgres_rebuilds_every_index() {
     assert!(before.len() >= 12, "{before:?}");
     let mut lines = Vec::new();
     app.query(|c| {
-        signin::db::admin::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |l| {
+        signin::cli::seed::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |l| {
             lines.push(l.to_string())
         })
         .unwrap()
@@ -829,7 +829,7 @@ async fn bulk_seed_on_postgres_rebuilds_every_index() {
     // A seed that fails half-way (the same run again: its subjects are taken) rolls back
     // whole: no new rows, and the indexes it dropped are back.
     let err = app
-        .query(|c| signin::db::admin::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |_| {}));
+        .query(|c| signin::cli::seed::seed_bulk_pg(c, "bulk", 1_000, 300, Utc::now(), &mut |_| {}));
     assert!(err.is_err());
     assert_eq!(indexes(&app), before);
     assert_eq!(app.count_users(), 1_000);

@@ -2,12 +2,14 @@
 //! Every change goes through `admin::perform`, so it obeys the same rules and is audited with
 //! the actor `cli`.
 
-use super::{Action, perform};
-use crate::db::admin::{BULK_SEED_MIN, analyze, seed_batch, seed_bulk_pg, users_after};
+pub mod seed;
+
+use crate::admin::{Action, perform};
 use crate::db::audit::Actor;
+use crate::db::user_list::users_after;
 use crate::db::users::find_by_email;
 use crate::db::{DbConn, DbError};
-use crate::domain::{Email, random_token};
+use crate::domain::Email;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
@@ -54,7 +56,7 @@ pub fn run(
                     "seeding synthetic users is refused when APP_ENV=production".into(),
                 ));
             }
-            seed(conn, count, now, out, err)
+            seed::seed(conn, count, now, out, err)
         }
     }
 }
@@ -118,49 +120,4 @@ fn change(
         }
         Err(refusal) => Err(CliError::Refused(format!("refused: {refusal}"))),
     }
-}
-
-fn seed(
-    conn: &mut DbConn,
-    count: u64,
-    now: DateTime<Utc>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(), CliError> {
-    let count = i64::try_from(count)
-        .ok()
-        .filter(|c| *c <= 100_000_000)
-        .ok_or_else(|| CliError::Refused("--count must be at most 100000000".into()))?;
-    let started = std::time::Instant::now();
-    let run: String = random_token(6)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    let batch = if crate::db::is_postgres(conn) {
-        100_000
-    } else {
-        10_000
-    };
-    if crate::db::is_postgres(conn) && count >= BULK_SEED_MIN {
-        // Progress is best effort: a closed stderr must not undo the seed.
-        let mut progress = |line: &str| {
-            let _ = writeln!(err, "{line}");
-        };
-        seed_bulk_pg(conn, &run, count, batch, now, &mut progress)?;
-    } else {
-        let mut done = 0;
-        while done < count {
-            let n = batch.min(count - done);
-            seed_batch(conn, &run, done + 1, n, now)?;
-            done += n;
-            writeln!(err, "seeded {done}/{count} users")?;
-        }
-    }
-    analyze(conn)?;
-    writeln!(
-        out,
-        "{count} synthetic users seeded in {:.1} s (run {run})",
-        started.elapsed().as_secs_f64()
-    )?;
-    Ok(())
 }

@@ -1,0 +1,66 @@
+//! Role and status changes, and the admin count and lock behind the last-admin rule.
+
+use super::raw::{self, Arg, Sql};
+use super::schema::users;
+use super::{DbConn, DbError};
+use crate::domain::{Role, Status};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+/// A change to a user's role or status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    Status(Status),
+}
+
+/// Applies the change; returns whether the row changed (false when it already was so).
+pub fn apply(
+    conn: &mut DbConn,
+    user_id: i64,
+    change: UserChange,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    // The column name is one of the two above, never input; the value is bound.
+    let (column, value) = match change {
+        UserChange::Role(r) => ("role", r.as_str()),
+        UserChange::Status(s) => ("status", s.as_str()),
+    };
+    let mut q = Sql::new(conn);
+    q.push("UPDATE users SET ")
+        .push(column)
+        .push(" = ")
+        .arg(Arg::Text(value.into()))
+        .push(", updated_at = ")
+        .arg(Arg::Ts(now.naive_utc()))
+        .push(" WHERE id = ")
+        .arg(Arg::Int(user_id))
+        .push(" AND ")
+        .push(column)
+        .push(" <> ")
+        .arg(Arg::Text(value.into()));
+    Ok(raw::execute(conn, q)? > 0)
+}
+
+/// Inside a transaction that may remove an admin: on PostgreSQL, locks the active admins'
+/// rows so that two concurrent removals cannot each see the other as the remaining admin.
+/// (SQLite runs one writer at a time; the caller writes before it counts.)
+pub fn lock_active_admins(conn: &mut DbConn) -> Result<(), DbError> {
+    if super::is_postgres(conn) {
+        let mut q = Sql::new(conn);
+        q.push(
+            "SELECT count(*) AS n FROM (SELECT id FROM users \
+             WHERE role = 'admin' AND status = 'active' FOR UPDATE) s",
+        );
+        raw::scalar(conn, q)?;
+    }
+    Ok(())
+}
+
+pub fn count_active_admins(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::status.eq(Status::Active.as_str()))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,0 +1,87 @@
+//! One user's sessions as the admin pages see them: the newest for the user's page, and
+//! whether a session an admin names is theirs and still live.
+
+use super::schema::sessions;
+use super::users::utc;
+use super::{DbConn, DbError};
+use crate::domain::RevokeReason;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// A session as the user detail page shows it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub jti: String,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// `None` for a live session, and for a reason this version does not know.
+    pub revoked_reason: Option<RevokeReason>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+type SessionInfoRow = (
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The user's newest sessions (at most `limit`) and how many there are in all.
+pub fn user_sessions(
+    conn: &mut DbConn,
+    user_id: i64,
+    limit: i64,
+) -> Result<(Vec<SessionInfo>, i64), DbError> {
+    let rows: Vec<SessionInfoRow> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .order((sessions::created_at.desc(), sessions::jti.desc()))
+        .limit(limit)
+        .select((
+            sessions::jti,
+            sessions::kind,
+            sessions::created_at,
+            sessions::expires_at,
+            sessions::last_used_at,
+            sessions::revoked_at,
+            sessions::revoked_reason,
+            sessions::user_agent,
+            sessions::ip,
+        ))
+        .load(conn)?;
+    let total = super::sessions::count_for_user(conn, user_id)?;
+    let list = rows
+        .into_iter()
+        .map(|r| SessionInfo {
+            jti: r.0,
+            kind: r.1,
+            created_at: utc(r.2),
+            expires_at: utc(r.3),
+            last_used_at: r.4.map(utc),
+            revoked_at: r.5.map(utc),
+            revoked_reason: r.6.as_deref().and_then(|s| RevokeReason::parse(s).ok()),
+            user_agent: r.7,
+            ip: r.8,
+        })
+        .collect();
+    Ok((list, total))
+}
+
+/// True when the session exists, belongs to `user_id` and has not been revoked.
+pub fn session_belongs_to(conn: &mut DbConn, jti: &str, user_id: i64) -> Result<bool, DbError> {
+    let n: i64 = sessions::table
+        .filter(sessions::jti.eq(jti))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

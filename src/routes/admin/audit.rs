@@ -1,0 +1,204 @@
+//! `GET /admin/audit`: the audit log, newest first, in keyset pages, filtered by action and by
+//! user; and how one entry reads (also on a user's page).
+
+use super::{PAGE_SIZE, bad};
+use crate::auth::AdminUser;
+use crate::auth::TypedSession;
+use crate::db;
+use crate::db::audit::{self, AuditAction, Page};
+use crate::db::users::{self, User};
+use crate::domain::{Email, UserId};
+use crate::error::AppError;
+use crate::routes::render;
+use crate::state::AppState;
+use crate::web::{Chrome, fmt_time};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+/// Longest user filter accepted (an email is at most 320 characters).
+const MAX_USER_FILTER_LEN: usize = 320;
+
+pub struct AuditView {
+    pub at: String,
+    pub actor_label: String,
+    pub actor_href: Option<String>,
+    pub action: String,
+    pub target_label: String,
+    pub target_href: Option<String>,
+    pub detail: String,
+    pub ip: String,
+}
+
+impl From<audit::Entry> for AuditView {
+    fn from(e: audit::Entry) -> Self {
+        Self {
+            at: fmt_time(e.at),
+            actor_href: e.actor_public_id.map(|p| format!("/admin/users/{p}")),
+            actor_label: e.actor_label,
+            action: e.action.replace('_', " "),
+            target_href: e.target_public_id.map(|p| format!("/admin/users/{p}")),
+            target_label: e.target_label.unwrap_or_else(|| "—".into()),
+            detail: e.detail.unwrap_or_default(),
+            ip: e.ip.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    user: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+pub struct ActionOption {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct AuditPage {
+    pub chrome: Chrome,
+    pub entries: Vec<AuditView>,
+    pub actions: Vec<ActionOption>,
+    pub user: String,
+    pub user_note: Option<String>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub first: Option<String>,
+}
+
+fn audit_link(action: Option<AuditAction>, user: &str, page: Option<(&str, i64)>) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(a) = action {
+        pairs.push(("action", a.as_str().into()));
+    }
+    if !user.is_empty() {
+        pairs.push(("user", user.into()));
+    }
+    if let Some((k, v)) = page {
+        pairs.push((k, v.to_string()));
+    }
+    if pairs.is_empty() {
+        "/admin/audit".into()
+    } else {
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// The page a `before` or `after` entry id asks for.
+fn parse_page(query: &AuditQuery) -> Result<Page, AppError> {
+    let id_of = |raw: &Option<String>| -> Result<Option<i64>, AppError> {
+        match raw.as_deref().unwrap_or("") {
+            "" => Ok(None),
+            s => s
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| bad("That page link is not valid.")),
+        }
+    };
+    match (id_of(&query.before)?, id_of(&query.after)?) {
+        (None, None) => Ok(Page::First),
+        (Some(b), None) => Ok(Page::Before(b)),
+        (None, Some(a)) => Ok(Page::After(a)),
+        _ => Err(bad("A page link cannot go both forwards and backwards.")),
+    }
+}
+
+/// `GET /admin/audit`: newest first, keyset pages, filter by action and by user (email or
+/// public id; entries where the user acted or was acted on).
+#[tracing::instrument(skip_all)]
+pub async fn audit_log(
+    req: HttpRequest,
+    admin: AdminUser,
+    session: TypedSession,
+    query: web::Query<AuditQuery>,
+    svc: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let action = match query.action.as_deref().unwrap_or("") {
+        "" => None,
+        a => Some(
+            AuditAction::parse(a).ok_or_else(|| bad("There is no such action to filter by."))?,
+        ),
+    };
+    let user = query.user.as_deref().unwrap_or("").trim().to_string();
+    if user.len() > MAX_USER_FILTER_LEN {
+        return Err(bad("That user filter is too long."));
+    }
+    let page = parse_page(&query)?;
+    let lookup = user.clone();
+    let found = db::run(&svc.pool, move |conn| {
+        let user_id = if lookup.is_empty() {
+            None
+        } else {
+            let u: Option<User> = if let Ok(pid) = UserId::parse(&lookup) {
+                users::find_by_public_id(conn, &pid)?
+            } else if let Ok(e) = Email::parse(&lookup) {
+                users::find_by_email(conn, &e)?
+            } else {
+                None
+            };
+            match u {
+                Some(u) => Some(u.id),
+                None => return Ok(None),
+            }
+        };
+        let filter = audit::Filter { action, user_id };
+        let (mut entries, mut more) = audit::list(conn, &filter, page, PAGE_SIZE)?;
+        let mut page = page;
+        if matches!(page, Page::After(_)) && (entries.len() as i64) < PAGE_SIZE {
+            page = Page::First;
+            (entries, more) = audit::list(conn, &filter, page, PAGE_SIZE)?;
+        }
+        Ok(Some((entries, more, page)))
+    })
+    .await?;
+    let (entries, more, page, user_note) = match found {
+        Some((e, m, p)) => (e, m, p, None),
+        None => (
+            Vec::new(),
+            false,
+            Page::First,
+            Some(format!("No user matches “{user}”.")),
+        ),
+    };
+    let (has_prev, has_next) = match page {
+        Page::First => (false, more),
+        Page::Before(_) => (true, more),
+        Page::After(_) => (more, true),
+    };
+    let prev = entries
+        .first()
+        .filter(|_| has_prev)
+        .map(|e| audit_link(action, &user, Some(("after", e.id))));
+    let next = entries
+        .last()
+        .filter(|_| has_next)
+        .map(|e| audit_link(action, &user, Some(("before", e.id))));
+    let first = (!matches!(page, Page::First)).then(|| audit_link(action, &user, None));
+    let actions = AuditAction::ALL
+        .into_iter()
+        .map(|a| ActionOption {
+            value: a.as_str(),
+            label: a.as_str().replace('_', " "),
+            selected: Some(a) == action,
+        })
+        .collect();
+    render(AuditPage {
+        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
+        entries: entries.into_iter().map(AuditView::from).collect(),
+        actions,
+        user,
+        user_note,
+        prev,
+        next,
+        first,
+    })
+}

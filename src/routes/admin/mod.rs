@@ -1,0 +1,53 @@
+//! The admin area: the user list with its overview and chart, one user's page with its
+//! sessions and actions (CSRF-checked POSTs answering with a redirect and a flash message), and
+//! the audit log. Admins only: others get a 403 page, visitors are sent to sign in. This file
+//! holds the scope's route table and what every admin page shares.
+
+mod audit;
+mod cache;
+mod flash;
+mod overview;
+mod user;
+mod users;
+
+pub use audit::audit_log;
+pub use cache::OverviewCache;
+pub use user::{show_user, user_action};
+pub use users::list_users;
+
+use crate::auth::AdminUser;
+use crate::db::audit::Actor;
+use crate::error::AppError;
+use crate::paths;
+use crate::web::see_other;
+use actix_web::{HttpResponse, web};
+
+/// Rows per page of the user list and of the audit log.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The admin scope's routes, relative to `/admin` (the scope is guarded by `require_admin`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(admin_home))
+        .route("/users", web::get().to(list_users))
+        .route("/users/{public_id}", web::get().to(show_user))
+        .route("/users/{public_id}/{action}", web::post().to(user_action))
+        .route("/audit", web::get().to(audit_log));
+}
+
+/// The admin as the audit log names them.
+fn actor(admin: &AdminUser) -> Actor {
+    Actor::User {
+        id: admin.0.user().id,
+        email: admin.0.user().email.clone(),
+    }
+}
+
+/// A 400 page with `msg`.
+fn bad(msg: &str) -> AppError {
+    AppError::BadRequest(msg.into())
+}
+
+/// `GET /admin`: the user list.
+pub async fn admin_home(_admin: AdminUser) -> HttpResponse {
+    see_other(paths::ADMIN_USERS)
+}

@@ -1,0 +1,241 @@
+//! One user's page (`GET /admin/users/{public_id}`: profile, sessions, recent audit entries)
+//! and the actions on it (`POST /admin/users/{public_id}/{action}`).
+
+use super::audit::AuditView;
+use super::flash::{Flash, FlashKind};
+use super::users::UserSummary;
+use super::{actor, bad};
+use crate::admin::{Action, Refusal, perform};
+use crate::auth::AdminUser;
+use crate::auth::TypedSession;
+use crate::db;
+use crate::db::audit;
+use crate::db::user_sessions::{SessionInfo, user_sessions};
+use crate::db::users;
+use crate::domain::{RevokeReason, UserId};
+use crate::error::AppError;
+use crate::net::ClientInfo;
+use crate::routes::render;
+use crate::state::AppState;
+use crate::web::see_other;
+use crate::web::{Chrome, fmt_time};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Sessions shown on a user's page (newest first).
+const SESSIONS_SHOWN: i64 = 100;
+/// Audit entries shown on a user's page (newest first).
+const RECENT_SHOWN: i64 = 10;
+/// Longest session id an action may name.
+const MAX_JTI_LEN: usize = 128;
+
+pub struct SessionView {
+    pub jti: String,
+    pub kind: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub state: String,
+    pub state_css: &'static str,
+    pub active: bool,
+    pub current: bool,
+}
+
+impl SessionView {
+    fn new(s: SessionInfo, own_jti: &str, now: DateTime<Utc>) -> Self {
+        let (state, state_css, active) = session_state(&s, now);
+        Self {
+            current: s.jti == own_jti,
+            kind: s.kind,
+            created: fmt_time(s.created_at),
+            expires: fmt_time(s.expires_at),
+            last_used: s.last_used_at.map_or_else(|| "—".into(), fmt_time),
+            user_agent: s.user_agent.unwrap_or_else(|| "—".into()),
+            ip: s.ip.unwrap_or_else(|| "—".into()),
+            state,
+            state_css,
+            active,
+            jti: s.jti,
+        }
+    }
+}
+
+/// The session's state in words, its badge's class, and whether it is live.
+fn session_state(s: &SessionInfo, now: DateTime<Utc>) -> (String, &'static str, bool) {
+    match (s.revoked_at, s.revoked_reason) {
+        (Some(at), Some(RevokeReason::Rotated)) => {
+            (format!("rotated {}", fmt_time(at)), "muted", false)
+        }
+        (Some(at), reason) => {
+            let why = match reason {
+                Some(RevokeReason::Logout) => "signed out",
+                Some(RevokeReason::Admin) => "revoked by an admin",
+                Some(RevokeReason::Disabled) => "account disabled",
+                Some(RevokeReason::Rotated) | None => "revoked",
+            };
+            (
+                format!("revoked: {why}, {}", fmt_time(at)),
+                "revoked",
+                false,
+            )
+        }
+        (None, _) if s.expires_at <= now => ("expired".into(), "muted", false),
+        (None, _) => ("active".into(), "active", true),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct UserPage {
+    pub chrome: Chrome,
+    pub flash: Option<Flash>,
+    pub user: UserSummary,
+    pub is_self: bool,
+    pub email_verified: bool,
+    pub locale: String,
+    pub updated: String,
+    pub sessions: Vec<SessionView>,
+    pub sessions_total: i64,
+    pub active_sessions: usize,
+    pub recent: Vec<AuditView>,
+    pub audit_href: String,
+}
+
+fn parse_public_id(raw: &str) -> Result<UserId, AppError> {
+    UserId::parse(raw).map_err(|_| AppError::NotFound)
+}
+
+/// `GET /admin/users/{public_id}`: profile, sessions, actions, recent audit entries.
+#[tracing::instrument(skip_all)]
+pub async fn show_user(
+    req: HttpRequest,
+    admin: AdminUser,
+    session: TypedSession,
+    path: web::Path<String>,
+    svc: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_public_id(&path)?;
+    let now = svc.now();
+    let found = db::run(&svc.pool, move |conn| {
+        let Some(user) = users::find_by_public_id(conn, &id)? else {
+            return Ok(None);
+        };
+        let (sessions, total) = user_sessions(conn, user.id, SESSIONS_SHOWN)?;
+        let filter = audit::Filter {
+            action: None,
+            user_id: Some(user.id),
+        };
+        let (recent, _) = audit::list(conn, &filter, audit::Page::First, RECENT_SHOWN)?;
+        Ok(Some((user, sessions, total, recent)))
+    })
+    .await?;
+    let Some((user, sessions, total, recent)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let own_jti = admin.0.jti();
+    let sessions: Vec<SessionView> = sessions
+        .into_iter()
+        .map(|s| SessionView::new(s, own_jti, now))
+        .collect();
+    render(UserPage {
+        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
+        flash: Flash::take(&session),
+        user: UserSummary::from(&user),
+        is_self: user.id == admin.0.user().id,
+        email_verified: user.email_verified,
+        locale: user.locale.clone().unwrap_or_else(|| "—".into()),
+        updated: fmt_time(user.updated_at),
+        active_sessions: sessions.iter().filter(|s| s.active).count(),
+        sessions,
+        sessions_total: total,
+        recent: recent.into_iter().map(AuditView::from).collect(),
+        audit_href: format!(
+            "/admin/audit?user={}",
+            url::form_urlencoded::byte_serialize(user.public_id.as_str().as_bytes())
+                .collect::<String>()
+        ),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    jti: Option<String>,
+}
+
+/// The action the path and the form name; an unknown one is a 404.
+fn parse_action(raw: &str, form: &ActionForm) -> Result<Action, AppError> {
+    Ok(match raw {
+        "disable" => Action::Disable,
+        "enable" => Action::Enable,
+        "promote" => Action::Promote,
+        "demote" => Action::Demote,
+        "revoke-all" => Action::RevokeAllSessions,
+        "revoke-session" => {
+            let jti = form
+                .jti
+                .as_deref()
+                .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)
+                .ok_or_else(|| bad("Which session to revoke was missing."))?;
+            Action::RevokeSession(jti.to_string())
+        }
+        _ => return Err(AppError::NotFound),
+    })
+}
+
+/// `POST /admin/users/{public_id}/{action}`: disable, enable, promote, demote, revoke-session,
+/// revoke-all. CSRF-checked; answers with a redirect back to the user and a flash message.
+#[tracing::instrument(skip_all, fields(action))]
+pub async fn user_action(
+    req: HttpRequest,
+    admin: AdminUser,
+    session: TypedSession,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActionForm>,
+    svc: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (raw_id, raw_action) = path.into_inner();
+    tracing::Span::current().record("action", raw_action.as_str());
+    session.check_csrf(&form.csrf)?;
+    let id = parse_public_id(&raw_id)?;
+    let action = parse_action(&raw_action, &form)?;
+    let actor = actor(&admin);
+    let ip = ClientInfo::of(&req).ip;
+    let now = svc.now();
+    let target = db::run(&svc.pool, move |conn| users::find_by_public_id(conn, &id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The change and its audit row in one transaction; this instance forgets the target's
+    // cached checks at once, others within the cache TTL.
+    let result = {
+        let target = target.clone();
+        svc.sessions
+            .change_user(target.id, move |conn| {
+                perform(conn, &actor, &target, &action, ip.as_deref(), now)
+            })
+            .await?
+    };
+    match result {
+        Ok(outcome) => {
+            tracing::info!(target = %target.public_id, changed = outcome.changed, "admin action");
+            Flash::set(&session, FlashKind::Ok, outcome.message);
+        }
+        Err(refusal) => {
+            tracing::info!(target = %target.public_id, reason = %refusal, "admin action refused");
+            Flash::set(&session, FlashKind::Error, refusal_text(refusal).into());
+        }
+    }
+    Ok(see_other(&format!("/admin/users/{}", target.public_id)))
+}
+
+fn refusal_text(r: Refusal) -> &'static str {
+    match r {
+        Refusal::SelfAction => "You cannot demote or disable your own account.",
+        Refusal::LastAdmin => "That is the last active admin. Promote someone else first.",
+        Refusal::NoSuchSession => "That session had already ended.",
+    }
+}

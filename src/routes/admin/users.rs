@@ -1,0 +1,330 @@
+//! `GET /admin/users`: the user list with its overview and chart, search, filters, sort and
+//! keyset pages; the query string it reads and writes, and how a user is summed up.
+
+use super::cache::OverviewCache;
+use super::flash::Flash;
+use super::overview::{BAR_STEP, CHART_H, CHART_W, Chart, OverviewView, chart, total_text};
+use super::{PAGE_SIZE, bad};
+use crate::auth::AdminUser;
+use crate::auth::TypedSession;
+use crate::db;
+use crate::db::user_list::{
+    Cursor, ListFilter, ListPage, ListRow, SortKey, count_users, list_users as list_page,
+};
+use crate::db::users::User;
+use crate::domain::{Role, Status};
+use crate::error::AppError;
+use crate::routes::render;
+use crate::state::AppState;
+use crate::web::{Chrome, fmt_time, initials};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+/// Longest search accepted (longer cannot match a useful prefix and costs index work).
+const MAX_SEARCH_LEN: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// The list's state, checked: everything the query string can say.
+#[derive(Debug, Clone)]
+struct ListState {
+    search: String,
+    role: Option<Role>,
+    status: Option<Status>,
+    sort: SortKey,
+    descending: bool,
+    page: ListPage,
+}
+
+impl ListState {
+    fn parse(query: &ListQuery) -> Result<Self, AppError> {
+        let search = query.q.as_deref().unwrap_or("").trim().to_string();
+        if search.chars().count() > MAX_SEARCH_LEN || search.chars().any(char::is_control) {
+            return Err(bad(
+                "That search is too long or has characters that cannot be searched for.",
+            ));
+        }
+        let role = match query.role.as_deref().unwrap_or("") {
+            "" => None,
+            r => Some(Role::parse(r).map_err(|_| bad("There is no such role to filter by."))?),
+        };
+        let status = match query.status.as_deref().unwrap_or("") {
+            "" => None,
+            s => Some(Status::parse(s).map_err(|_| bad("There is no such status to filter by."))?),
+        };
+        let sort = match query.sort.as_deref().unwrap_or("created") {
+            "created" => SortKey::Created,
+            "last_sign_in" => SortKey::LastSignIn,
+            _ => return Err(bad("The list cannot be sorted that way.")),
+        };
+        let descending = match query.dir.as_deref().unwrap_or("desc") {
+            "desc" => true,
+            "asc" => false,
+            _ => return Err(bad("The sort direction must be asc or desc.")),
+        };
+        let cursor = |raw: &str| {
+            Cursor::decode(raw).ok_or_else(|| {
+                bad("That page link is not valid. Go back to the first page and try again.")
+            })
+        };
+        let after = query.after.as_deref().filter(|s| !s.is_empty());
+        let before = query.before.as_deref().filter(|s| !s.is_empty());
+        let page = match (after, before) {
+            (None, None) => ListPage::First,
+            (Some(a), None) => ListPage::After(cursor(a)?),
+            (None, Some(b)) => ListPage::Before(cursor(b)?),
+            (Some(_), Some(_)) => {
+                return Err(bad("A page link cannot go both forwards and backwards."));
+            }
+        };
+        Ok(Self {
+            search,
+            role,
+            status,
+            sort,
+            descending,
+            page,
+        })
+    }
+
+    fn filter(&self) -> ListFilter {
+        ListFilter {
+            prefix: (!self.search.is_empty()).then(|| self.search.clone()),
+            role: self.role,
+            status: self.status,
+        }
+    }
+
+    /// The key under which the filter's match count is cached.
+    fn count_key(&self) -> String {
+        format!(
+            "{}\u{0}{}\u{0}{}",
+            self.search,
+            self.role.map(Role::as_str).unwrap_or(""),
+            self.status.map(Status::as_str).unwrap_or("")
+        )
+    }
+
+    fn sort_str(&self) -> &'static str {
+        match self.sort {
+            SortKey::Created => "created",
+            SortKey::LastSignIn => "last_sign_in",
+        }
+    }
+
+    /// The query string for this state with another sort, direction or page.
+    fn link(&self, sort: &str, descending: bool, page: Option<(&str, String)>) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.search.is_empty() {
+            pairs.push(("q", self.search.clone()));
+        }
+        if let Some(r) = self.role {
+            pairs.push(("role", r.as_str().into()));
+        }
+        if let Some(s) = self.status {
+            pairs.push(("status", s.as_str().into()));
+        }
+        pairs.push(("sort", sort.into()));
+        pairs.push(("dir", if descending { "desc" } else { "asc" }.into()));
+        if let Some(p) = page {
+            pairs.push(p);
+        }
+        format!(
+            "/admin/users?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// A user as both the list and the user's own page show them.
+pub struct UserSummary {
+    pub public_id: String,
+    pub email: String,
+    pub name: String,
+    pub initials: String,
+    pub picture: Option<String>,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created: String,
+    pub last_sign_in: String,
+}
+
+impl From<&User> for UserSummary {
+    fn from(u: &User) -> Self {
+        Self {
+            public_id: u.public_id.to_string(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            initials: initials(&u.name),
+            picture: u.picture.clone(),
+            is_admin: u.is_admin(),
+            disabled: !u.is_active(),
+            created: fmt_time(u.created_at),
+            last_sign_in: u.last_login_at.map_or_else(|| "never".into(), fmt_time),
+        }
+    }
+}
+
+pub struct UserRowView {
+    pub user: UserSummary,
+    pub sessions: i64,
+}
+
+impl From<ListRow> for UserRowView {
+    fn from(r: ListRow) -> Self {
+        Self {
+            user: UserSummary::from(&r.user),
+            sessions: r.active_sessions,
+        }
+    }
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub aria: &'static str,
+    pub arrow: &'static str,
+}
+
+fn sort_link(state: &ListState, key: SortKey, label: &'static str, sort: &str) -> SortLink {
+    let active = state.sort == key;
+    // Clicking the active column flips it; another column starts newest first.
+    let descending = if active { !state.descending } else { true };
+    SortLink {
+        label,
+        href: state.link(sort, descending, None),
+        aria: match (active, state.descending) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        },
+        arrow: match (active, state.descending) {
+            (false, _) => "",
+            (true, true) => " ↓",
+            (true, false) => " ↑",
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub flash: Option<Flash>,
+    pub overview: OverviewView,
+    pub chart: Chart,
+    pub chart_h: i64,
+    pub chart_w: i64,
+    pub bar_w: i64,
+    pub rows: Vec<UserRowView>,
+    pub total: String,
+    pub search: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub sort: &'static str,
+    pub dir: &'static str,
+    pub sort_created: SortLink,
+    pub sort_last: SortLink,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub first: Option<String>,
+}
+
+/// `GET /admin/users`: overview, chart, search, filters, sort and keyset pages.
+#[tracing::instrument(skip_all)]
+pub async fn list_users(
+    req: HttpRequest,
+    admin: AdminUser,
+    session: TypedSession,
+    query: web::Query<ListQuery>,
+    svc: web::Data<AppState>,
+    cache: Option<web::Data<OverviewCache>>,
+) -> Result<HttpResponse, AppError> {
+    let mut state = ListState::parse(&query)?;
+    let now = svc.now();
+    let filter = state.filter();
+    let cached = cache.as_ref().and_then(|c| c.get(now));
+    let fresh_overview = cached.is_none();
+    let count_key = state.count_key();
+    let cached_total = cache.as_ref().and_then(|c| c.count(&count_key, now));
+    let (sort, descending, page) = (state.sort, state.descending, state.page);
+    let (rows, more, page, total, overview) = db::run(&svc.pool, move |conn| {
+        let (mut rows, mut more) =
+            list_page(conn, &filter, sort, descending, page, PAGE_SIZE, now)?;
+        let mut page = page;
+        // A short "previous" page means the start was reached: show the true first page.
+        if matches!(page, ListPage::Before(_)) && (rows.len() as i64) < PAGE_SIZE {
+            page = ListPage::First;
+            (rows, more) = list_page(conn, &filter, sort, descending, page, PAGE_SIZE, now)?;
+        }
+        let total = match cached_total {
+            Some(t) => t,
+            None => count_users(conn, &filter)?,
+        };
+        let overview = match cached {
+            Some(o) => o,
+            None => db::overview::overview(conn, now)?,
+        };
+        Ok((rows, more, page, total, overview))
+    })
+    .await?;
+    if let Some(c) = &cache {
+        if fresh_overview {
+            c.put(now, &overview);
+        }
+        if cached_total.is_none() {
+            c.put_count(count_key, now, total);
+        }
+    }
+    state.page = page;
+    let (has_prev, has_next) = match page {
+        ListPage::First => (false, more),
+        ListPage::After(_) => (true, more),
+        ListPage::Before(_) => (more, true),
+    };
+    let sort_s = state.sort_str();
+    let prev = rows.first().filter(|_| has_prev).map(|r| {
+        state.link(
+            sort_s,
+            state.descending,
+            Some(("before", r.cursor.encode())),
+        )
+    });
+    let next = rows
+        .last()
+        .filter(|_| has_next)
+        .map(|r| state.link(sort_s, state.descending, Some(("after", r.cursor.encode()))));
+    let first = (page != ListPage::First).then(|| state.link(sort_s, state.descending, None));
+    render(UsersPage {
+        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
+        flash: Flash::take(&session),
+        overview: OverviewView::from(&overview),
+        chart: chart(&overview.daily),
+        chart_h: CHART_H,
+        chart_w: CHART_W,
+        bar_w: BAR_STEP - 4,
+        rows: rows.into_iter().map(UserRowView::from).collect(),
+        total: total_text(total),
+        search: state.search.clone(),
+        role: state.role.map(Role::as_str).unwrap_or(""),
+        status: state.status.map(Status::as_str).unwrap_or(""),
+        sort: sort_s,
+        dir: if state.descending { "desc" } else { "asc" },
+        sort_created: sort_link(&state, SortKey::Created, "Created", "created"),
+        sort_last: sort_link(&state, SortKey::LastSignIn, "Last sign-in", "last_sign_in"),
+        prev,
+        next,
+        first,
+    })
+}
