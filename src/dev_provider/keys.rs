@@ -7,7 +7,39 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a key could not be made, loaded, stored or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("RSA keygen: {0}")]
+    Generate(rsa::Error),
+    #[error("RSA key encoding: {0}")]
+    Encode(rsa::pkcs1::Error),
+    #[error("RSA key: {0}")]
+    Rejected(ring::error::KeyRejected),
+    #[error("RSA signing failed")]
+    Sign,
+    #[error("{}: {error}", path.display())]
+    Pem {
+        path: PathBuf,
+        error: rsa::pkcs1::Error,
+    },
+    #[error("{}: {error}", path.display())]
+    File {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+impl KeyError {
+    fn file(path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        move |error| Self::File {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+}
 
 pub struct SigningKey {
     pub kid: String,
@@ -25,12 +57,10 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    fn from_rsa(key: &RsaPrivateKey) -> Result<Self, String> {
-        let der = key
-            .to_pkcs1_der()
-            .map_err(|e| format!("RSA key encoding: {e}"))?;
-        let pair = ring::signature::RsaKeyPair::from_der(der.as_bytes())
-            .map_err(|e| format!("RSA key: {e}"))?;
+    fn from_rsa(key: &RsaPrivateKey) -> Result<Self, KeyError> {
+        let der = key.to_pkcs1_der().map_err(KeyError::Encode)?;
+        let pair =
+            ring::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(KeyError::Rejected)?;
         let n = key.n().to_bytes_be();
         let e = key.e().to_bytes_be();
         let kid = hex8(&Sha256::digest(&n));
@@ -41,14 +71,13 @@ impl SigningKey {
         Ok(Self { kid, pair, jwk })
     }
 
-    fn generate() -> Result<(Self, RsaPrivateKey), String> {
-        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-            .map_err(|e| format!("RSA keygen: {e}"))?;
+    fn generate() -> Result<(Self, RsaPrivateKey), KeyError> {
+        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(KeyError::Generate)?;
         Ok((Self::from_rsa(&key)?, key))
     }
 
     /// RS256 over the claims, with `kid` in the header.
-    pub fn sign(&self, claims: &Value, kid: &str) -> Result<String, String> {
+    pub fn sign(&self, claims: &Value, kid: &str) -> Result<String, KeyError> {
         let header = json!({ "alg": "RS256", "typ": "JWT", "kid": kid });
         let signing_input = format!(
             "{}.{}",
@@ -63,7 +92,7 @@ impl SigningKey {
                 signing_input.as_bytes(),
                 &mut sig,
             )
-            .map_err(|_| "RSA signing failed".to_string())?;
+            .map_err(|_| KeyError::Sign)?;
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 }
@@ -82,17 +111,19 @@ pub struct DevKeys {
 
 impl DevKeys {
     /// Dev mode: one key, generated once and kept at `path` (PKCS#1 PEM), so that restarts are quick.
-    pub fn load_or_generate(path: &Path) -> Result<Self, String> {
+    pub fn load_or_generate(path: &Path) -> Result<Self, KeyError> {
         let key = match std::fs::read_to_string(path) {
-            Ok(pem) => RsaPrivateKey::from_pkcs1_pem(&pem)
-                .map_err(|e| format!("{}: {e}", path.display()))?,
+            Ok(pem) => RsaPrivateKey::from_pkcs1_pem(&pem).map_err(|error| KeyError::Pem {
+                path: path.to_path_buf(),
+                error,
+            })?,
             Err(_) => {
                 let (_, key) = SigningKey::generate()?;
                 let pem = key
                     .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
-                    .map_err(|e| format!("RSA key encoding: {e}"))?;
+                    .map_err(KeyError::Encode)?;
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                    std::fs::create_dir_all(dir).map_err(KeyError::file(dir))?;
                 }
                 write_private(path, pem.as_bytes())?;
                 key
@@ -105,7 +136,7 @@ impl DevKeys {
     }
 
     /// Two fresh keys (tests).
-    pub fn generate_pair() -> Result<Self, String> {
+    pub fn generate_pair() -> Result<Self, KeyError> {
         Ok(Self {
             primary: SigningKey::generate()?.0,
             secondary: Some(SigningKey::generate()?.0),
@@ -114,7 +145,7 @@ impl DevKeys {
 }
 
 /// Writes a file readable by its owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -123,9 +154,6 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = opts.open(path).map_err(KeyError::file(path))?;
+    f.write_all(bytes).map_err(KeyError::file(path))
 }

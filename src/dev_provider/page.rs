@@ -1,0 +1,45 @@
+//! The provider's own minimal page layout (`templates/dev/base.html`): rendering, its error page
+//! and its stylesheet. Nothing here comes from the app's pages, so the provider looks the same
+//! mounted in `serve --dev` and standalone.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
+use std::fmt::Display;
+
+/// Where the stylesheet is served, relative to the provider's mount point; pages link it
+/// relatively (`style.css`), so the link works under `/dev/oidc` and at the root alike.
+pub(super) const STYLESHEET_PATH: &str = "/style.css";
+
+const STYLESHEET: &str = include_str!("style.css");
+
+/// A refusal shown to the person instead of being sent back to the client.
+#[derive(Template)]
+#[template(path = "dev/error.html")]
+struct ErrorPage<'a> {
+    message: &'a dyn Display,
+}
+
+/// A page answer that is never cached.
+pub(super) fn html(status: StatusCode, t: impl Template) -> HttpResponse {
+    match t.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+/// `400` with the error page saying `message`.
+pub(super) fn refused(message: &dyn Display) -> HttpResponse {
+    html(StatusCode::BAD_REQUEST, ErrorPage { message })
+}
+
+/// `GET /style.css`.
+pub(super) async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}

@@ -1,0 +1,39 @@
+//! `GET /userinfo`: the profile of the person an access token was issued for.
+
+use super::DevProvider;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+pub(super) async fn userinfo(req: HttpRequest, p: web::Data<DevProvider>) -> HttpResponse {
+    let f = p.faults();
+    if f.userinfo_down() {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let Some(person) = p.token_holder(token) else {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
+            .finish();
+    };
+    let mut info = json!({
+        "sub": person.sub,
+        "email": person.email,
+        "email_verified": person.email_verified,
+        "name": person.name,
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "picture": person.picture,
+        "locale": "en",
+        "hd": person.hd,
+    });
+    if let Some(obj) = info.as_object_mut() {
+        f.tamper_userinfo(obj);
+    }
+    HttpResponse::Ok().json(info)
+}
