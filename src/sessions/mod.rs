@@ -315,22 +315,6 @@ impl Sessions {
         Ok(())
     }
 
-    /// Revokes one session, with the token it was rotated from or into, everywhere (the cache
-    /// of other instances expires within `CACHE_TTL`).
-    pub async fn revoke(&self, jti: &str, reason: RevokeReason) -> Result<bool, DbError> {
-        let now = self.now();
-        let owned = jti.to_string();
-        let (family, changed) = db::run(&self.pool, move |conn| {
-            let family = sessions::rotation_family(conn, &owned)?;
-            Ok((family, sessions::revoke(conn, &owned, reason, now)?))
-        })
-        .await?;
-        for j in &family {
-            self.cache.remove(j.as_str());
-        }
-        Ok(changed)
-    }
-
     /// Runs a change to one user or their sessions (an admin action: role, status, revoking)
     /// and then forgets that user's cached checks here; other instances follow within
     /// `CACHE_TTL`. The change writes its own audit row inside its own transaction.

@@ -10,7 +10,6 @@ use signin::clock::ShiftedClock;
 use signin::config::Config;
 use signin::db::DbPool;
 use signin::dev_provider::{self, DevProvider, Faults, ProviderSettings, RunningProvider};
-use signin::domain::RevokeReason;
 use signin::sessions::Sessions;
 use signin::startup::{AppOptions, Application};
 use std::collections::HashMap;
@@ -264,12 +263,40 @@ impl TestApp {
             .as_u16()
     }
 
-    /// Revokes the session behind this token (its `jti`) as an admin does; true when it was
-    /// live.
+    /// Revokes the session behind this token (its `jti`) as the admin action does, through
+    /// `Sessions::change_user`; true when it was live.
     pub async fn revoke(&self, token: &str) -> bool {
+        use diesel::prelude::*;
+        use signin::db::schema::sessions;
         let jti = super::jti_of(token);
-        let revoked = self.sessions.revoke(&jti, RevokeReason::Admin).await;
-        revoked.expect("revoke")
+        let owner = jti.clone();
+        let user_id: i64 = self.query(move |c| {
+            sessions::table
+                .filter(sessions::jti.eq(&owner))
+                .select(sessions::user_id)
+                .first(c)
+                .expect("the token's session row")
+        });
+        let target = self
+            .query(move |c| signin::db::users::find_by_id(c, user_id))
+            .expect("read the user")
+            .expect("the session's user");
+        let now = self.sessions.now();
+        let outcome = self
+            .sessions
+            .change_user(user_id, move |conn| {
+                signin::admin::perform(
+                    conn,
+                    &signin::db::audit::Actor::Cli,
+                    &target,
+                    &signin::admin::Action::RevokeSession(jti),
+                    None,
+                    now,
+                )
+            })
+            .await
+            .expect("revoke");
+        outcome.is_ok_and(|o| o.changed)
     }
 
     /// The value of one series in `/metrics` (0 when absent).
