@@ -5,6 +5,7 @@ use super::raw::{self, Arg, Sql};
 use super::schema::audit_log;
 use super::users::utc;
 use super::{DbConn, DbError};
+use crate::domain::Email;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
@@ -58,7 +59,7 @@ impl AuditAction {
 /// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: i64, email: String },
+    User { id: i64, email: Email },
     Cli,
     Anonymous,
 }
@@ -73,7 +74,7 @@ impl Actor {
 
     fn label(&self) -> &str {
         match self {
-            Actor::User { email, .. } => email,
+            Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
             Actor::Anonymous => "anonymous",
         }
@@ -86,7 +87,7 @@ pub struct NewEntry<'a> {
     pub actor: &'a Actor,
     pub action: AuditAction,
     /// The user acted on (id, email as it is now); `None` for a refused sign-in of no one known.
-    pub target: Option<(i64, &'a str)>,
+    pub target: Option<(i64, &'a Email)>,
     pub detail: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub at: DateTime<Utc>,
@@ -100,7 +101,7 @@ pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
             audit_log::actor_label.eq(e.actor.label()),
             audit_log::action.eq(e.action.as_str()),
             audit_log::target_id.eq(e.target.map(|t| t.0)),
-            audit_log::target_label.eq(e.target.map(|t| t.1)),
+            audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
             audit_log::detail.eq(e.detail),
             audit_log::ip.eq(e.ip),
         ))
