@@ -3,9 +3,9 @@
 
 use super::raw::{self, Arg, Sql};
 use super::schema::audit_log;
-use super::users::utc;
+use super::users::{bad_value, utc};
 use super::{DbConn, DbError};
-use crate::domain::Email;
+use crate::domain::{Email, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
@@ -116,10 +116,11 @@ pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor_label: String,
-    pub actor_public_id: Option<String>,
+    pub actor_public_id: Option<UserId>,
+    /// As stored: an action this version does not know still shows.
     pub action: String,
     pub target_label: Option<String>,
-    pub target_public_id: Option<String>,
+    pub target_public_id: Option<UserId>,
     pub detail: Option<String>,
     pub ip: Option<String>,
 }
@@ -213,20 +214,27 @@ pub fn list(
     if ascending {
         rows.reverse();
     }
+    let public_id = |raw: Option<String>| -> Result<Option<UserId>, DbError> {
+        raw.map(|s| UserId::parse(&s))
+            .transpose()
+            .map_err(bad_value)
+    };
     let entries = rows
         .into_iter()
-        .map(|r| Entry {
-            id: r.id,
-            at: utc(r.at),
-            actor_label: r.actor_label,
-            actor_public_id: r.actor_public_id,
-            action: r.action,
-            target_label: r.target_label,
-            target_public_id: r.target_public_id,
-            detail: r.detail,
-            ip: r.ip,
+        .map(|r| {
+            Ok(Entry {
+                id: r.id,
+                at: utc(r.at),
+                actor_label: r.actor_label,
+                actor_public_id: public_id(r.actor_public_id)?,
+                action: r.action,
+                target_label: r.target_label,
+                target_public_id: public_id(r.target_public_id)?,
+                detail: r.detail,
+                ip: r.ip,
+            })
         })
-        .collect();
+        .collect::<Result<_, DbError>>()?;
     Ok((entries, more))
 }
 

@@ -83,21 +83,24 @@ pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
+/// A stored value that is not the domain value it should be: a deserialization error.
+pub(super) fn bad_value(what: ParseError) -> DbError {
+    DbError::Query(diesel::result::Error::DeserializationError(what.into()))
+}
+
 pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
-    let bad =
-        |what: ParseError| DbError::Query(diesel::result::Error::DeserializationError(what.into()));
     Ok(User {
         id: r.0,
-        public_id: UserId::parse(&r.1).map_err(bad)?,
-        email: Email::parse(&r.2).map_err(bad)?,
+        public_id: UserId::parse(&r.1).map_err(bad_value)?,
+        email: Email::parse(&r.2).map_err(bad_value)?,
         email_verified: r.3,
         name: r.4,
         given_name: r.5,
         family_name: r.6,
         picture: r.7,
         locale: r.8,
-        role: Role::parse(&r.9).map_err(bad)?,
-        status: Status::parse(&r.10).map_err(bad)?,
+        role: Role::parse(&r.9).map_err(bad_value)?,
+        status: Status::parse(&r.10).map_err(bad_value)?,
         created_at: utc(r.11),
         updated_at: utc(r.12),
         last_login_at: r.13.map(utc),
