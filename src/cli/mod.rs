@@ -77,7 +77,8 @@ fn list(conn: &mut DbConn, admins: bool, out: &mut dyn Write) -> Result<(), CliE
             writeln!(
                 out,
                 "{:<40} {:<30} {:<6} {:<9} {}",
-                u.email,
+                // `as_str`: `Email`'s `Display` ignores the column width.
+                u.email.as_str(),
                 u.name,
                 u.role.as_str(),
                 u.status.as_str(),

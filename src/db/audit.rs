@@ -3,8 +3,9 @@
 
 use super::raw::{self, Arg, Sql};
 use super::schema::audit_log;
-use super::users::utc;
+use super::users::{bad_value, utc};
 use super::{DbConn, DbError};
+use crate::domain::{Email, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
@@ -58,7 +59,7 @@ impl AuditAction {
 /// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: i64, email: String },
+    User { id: i64, email: Email },
     Cli,
     Anonymous,
 }
@@ -73,7 +74,7 @@ impl Actor {
 
     fn label(&self) -> &str {
         match self {
-            Actor::User { email, .. } => email,
+            Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
             Actor::Anonymous => "anonymous",
         }
@@ -86,7 +87,7 @@ pub struct NewEntry<'a> {
     pub actor: &'a Actor,
     pub action: AuditAction,
     /// The user acted on (id, email as it is now); `None` for a refused sign-in of no one known.
-    pub target: Option<(i64, &'a str)>,
+    pub target: Option<(i64, &'a Email)>,
     pub detail: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub at: DateTime<Utc>,
@@ -100,7 +101,7 @@ pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
             audit_log::actor_label.eq(e.actor.label()),
             audit_log::action.eq(e.action.as_str()),
             audit_log::target_id.eq(e.target.map(|t| t.0)),
-            audit_log::target_label.eq(e.target.map(|t| t.1)),
+            audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
             audit_log::detail.eq(e.detail),
             audit_log::ip.eq(e.ip),
         ))
@@ -115,10 +116,11 @@ pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor_label: String,
-    pub actor_public_id: Option<String>,
+    pub actor_public_id: Option<UserId>,
+    /// As stored: an action this version does not know still shows.
     pub action: String,
     pub target_label: Option<String>,
-    pub target_public_id: Option<String>,
+    pub target_public_id: Option<UserId>,
     pub detail: Option<String>,
     pub ip: Option<String>,
 }
@@ -212,20 +214,27 @@ pub fn list(
     if ascending {
         rows.reverse();
     }
+    let public_id = |raw: Option<String>| -> Result<Option<UserId>, DbError> {
+        raw.map(|s| UserId::parse(&s))
+            .transpose()
+            .map_err(bad_value)
+    };
     let entries = rows
         .into_iter()
-        .map(|r| Entry {
-            id: r.id,
-            at: utc(r.at),
-            actor_label: r.actor_label,
-            actor_public_id: r.actor_public_id,
-            action: r.action,
-            target_label: r.target_label,
-            target_public_id: r.target_public_id,
-            detail: r.detail,
-            ip: r.ip,
+        .map(|r| {
+            Ok(Entry {
+                id: r.id,
+                at: utc(r.at),
+                actor_label: r.actor_label,
+                actor_public_id: public_id(r.actor_public_id)?,
+                action: r.action,
+                target_label: r.target_label,
+                target_public_id: public_id(r.target_public_id)?,
+                detail: r.detail,
+                ip: r.ip,
+            })
         })
-        .collect();
+        .collect::<Result<_, DbError>>()?;
     Ok((entries, more))
 }
 

@@ -22,7 +22,8 @@ impl SessionKind {
         }
     }
 
-    fn parse(raw: &str) -> Self {
+    /// The stored word back to the kind (the schema allows only the two).
+    pub(super) fn parse(raw: &str) -> Self {
         if raw == "api" {
             SessionKind::Api
         } else {

@@ -2,6 +2,7 @@
 //! whether a session an admin names is theirs and still live.
 
 use super::schema::sessions;
+use super::sessions::SessionKind;
 use super::users::utc;
 use super::{DbConn, DbError};
 use crate::domain::RevokeReason;
@@ -12,7 +13,7 @@ use diesel::prelude::*;
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub jti: String,
-    pub kind: String,
+    pub kind: SessionKind,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -62,7 +63,7 @@ pub fn user_sessions(
         .into_iter()
         .map(|r| SessionInfo {
             jti: r.0,
-            kind: r.1,
+            kind: SessionKind::parse(&r.1),
             created_at: utc(r.2),
             expires_at: utc(r.3),
             last_used_at: r.4.map(utc),

@@ -12,7 +12,7 @@ use diesel::upsert::excluded;
 pub struct User {
     pub id: i64,
     pub public_id: UserId,
-    pub email: String,
+    pub email: Email,
     pub email_verified: bool,
     pub name: String,
     pub given_name: Option<String>,
@@ -59,10 +59,10 @@ macro_rules! user_columns {
     };
 }
 
-pub(crate) type UserColumns = user_columns!();
-pub(crate) const USER_COLUMNS: UserColumns = user_columns!();
+pub(super) type UserColumns = user_columns!();
+pub(super) const USER_COLUMNS: UserColumns = user_columns!();
 
-pub(crate) type UserRow = (
+pub(super) type UserRow = (
     i64,
     String,
     String,
@@ -79,25 +79,28 @@ pub(crate) type UserRow = (
     Option<NaiveDateTime>,
 );
 
-pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
-pub(crate) fn from_row(r: UserRow) -> Result<User, DbError> {
-    let bad =
-        |what: ParseError| DbError::Query(diesel::result::Error::DeserializationError(what.into()));
+/// A stored value that is not the domain value it should be: a deserialization error.
+pub(super) fn bad_value(what: ParseError) -> DbError {
+    DbError::Query(diesel::result::Error::DeserializationError(what.into()))
+}
+
+pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
     Ok(User {
         id: r.0,
-        public_id: UserId::parse(&r.1).map_err(bad)?,
-        email: r.2,
+        public_id: UserId::parse(&r.1).map_err(bad_value)?,
+        email: Email::parse(&r.2).map_err(bad_value)?,
         email_verified: r.3,
         name: r.4,
         given_name: r.5,
         family_name: r.6,
         picture: r.7,
         locale: r.8,
-        role: Role::parse(&r.9).map_err(bad)?,
-        status: Status::parse(&r.10).map_err(bad)?,
+        role: Role::parse(&r.9).map_err(bad_value)?,
+        status: Status::parse(&r.10).map_err(bad_value)?,
         created_at: utc(r.11),
         updated_at: utc(r.12),
         last_login_at: r.13.map(utc),

@@ -36,7 +36,7 @@ pub async fn me(ApiUser(cu): ApiUser) -> HttpResponse {
     let u = cu.user();
     let me = Me {
         id: u.public_id.as_str(),
-        email: &u.email,
+        email: u.email.as_str(),
         email_verified: u.email_verified,
         name: &u.name,
         given_name: u.given_name.as_deref(),

@@ -3,6 +3,7 @@
 use super::auth::LoginPage;
 use super::render;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::Email;
 use crate::error::AppError;
 use crate::net::ClientInfo;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use askama::Template;
 pub struct HomePage {
     pub chrome: Chrome,
     pub name: String,
-    pub email: String,
+    pub email: Email,
     pub picture: Option<String>,
     pub initials: String,
     pub is_admin: bool,

@@ -273,7 +273,7 @@ impl SignIn {
             return;
         };
         let user = match err {
-            SignInError::Refused(r) => r.user().map(|(id, e)| (id, e.to_string())),
+            SignInError::Refused(r) => r.user().map(|(id, e)| (id, e.clone())),
             _ => None,
         };
         let now = self.sessions.now();
@@ -283,7 +283,7 @@ impl SignIn {
                 &audit::NewEntry {
                     actor: &audit::Actor::Anonymous,
                     action: audit::AuditAction::SignInRefused,
-                    target: user.as_ref().map(|(id, email)| (*id, email.as_str())),
+                    target: user.as_ref().map(|(id, email)| (*id, email)),
                     detail: Some(reason),
                     ip: ip.as_deref(),
                     at: now,

@@ -2,6 +2,7 @@
 //! metrics reason, its HTTP status and the text the person reads. The handler renders it; the
 //! audit log and the metrics read `reason()`.
 
+use crate::domain::Email;
 use crate::provider::ProviderError;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +23,7 @@ pub enum Refusal {
     #[error("the email domain is not allowed")]
     DomainNotAllowed { allowed: String },
     #[error("the user is disabled")]
-    UserDisabled { user_id: i64, email: String },
+    UserDisabled { user_id: i64, email: Email },
     #[error("identity provider failure")]
     Provider(#[from] ProviderError),
 }
@@ -61,9 +62,9 @@ impl Refusal {
     }
 
     /// The user it concerns, when one is known (for the audit row's target).
-    pub fn user(&self) -> Option<(i64, &str)> {
+    pub fn user(&self) -> Option<(i64, &Email)> {
         match self {
-            Refusal::UserDisabled { user_id, email } => Some((*user_id, email.as_str())),
+            Refusal::UserDisabled { user_id, email } => Some((*user_id, email)),
             _ => None,
         }
     }

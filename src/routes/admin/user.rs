@@ -33,7 +33,7 @@ const MAX_JTI_LEN: usize = 128;
 
 pub struct SessionView {
     pub jti: String,
-    pub kind: String,
+    pub kind: &'static str,
     pub created: String,
     pub expires: String,
     pub last_used: String,
@@ -50,7 +50,7 @@ impl SessionView {
         let (state, state_css, active) = session_state(&s, now);
         Self {
             current: s.jti == own_jti,
-            kind: s.kind,
+            kind: s.kind.as_str(),
             created: fmt_time(s.created_at),
             expires: fmt_time(s.expires_at),
             last_used: s.last_used_at.map_or_else(|| "—".into(), fmt_time),

@@ -12,7 +12,7 @@ use crate::db::user_list::{
     Cursor, ListFilter, ListPage, ListRow, SortKey, count_users, list_users as list_page,
 };
 use crate::db::users::User;
-use crate::domain::{Role, Status};
+use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
 use crate::routes::render;
 use crate::state::AppState;
@@ -148,8 +148,8 @@ impl ListState {
 
 /// A user as both the list and the user's own page show them.
 pub struct UserSummary {
-    pub public_id: String,
-    pub email: String,
+    pub public_id: UserId,
+    pub email: Email,
     pub name: String,
     pub initials: String,
     pub picture: Option<String>,
@@ -162,7 +162,7 @@ pub struct UserSummary {
 impl From<&User> for UserSummary {
     fn from(u: &User) -> Self {
         Self {
-            public_id: u.public_id.to_string(),
+            public_id: u.public_id.clone(),
             email: u.email.clone(),
             name: u.name.clone(),
             initials: initials(&u.name),
