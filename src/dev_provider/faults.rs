@@ -1,152 +1,21 @@
 //! The fault switches: ways the tests make the provider misbehave (wrong claims, bad signatures,
-//! a slow, failing or garbled token endpoint, JWKS or userinfo down).
+//! a slow, failing or garbled token endpoint, JWKS or userinfo down). They exist only with the
+//! `dev-faults` cargo feature, which the tests turn on (`switched.rs`); without it every hook is a
+//! constant "behave" (`inert.rs`), and neither the switches nor their answers are in the binary.
 //!
 //! The endpoints ask a snapshot (`DevProvider::faults`) one question at a time, so that the
-//! correct behaviour reads straight through in their own files.
+//! correct behaviour reads straight through in their own files; both halves answer the same
+//! questions.
 
-use super::DevProvider;
-use super::keys::{DevKeys, KeyError, SigningKey};
-use super::token::oauth_error;
-use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Map, Value, json};
-use std::sync::Mutex;
-use std::time::Duration;
+#[cfg(feature = "dev-faults")]
+pub use switched::Faults;
+#[cfg(feature = "dev-faults")]
+pub(super) use switched::Switch;
 
-/// Ways to misbehave, chosen by the tests (all off by default).
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    pub wrong_nonce: bool,
-    pub wrong_audience: bool,
-    pub wrong_issuer: bool,
-    /// Signed with a key that is not published, under the published key's `kid`.
-    pub bad_signature: bool,
-    /// Signed with the second key; it is in the JWKS only with `publish_second_key`.
-    pub sign_with_second_key: bool,
-    pub publish_second_key: bool,
-    pub alg_none: bool,
-    pub expired: bool,
-    pub unverified_email: bool,
-    pub token_delay: Option<Duration>,
-    pub token_status: Option<u16>,
-    pub token_garbage: bool,
-    pub token_missing_id_token: bool,
-    pub token_oversized: bool,
-    pub jwks_down: bool,
-    pub userinfo_down: bool,
-    pub userinfo_other_sub: bool,
-}
+#[cfg(not(feature = "dev-faults"))]
+pub(super) use inert::Switch;
 
-/// The provider's current switches.
-#[derive(Debug, Default)]
-pub(super) struct Switch(Mutex<Faults>);
-
-impl DevProvider {
-    pub fn set_faults(&self, f: Faults) {
-        if let Ok(mut g) = self.faults.0.lock() {
-            *g = f;
-        }
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.faults.0.lock().map(|g| g.clone()).unwrap_or_default()
-    }
-}
-
-impl Faults {
-    /// The token endpoint's whole answer when a fault replaces it (after any delay).
-    pub(super) async fn token_answer(&self) -> Option<HttpResponse> {
-        if let Some(d) = self.token_delay {
-            tokio::time::sleep(d).await;
-        }
-        if let Some(s) = self.token_status {
-            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Some(oauth_error(status, "server_error", "fault injected"));
-        }
-        if self.token_garbage {
-            return Some(
-                HttpResponse::Ok()
-                    .content_type("text/html")
-                    .body("<html><body>Oops, this is not JSON</body></html>"),
-            );
-        }
-        if self.token_oversized {
-            let filler = "x".repeat(2 * 1024 * 1024);
-            return Some(HttpResponse::Ok().json(json!({
-                "access_token": "a", "token_type": "Bearer", "id_token": "b", "filler": filler,
-            })));
-        }
-        None
-    }
-
-    /// Spoils the ID token's claims as switched (`now` is their issue time).
-    pub(super) fn tamper_id_token(&self, claims: &mut Map<String, Value>, now: i64) {
-        if self.wrong_issuer {
-            claims.insert("iss".into(), json!("https://evil.example"));
-        }
-        if self.wrong_audience {
-            claims.insert("aud".into(), json!("someone-else"));
-        }
-        if self.expired {
-            claims.insert("iat".into(), json!(now - 7200));
-            claims.insert("exp".into(), json!(now - 3600));
-        }
-        if self.unverified_email {
-            claims.insert("email_verified".into(), json!(false));
-        }
-        if self.wrong_nonce {
-            claims.insert("nonce".into(), json!("not-the-nonce"));
-        }
-    }
-
-    /// An ID token signed otherwise than with the published key, when switched.
-    pub(super) fn forged_id_token(
-        &self,
-        keys: &DevKeys,
-        claims: &Value,
-    ) -> Option<Result<String, KeyError>> {
-        if self.alg_none {
-            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-            let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-            return Some(Ok(format!("{header}.{body}.")));
-        }
-        let second: &SigningKey = keys.secondary.as_ref()?;
-        if self.bad_signature {
-            Some(second.sign(claims, &keys.primary.kid))
-        } else if self.sign_with_second_key {
-            Some(second.sign(claims, &second.kid))
-        } else {
-            None
-        }
-    }
-
-    /// The token endpoint answers without an `id_token`.
-    pub(super) fn drops_id_token(&self) -> bool {
-        self.token_missing_id_token
-    }
-
-    pub(super) fn jwks_down(&self) -> bool {
-        self.jwks_down
-    }
-
-    /// The second key, when the JWKS publishes it too.
-    pub(super) fn published_second_key<'k>(&self, keys: &'k DevKeys) -> Option<&'k SigningKey> {
-        keys.secondary.as_ref().filter(|_| self.publish_second_key)
-    }
-
-    pub(super) fn userinfo_down(&self) -> bool {
-        self.userinfo_down
-    }
-
-    /// Spoils the userinfo answer as switched.
-    pub(super) fn tamper_userinfo(&self, info: &mut Map<String, Value>) {
-        if self.userinfo_other_sub {
-            info.insert("sub".into(), json!("0"));
-        }
-        if self.unverified_email {
-            info.insert("email_verified".into(), json!(false));
-        }
-    }
-}
+#[cfg(not(feature = "dev-faults"))]
+mod inert;
+#[cfg(feature = "dev-faults")]
+mod switched;

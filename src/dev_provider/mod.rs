@@ -1,8 +1,8 @@
 //! The built-in development OpenID provider: behaves like Google (authorize page, token endpoint
 //! with client secret + PKCE + single-use one-minute codes, RS256 ID tokens with the nonce,
 //! userinfo, JWKS, discovery). `serve --dev` mounts it on the app's own origin; the tests run it
-//! on its own port with `Faults` switched on to misbehave. The app reaches it only over HTTP, and
-//! it borrows nothing from the app's pages.
+//! on its own port and, with the `dev-faults` feature, switch `Faults` on to misbehave. The app
+//! reaches it only over HTTP, and it borrows nothing from the app's pages.
 //!
 //! This file owns the provider's state, its settings, the route table and the standalone server;
 //! each endpoint lives in its own file.
@@ -17,6 +17,7 @@ mod person;
 mod token;
 mod userinfo;
 
+#[cfg(feature = "dev-faults")]
 pub use faults::Faults;
 pub use keys::{DevKeys, KeyError, SigningKey, write_private as write_private_file};
 pub use person::Person;
@@ -80,7 +81,7 @@ impl DevProvider {
             keys,
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
-            faults: faults::Switch::default(),
+            faults: faults::Switch::new(),
         }
     }
 
