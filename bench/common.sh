@@ -14,7 +14,7 @@ APP_PID=""
 PROVIDER_PID=""
 
 for f in "$BIN" "$CLIENT" "$PROVIDER"; do
-  [[ -x "$f" ]] || { echo "missing $f: cargo build --release --bin signin --example soak_client --example standalone_provider" >&2; exit 2; }
+  [[ -x "$f" ]] || { echo "missing $f: cargo build --release --bin signin; cargo build --release --example soak_client --example standalone_provider" >&2; exit 2; }
 done
 
 OUT="${BENCH_OUT:-/tmp/signin-bench}/$(basename "$0" .sh)"

@@ -18,7 +18,9 @@ SERVICE=127.0.0.1:18000
 CASES=("$@"); [ ${#CASES[@]} -gt 0 ] || CASES=(a b d)
 
 command -v perf >/dev/null || { echo "profile: perf is required (apt-get install linux-perf)" >&2; exit 1; }
-cargo build --release --quiet --bin signin --example bench_client
+# The binary on its own, without the examples' test-only dev-faults feature (see run.sh).
+cargo build --release --quiet --bin signin
+cargo build --release --quiet --example bench_client
 BIN=$PWD/target/release/signin
 CLIENT=$PWD/target/release/examples/bench_client
 
