@@ -206,8 +206,8 @@ impl OidcClient {
         // The OAuth `error` code (RFC 6749 §5.2), cut to printable ASCII.
         let v = self
             .call_json(req, |v| {
-                v.get("error")
-                    .and_then(Value::as_str)
+                v["error"]
+                    .as_str()
                     .unwrap_or("unknown")
                     .chars()
                     .filter(|c| c.is_ascii_graphic())
@@ -215,17 +215,16 @@ impl OidcClient {
                     .collect()
             })
             .await?;
-        let token_type = v.get("token_type").and_then(Value::as_str).unwrap_or("");
+        // Indexing a JSON value reads a missing field (or a non-object) as null.
+        let token_type = v["token_type"].as_str().unwrap_or("");
         if !token_type.eq_ignore_ascii_case("bearer") {
             return Err(ProviderError::BadResponse("token_type is not Bearer"));
         }
-        let access_token = v
-            .get("access_token")
-            .and_then(Value::as_str)
+        let access_token = v["access_token"]
+            .as_str()
             .ok_or(ProviderError::BadResponse("no access_token"))?;
-        let id_token = v
-            .get("id_token")
-            .and_then(Value::as_str)
+        let id_token = v["id_token"]
+            .as_str()
             .ok_or(ProviderError::BadResponse("no id_token"))?;
         tracing::debug!(access_token = true, id_token = true, "code exchanged");
         Ok(Tokens {
