@@ -202,19 +202,23 @@ mod tests {
         c.encode(&claims(c, now)).unwrap()
     }
 
-    #[test]
-    fn round_trip() {
+    /// A fresh codec, the time, and a token it signed then.
+    fn signed_now() -> (JwtCodec, DateTime<Utc>, Secret) {
         let c = codec();
         let now = Utc::now();
         let t = token(&c, now);
+        (c, now, t)
+    }
+
+    #[test]
+    fn round_trip() {
+        let (c, now, t) = signed_now();
         assert_eq!(c.decode(t.expose(), now).unwrap().sub, "u_abc");
     }
 
     #[test]
     fn expired_by_the_injected_clock() {
-        let c = codec();
-        let now = Utc::now();
-        let t = token(&c, now);
+        let (c, now, t) = signed_now();
         assert_eq!(
             c.decode(t.expose(), now + Duration::days(31)),
             Err(JwtError::Expired)
@@ -243,9 +247,7 @@ mod tests {
 
     #[test]
     fn remembered_tokens_still_expire_and_only_verified_ones_are_remembered() {
-        let c = codec();
-        let now = Utc::now();
-        let t = token(&c, now);
+        let (c, now, t) = signed_now();
         assert_eq!(c.decode(t.expose(), now).unwrap().jti, "jti1");
         assert_eq!(c.remembered(), 1);
         // Served from memory: same claims.
