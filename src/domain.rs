@@ -94,7 +94,9 @@ impl fmt::Display for Email {
 }
 
 /// An enum stored and shown as one fixed lower-case word per variant: `parse` (the word back to the
-/// variant, or a `ParseError` naming `$what`) and `as_str` (the variant's word), from one table.
+/// variant, or a `ParseError` naming `$what`), `as_str` (the variant's word), `ALL` (every
+/// variant) and a `Serialize` as the word, from one table. Every such enum is a plain `Copy`
+/// value that compares and hashes.
 macro_rules! word_enum {
     (
         $(#[$attr:meta])*
@@ -103,11 +105,14 @@ macro_rules! word_enum {
         }
     ) => {
         $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
             $($variant,)+
         }
 
         impl $name {
+            pub const ALL: &[Self] = &[$(Self::$variant,)+];
+
             pub fn parse(raw: &str) -> Result<Self, ParseError> {
                 match raw {
                     $($word => Ok(Self::$variant),)+
@@ -124,12 +129,16 @@ macro_rules! word_enum {
                 }
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
     };
 }
 
 word_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-    #[serde(rename_all = "lowercase")]
     pub enum Role ("role") {
         User = "user",
         Admin = "admin",
@@ -137,8 +146,6 @@ word_enum! {
 }
 
 word_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-    #[serde(rename_all = "lowercase")]
     pub enum Status ("status") {
         Active = "active",
         Disabled = "disabled",
@@ -147,7 +154,6 @@ word_enum! {
 
 word_enum! {
     /// Why a session row stopped being valid.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum RevokeReason ("revoke reason") {
         Logout = "logout",
         Rotated = "rotated",
@@ -227,18 +233,13 @@ mod tests {
 
     #[test]
     fn words_round_trip_and_unknown_ones_are_named() {
-        for r in [Role::User, Role::Admin] {
+        for &r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Ok(r));
         }
-        for s in [Status::Active, Status::Disabled] {
+        for &s in Status::ALL {
             assert_eq!(Status::parse(s.as_str()), Ok(s));
         }
-        for r in [
-            RevokeReason::Logout,
-            RevokeReason::Rotated,
-            RevokeReason::Admin,
-            RevokeReason::Disabled,
-        ] {
+        for &r in RevokeReason::ALL {
             assert_eq!(RevokeReason::parse(r.as_str()), Ok(r));
         }
         assert_eq!(

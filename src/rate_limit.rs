@@ -123,14 +123,18 @@ mod tests {
         }
     }
 
+    fn limits(per_minute: u32, burst: u32) -> RateLimits {
+        RateLimits::new(&RateLimit { per_minute, burst })
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn burst_then_refusal_with_a_wait_per_ip() {
-        let l = RateLimits::new(&RateLimit {
-            per_minute: 60,
-            burst: 2,
-        });
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let l = limits(60, 2);
+        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
         assert!(l.check(a).is_ok());
         assert!(l.check(a).is_ok());
         let wait = l.check(a).unwrap_err();
@@ -140,11 +144,8 @@ mod tests {
 
     #[test]
     fn zero_disables() {
-        let l = RateLimits::new(&RateLimit {
-            per_minute: 0,
-            burst: 1,
-        });
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let l = limits(0, 1);
+        let a = ip("192.0.2.1");
         assert!((0..1000).all(|_| l.check(a).is_ok()));
     }
 }

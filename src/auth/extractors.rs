@@ -9,19 +9,26 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::Deserialize;
 use std::future::{Ready, ready};
 
-impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+/// `FromRequest` for what the middleware leaves in the request: `$stored` is the value it left,
+/// `$wrap` turns that into the extractor, and `$missing(req)` is the answer when there is none.
+macro_rules! from_extensions {
+    ($extractor:ty: $stored:ty => $wrap:expr, else $missing:expr) => {
+        impl FromRequest for $extractor {
+            type Error = AppError;
+            type Future = Ready<Result<Self, AppError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<CurrentUser>()
-                .cloned()
-                .ok_or_else(|| login_required(req.uri())),
-        )
-    }
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let found = req.extensions().get::<$stored>().cloned().map($wrap);
+                ready(found.ok_or_else(|| $missing(req)))
+            }
+        }
+    };
 }
+
+from_extensions!(
+    CurrentUser: CurrentUser => |u| u,
+    else |req: &HttpRequest| login_required(req.uri())
+);
 
 /// Send the visitor to sign in, and back to this address afterwards.
 pub(crate) fn login_required(uri: &actix_web::http::Uri) -> AppError {
@@ -36,38 +43,16 @@ pub(crate) fn login_required(uri: &actix_web::http::Uri) -> AppError {
 #[derive(Debug, Clone)]
 pub struct ApiUser(pub CurrentUser);
 
-impl FromRequest for ApiUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<CurrentUser>()
-                .cloned()
-                .map(ApiUser)
-                .ok_or(AppError::Unauthorized),
-        )
-    }
-}
+from_extensions!(ApiUser: CurrentUser => ApiUser, else |_| AppError::Unauthorized);
 
 /// A signed-in admin, as `require_admin` found them; outside that scope nobody is one.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
 
-impl FromRequest for AdminUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<AdminUser>()
-                .cloned()
-                .ok_or_else(|| AppError::Forbidden(NOT_AN_ADMIN.into())),
-        )
-    }
-}
+from_extensions!(
+    AdminUser: AdminUser => |a| a,
+    else |_| AppError::Forbidden(NOT_AN_ADMIN.into())
+);
 
 pub(crate) const NOT_AN_ADMIN: &str = "This part of the site is for administrators. If you need access, ask an administrator to give your account the admin role.";
 

@@ -58,7 +58,7 @@ pub struct AuthorizeRequest<'a> {
 
 /// The person as the provider vouched for them, after every check the provider's protocol
 /// asks for (signature, issuer, audience, nonce, times, the userinfo `sub`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Identity {
     /// The provider's stable subject identifier: users are keyed on it, never on the email.
     pub subject: String,

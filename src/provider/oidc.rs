@@ -49,31 +49,6 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-/// The verified ID token's claims that matter to us.
-#[derive(Debug, Clone, PartialEq)]
-struct IdClaims {
-    pub sub: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub hd: Option<String>,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub picture: Option<String>,
-    pub locale: Option<String>,
-}
-
-/// The userinfo answer (its `sub` already checked against the ID token's).
-#[derive(Debug, Clone, Default, PartialEq)]
-struct UserInfo {
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub picture: Option<String>,
-    pub locale: Option<String>,
-}
-
 pub struct OidcClient {
     cfg: ProviderConfig,
     redirect_uri: String,
@@ -97,6 +72,23 @@ fn str_claim(m: &Map<String, Value>, k: &str) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.chars().take(512).collect())
+}
+
+/// Sets each profile field (name, given and family name, picture, locale) that `m` carries,
+/// keeping what `identity` had for the others: the ID token's claims first, then userinfo's over
+/// them. The email and `email_verified` are never taken from here (only from the ID token).
+fn overlay_profile(identity: &mut Identity, m: &Map<String, Value>) {
+    for (field, claim) in [
+        (&mut identity.name, "name"),
+        (&mut identity.given_name, "given_name"),
+        (&mut identity.family_name, "family_name"),
+        (&mut identity.picture, "picture"),
+        (&mut identity.locale, "locale"),
+    ] {
+        if let Some(value) = str_claim(m, claim) {
+            *field = Some(value);
+        }
+    }
 }
 
 /// `email_verified` is a boolean at Google, but some providers send the string "true".
@@ -170,6 +162,28 @@ impl OidcClient {
         }
     }
 
+    /// Sends `req` asking for JSON and reads the answer; a non-2xx answer is a
+    /// `ProviderError::Status` whose `error` is `refused(body)`.
+    async fn call_json(
+        &self,
+        req: reqwest::RequestBuilder,
+        refused: impl FnOnce(&Value) -> String,
+    ) -> Result<Value, ProviderError> {
+        let resp = req
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(from_reqwest)?;
+        let (status, v) = self.read_json(resp).await?;
+        if !(200..300).contains(&status) {
+            return Err(ProviderError::Status {
+                status,
+                error: refused(&v),
+            });
+        }
+        Ok(v)
+    }
+
     /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1)
     /// and proving possession of the PKCE verifier.
     #[tracing::instrument(skip_all)]
@@ -181,41 +195,36 @@ impl OidcClient {
             ("code_verifier", verifier),
         ];
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let resp = self
+        let req = self
             .http
             .post(self.cfg.token_url.clone())
             .basic_auth(
                 enc(&self.cfg.client_id),
                 Some(enc(self.cfg.client_secret.expose())),
             )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(from_reqwest)?;
-        let (status, v) = self.read_json(resp).await?;
-        if !(200..300).contains(&status) {
-            let error = v
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .chars()
-                .filter(|c| c.is_ascii_graphic())
-                .take(64)
-                .collect();
-            return Err(ProviderError::Status { status, error });
-        }
-        let token_type = v.get("token_type").and_then(Value::as_str).unwrap_or("");
+            .form(&form);
+        // The OAuth `error` code (RFC 6749 §5.2), cut to printable ASCII.
+        let v = self
+            .call_json(req, |v| {
+                v["error"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic())
+                    .take(64)
+                    .collect()
+            })
+            .await?;
+        // Indexing a JSON value reads a missing field (or a non-object) as null.
+        let token_type = v["token_type"].as_str().unwrap_or("");
         if !token_type.eq_ignore_ascii_case("bearer") {
             return Err(ProviderError::BadResponse("token_type is not Bearer"));
         }
-        let access_token = v
-            .get("access_token")
-            .and_then(Value::as_str)
+        let access_token = v["access_token"]
+            .as_str()
             .ok_or(ProviderError::BadResponse("no access_token"))?;
-        let id_token = v
-            .get("id_token")
-            .and_then(Value::as_str)
+        let id_token = v["id_token"]
+            .as_str()
             .ok_or(ProviderError::BadResponse("no id_token"))?;
         tracing::debug!(access_token = true, id_token = true, "code exchanged");
         Ok(Tokens {
@@ -225,20 +234,8 @@ impl OidcClient {
     }
 
     async fn fetch_jwks(&self) -> Result<JwkSet, ProviderError> {
-        let resp = self
-            .http
-            .get(self.cfg.jwks_url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(from_reqwest)?;
-        let (status, v) = self.read_json(resp).await?;
-        if !(200..300).contains(&status) {
-            return Err(ProviderError::Status {
-                status,
-                error: "jwks".into(),
-            });
-        }
+        let req = self.http.get(self.cfg.jwks_url.clone());
+        let v = self.call_json(req, |_| "jwks".into()).await?;
         serde_json::from_value::<JwkSet>(v).map_err(|_| ProviderError::BadResponse("JWKS"))
     }
 
@@ -249,7 +246,7 @@ impl OidcClient {
         id_token: &Secret,
         expected_nonce: &str,
         now: DateTime<Utc>,
-    ) -> Result<IdClaims, ProviderError> {
+    ) -> Result<Identity, ProviderError> {
         let token = id_token.expose();
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ProviderError::IdToken("malformed or unsupported algorithm"))?;
@@ -312,51 +309,38 @@ impl OidcClient {
         if sub.len() > 255 {
             return Err(ProviderError::IdToken("sub too long"));
         }
-        Ok(IdClaims {
-            sub,
+        let mut identity = Identity {
+            subject: sub,
             email: str_claim(&c, "email"),
             email_verified: bool_claim(&c, "email_verified"),
             hd: str_claim(&c, "hd").map(|h| h.to_ascii_lowercase()),
-            name: str_claim(&c, "name"),
-            given_name: str_claim(&c, "given_name"),
-            family_name: str_claim(&c, "family_name"),
-            picture: str_claim(&c, "picture"),
-            locale: str_claim(&c, "locale"),
-        })
+            ..Identity::default()
+        };
+        overlay_profile(&mut identity, &c);
+        Ok(identity)
     }
 
-    /// The profile from userinfo; its `sub` must be the ID token's (OIDC Core §5.3.2).
+    /// Fills in the profile from userinfo, whose fields win over the ID token's; its `sub` must
+    /// be the ID token's (OIDC Core §5.3.2).
     #[tracing::instrument(skip_all)]
-    async fn userinfo(&self, access_token: &Secret, sub: &str) -> Result<UserInfo, ProviderError> {
-        let resp = self
+    async fn userinfo(
+        &self,
+        access_token: &Secret,
+        identity: &mut Identity,
+    ) -> Result<(), ProviderError> {
+        let req = self
             .http
             .get(self.cfg.userinfo_url.clone())
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(from_reqwest)?;
-        let (status, v) = self.read_json(resp).await?;
-        if !(200..300).contains(&status) {
-            return Err(ProviderError::Status {
-                status,
-                error: "userinfo".into(),
-            });
-        }
+            .bearer_auth(access_token.expose());
+        let v = self.call_json(req, |_| "userinfo".into()).await?;
         let m = v
             .as_object()
             .ok_or(ProviderError::BadResponse("userinfo"))?;
-        if str_claim(m, "sub").as_deref() != Some(sub) {
+        if str_claim(m, "sub").as_deref() != Some(identity.subject.as_str()) {
             return Err(ProviderError::BadResponse("userinfo is about someone else"));
         }
-        Ok(UserInfo {
-            email: str_claim(m, "email"),
-            name: str_claim(m, "name"),
-            given_name: str_claim(m, "given_name"),
-            family_name: str_claim(m, "family_name"),
-            picture: str_claim(m, "picture"),
-            locale: str_claim(m, "locale"),
-        })
+        overlay_profile(identity, m);
+        Ok(())
     }
 }
 
@@ -403,19 +387,9 @@ impl IdentityProvider for OidcClient {
     ) -> BoxFuture<'a, Result<Identity, ProviderError>> {
         Box::pin(async move {
             let tokens = self.exchange_code(code, verifier).await?;
-            let claims = self.verify_id_token(&tokens.id_token, nonce, now).await?;
-            let info = self.userinfo(&tokens.access_token, &claims.sub).await?;
-            Ok(Identity {
-                subject: claims.sub,
-                email: claims.email,
-                email_verified: claims.email_verified,
-                hd: claims.hd,
-                name: info.name.or(claims.name),
-                given_name: info.given_name.or(claims.given_name),
-                family_name: info.family_name.or(claims.family_name),
-                picture: info.picture.or(claims.picture),
-                locale: info.locale.or(claims.locale),
-            })
+            let mut identity = self.verify_id_token(&tokens.id_token, nonce, now).await?;
+            self.userinfo(&tokens.access_token, &mut identity).await?;
+            Ok(identity)
         })
     }
 }
@@ -433,5 +407,34 @@ mod tests {
         assert!(!bool_claim(&m, "c"));
         assert!(!bool_claim(&m, "d"));
         assert!(!bool_claim(&m, "missing"));
+    }
+
+    #[test]
+    fn userinfo_profile_wins_over_the_id_tokens_and_leaves_the_email_alone() {
+        let token: Map<String, Value> =
+            serde_json::from_str(r#"{"name":"Token","locale":"en","picture":"t.png"}"#).unwrap();
+        let info: Map<String, Value> = serde_json::from_str(
+            r#"{"name":"Info","given_name":"Ada","picture":"  ","email":"other@example.com"}"#,
+        )
+        .unwrap();
+        let mut identity = Identity {
+            subject: "s".into(),
+            email: Some("ada@example.com".into()),
+            email_verified: true,
+            ..Identity::default()
+        };
+        overlay_profile(&mut identity, &token);
+        overlay_profile(&mut identity, &info);
+        assert_eq!(identity.name.as_deref(), Some("Info"));
+        assert_eq!(identity.given_name.as_deref(), Some("Ada"));
+        assert_eq!(identity.family_name, None);
+        assert_eq!(
+            identity.picture.as_deref(),
+            Some("t.png"),
+            "blank is absent"
+        );
+        assert_eq!(identity.locale.as_deref(), Some("en"));
+        assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+        assert!(identity.email_verified);
     }
 }

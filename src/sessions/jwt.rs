@@ -185,27 +185,40 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+    fn codec_with(key: u8, issuer: &str) -> JwtCodec {
+        JwtCodec::new(&[key; 32], issuer).unwrap()
+    }
+
     fn codec() -> JwtCodec {
-        JwtCodec::new(&[7u8; 32], "http://localhost:8000").unwrap()
+        codec_with(7, "http://localhost:8000")
     }
 
     fn claims(c: &JwtCodec, now: DateTime<Utc>) -> AppClaims {
         c.claims_for("u_abc", "jti1", now, now + Duration::days(30), now)
     }
 
-    #[test]
-    fn round_trip() {
+    /// A 30-day token for `u_abc`, signed by `c`.
+    fn token(c: &JwtCodec, now: DateTime<Utc>) -> Secret {
+        c.encode(&claims(c, now)).unwrap()
+    }
+
+    /// A fresh codec, the time, and a token it signed then.
+    fn signed_now() -> (JwtCodec, DateTime<Utc>, Secret) {
         let c = codec();
         let now = Utc::now();
-        let t = c.encode(&claims(&c, now)).unwrap();
+        let t = token(&c, now);
+        (c, now, t)
+    }
+
+    #[test]
+    fn round_trip() {
+        let (c, now, t) = signed_now();
         assert_eq!(c.decode(t.expose(), now).unwrap().sub, "u_abc");
     }
 
     #[test]
     fn expired_by_the_injected_clock() {
-        let c = codec();
-        let now = Utc::now();
-        let t = c.encode(&claims(&c, now)).unwrap();
+        let (c, now, t) = signed_now();
         assert_eq!(
             c.decode(t.expose(), now + Duration::days(31)),
             Err(JwtError::Expired)
@@ -213,12 +226,16 @@ mod tests {
     }
 
     #[test]
-    fn wrong_key_alg_none_and_garbage_are_invalid() {
+    fn wrong_key_other_issuer_alg_none_and_garbage_are_invalid() {
         let c = codec();
-        let other = JwtCodec::new(&[8u8; 32], "http://localhost:8000").unwrap();
         let now = Utc::now();
-        let t = other.encode(&claims(&other, now)).unwrap();
-        assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
+        for other in [
+            codec_with(8, "http://localhost:8000"),
+            codec_with(7, "http://elsewhere"),
+        ] {
+            let t = token(&other, now);
+            assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
+        }
         assert_eq!(c.decode("garbage", now), Err(JwtError::Invalid));
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&c, now)).unwrap());
@@ -229,19 +246,8 @@ mod tests {
     }
 
     #[test]
-    fn other_issuer_is_invalid() {
-        let c = codec();
-        let other = JwtCodec::new(&[7u8; 32], "http://elsewhere").unwrap();
-        let now = Utc::now();
-        let t = other.encode(&claims(&other, now)).unwrap();
-        assert_eq!(c.decode(t.expose(), now), Err(JwtError::Invalid));
-    }
-
-    #[test]
     fn remembered_tokens_still_expire_and_only_verified_ones_are_remembered() {
-        let c = codec();
-        let now = Utc::now();
-        let t = c.encode(&claims(&c, now)).unwrap();
+        let (c, now, t) = signed_now();
         assert_eq!(c.decode(t.expose(), now).unwrap().jti, "jti1");
         assert_eq!(c.remembered(), 1);
         // Served from memory: same claims.
@@ -254,7 +260,7 @@ mod tests {
         assert_eq!(c.remembered(), 0);
         // A token that fails verification is never remembered, and a remembered token does
         // not vouch for a tampered copy (one changed signature character).
-        let good = c.encode(&claims(&c, now)).unwrap();
+        let good = token(&c, now);
         assert!(c.decode(good.expose(), now).is_ok());
         let mut bad = good.expose().to_string();
         let last = bad.pop().unwrap();
