@@ -82,6 +82,12 @@ impl Email {
         &self.0
     }
 
+    /// A stored address, checked as `parse` checks it but kept as written (rows written before
+    /// sign-in lower-cased, or by hand, show as they are).
+    pub fn stored(raw: String) -> Result<Self, ParseError> {
+        Self::parse(&raw).map(|_| Self(raw))
+    }
+
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
     }

@@ -92,7 +92,7 @@ pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
     Ok(User {
         id: r.0,
         public_id: UserId::parse(&r.1).map_err(bad_value)?,
-        email: Email::parse(&r.2).map_err(bad_value)?,
+        email: Email::stored(r.2).map_err(bad_value)?,
         email_verified: r.3,
         name: r.4,
         given_name: r.5,
