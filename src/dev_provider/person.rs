@@ -1,5 +1,6 @@
 //! A person as the provider knows them: the account behind a code, an ID token and userinfo.
 
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone)]
@@ -44,6 +45,24 @@ impl Person {
             given_name,
             family_name,
             hd,
+        }
+    }
+
+    /// The profile claims the ID token and userinfo both carry (OIDC Core §5.1).
+    pub fn profile_claims(&self) -> Map<String, Value> {
+        let v = json!({
+            "sub": self.sub,
+            "email": self.email,
+            "email_verified": self.email_verified,
+            "name": self.name,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "picture": self.picture,
+            "locale": "en",
+        });
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
         }
     }
 }

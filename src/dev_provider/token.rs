@@ -109,31 +109,25 @@ pub(super) async fn token(
 
     let person = grant.person;
     let now = unix_now();
-    let mut claims = json!({
-        "iss": p.settings.issuer,
-        "aud": p.settings.client_id,
-        "azp": p.settings.client_id,
-        "sub": person.sub,
-        "email": person.email,
-        "email_verified": person.email_verified,
-        "name": person.name,
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "picture": person.picture,
-        "locale": "en",
-        "iat": now,
-        "exp": now + 3600,
-        "auth_time": now,
-    });
-    if let Some(obj) = claims.as_object_mut() {
-        if let Some(hd) = &person.hd {
-            obj.insert("hd".into(), json!(hd));
-        }
-        if let Some(n) = &grant.nonce {
-            obj.insert("nonce".into(), json!(n));
-        }
-        f.tamper_id_token(obj, now);
+    let mut obj = person.profile_claims();
+    for (k, v) in [
+        ("iss", json!(p.settings.issuer)),
+        ("aud", json!(p.settings.client_id)),
+        ("azp", json!(p.settings.client_id)),
+        ("iat", json!(now)),
+        ("exp", json!(now + 3600)),
+        ("auth_time", json!(now)),
+    ] {
+        obj.insert(k.into(), v);
     }
+    if let Some(hd) = &person.hd {
+        obj.insert("hd".into(), json!(hd));
+    }
+    if let Some(n) = &grant.nonce {
+        obj.insert("nonce".into(), json!(n));
+    }
+    f.tamper_id_token(&mut obj, now);
+    let claims = serde_json::Value::Object(obj);
     let signed = match f.forged_id_token(&p.keys, &claims) {
         Some(forged) => forged,
         None => p.keys.primary.sign(&claims, &p.keys.primary.kid),

@@ -21,19 +21,8 @@ pub(super) async fn userinfo(req: HttpRequest, p: web::Data<DevProvider>) -> Htt
             .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
             .finish();
     };
-    let mut info = json!({
-        "sub": person.sub,
-        "email": person.email,
-        "email_verified": person.email_verified,
-        "name": person.name,
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "picture": person.picture,
-        "locale": "en",
-        "hd": person.hd,
-    });
-    if let Some(obj) = info.as_object_mut() {
-        f.tamper_userinfo(obj);
-    }
+    let mut info = person.profile_claims();
+    info.insert("hd".into(), json!(person.hd));
+    f.tamper_userinfo(&mut info);
     HttpResponse::Ok().json(info)
 }
