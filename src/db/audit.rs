@@ -22,10 +22,15 @@ pub enum AuditAction {
     Demote,
     RevokeSession,
     RevokeAllSessions,
+    CreateApiToken,
+    RevokeApiToken,
+    /// A person ended all their other browser sessions.
+    SignOutOthers,
+    DeleteUser,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::SignInRefused,
@@ -35,6 +40,10 @@ impl AuditAction {
         AuditAction::Demote,
         AuditAction::RevokeSession,
         AuditAction::RevokeAllSessions,
+        AuditAction::CreateApiToken,
+        AuditAction::RevokeApiToken,
+        AuditAction::SignOutOthers,
+        AuditAction::DeleteUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +57,10 @@ impl AuditAction {
             AuditAction::Demote => "demote",
             AuditAction::RevokeSession => "revoke_session",
             AuditAction::RevokeAllSessions => "revoke_all_sessions",
+            AuditAction::CreateApiToken => "create_api_token",
+            AuditAction::RevokeApiToken => "revoke_api_token",
+            AuditAction::SignOutOthers => "sign_out_others",
+            AuditAction::DeleteUser => "delete_user",
         }
     }
 

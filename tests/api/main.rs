@@ -5,6 +5,7 @@
 
 mod admin;
 mod api_me;
+mod api_tokens;
 mod binary;
 mod browser;
 mod hardening_db;
