@@ -2,6 +2,10 @@
 //! its audit row are written in one transaction; the self and last-admin rules are checked
 //! inside it.
 
+mod delete;
+
+pub use delete::{delete_user, pseudonym};
+
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
 use crate::db::roles::{self, UserChange, count_active_admins, lock_for_removal};
 use crate::db::sessions::{revoke_all_for_user, revoke_family, rotation_family};

@@ -6,6 +6,7 @@
 
 pub mod jwt;
 pub mod keys;
+mod own;
 
 use crate::cache::TtlCache;
 use crate::clock::SharedClock;
