@@ -3,6 +3,7 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives
 //! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
+mod account;
 mod admin;
 mod api_me;
 mod api_tokens;
