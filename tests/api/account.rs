@@ -10,6 +10,15 @@ use signin::db::schema::{audit_log, sessions, users};
 
 const ADMIN: &str = "admin@example.com";
 
+/// `(action, actor label, target label, detail, ip)`.
+type FullAuditRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 async fn account_page(b: &Browser) -> String {
     let r = b.get("/account").await;
     assert_eq!(r.status().as_u16(), 200, "GET /account");
@@ -185,13 +194,7 @@ both_backends!(
         assert_api_401(ada.get("/api/me").await, "deleted user's browser").await;
 
         let pseudonym = signin::admin::pseudonym(id);
-        let rows: Vec<(
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )> = app.query(|c| {
+        let rows: Vec<FullAuditRow> = app.query(|c| {
             audit_log::table
                 .order(audit_log::id.asc())
                 .select((
