@@ -18,6 +18,35 @@ pub enum ParseError {
     /// A word outside a fixed set (role, status, revoke reason).
     #[error("unknown {what} `{value}`")]
     Unknown { what: &'static str, value: String },
+    #[error("a token needs a name")]
+    TokenNameEmpty,
+    #[error("a token name is at most {TOKEN_NAME_MAX} characters")]
+    TokenNameTooLong,
+}
+
+/// Longest API-token name, in characters.
+pub const TOKEN_NAME_MAX: usize = 100;
+
+/// The name a person gives an API token on creation: trimmed, not empty, at most
+/// `TOKEN_NAME_MAX` characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let s: String = raw.trim().chars().filter(|c| !c.is_control()).collect();
+        if s.is_empty() {
+            return Err(ParseError::TokenNameEmpty);
+        }
+        if s.chars().count() > TOKEN_NAME_MAX {
+            return Err(ParseError::TokenNameTooLong);
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Random bytes as unpadded base64url: 32 bytes → 256 bits for state, nonce, PKCE, CSRF, jti.
@@ -191,6 +220,20 @@ pub fn safe_next(raw: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_names_are_trimmed_required_and_bounded() {
+        assert_eq!(
+            TokenName::parse("  ci deploy \n").unwrap().as_str(),
+            "ci deploy"
+        );
+        assert_eq!(TokenName::parse("   "), Err(ParseError::TokenNameEmpty));
+        assert!(TokenName::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(
+            TokenName::parse(&"x".repeat(101)),
+            Err(ParseError::TokenNameTooLong)
+        );
+    }
 
     #[test]
     fn next_keeps_local_paths() {

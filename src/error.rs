@@ -76,6 +76,9 @@ impl From<SessionError> for AppError {
         match e {
             SessionError::Db(e) => e.into(),
             e @ SessionError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
+            SessionError::NotFromBrowser => AppError::Forbidden(
+                "API tokens are made from a signed-in browser, not with another token.".into(),
+            ),
         }
     }
 }

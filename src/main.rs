@@ -179,11 +179,12 @@ fn main() -> ExitCode {
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(
-                    "configuration is valid: {:?} on {} (database {}, provider {})",
+                    "configuration is valid: {:?} on {} (database {}, provider {}, API tokens live {} days)",
                     c.app_env,
                     c.origin(),
                     c.database_url,
-                    c.provider.issuer
+                    c.provider.issuer,
+                    c.api_token_ttl.num_days()
                 );
                 ExitCode::SUCCESS
             }

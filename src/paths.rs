@@ -9,6 +9,11 @@ pub const GOOGLE_LOGIN: &str = "/auth/google/login";
 pub const GOOGLE_CALLBACK: &str = "/auth/google/callback";
 pub const LOGOUT: &str = "/logout";
 pub const TOKENS: &str = "/tokens";
+/// The signed-in person's own sessions, tokens and account.
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_REVOKE: &str = "/account/revoke";
+pub const ACCOUNT_SIGN_OUT_OTHERS: &str = "/account/sign-out-others";
+pub const ACCOUNT_DELETE: &str = "/account/delete";
 /// The JSON API's prefix.
 pub const API: &str = "/api";
 pub const API_ME: &str = "/api/me";
@@ -41,6 +46,10 @@ mod tests {
             GOOGLE_CALLBACK,
             LOGOUT,
             TOKENS,
+            ACCOUNT,
+            ACCOUNT_REVOKE,
+            ACCOUNT_SIGN_OUT_OTHERS,
+            ACCOUNT_DELETE,
             API,
             API_ME,
             ADMIN,

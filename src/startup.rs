@@ -150,6 +150,7 @@ impl Application {
                 ttl: config.jwt_ttl,
                 renew_within: config.jwt_renew_within,
                 max_age: config.session_max_age,
+                api_ttl: config.api_token_ttl,
             },
         ));
         let sign_in = SignIn::new(

@@ -2,11 +2,15 @@
 //! its audit row are written in one transaction; the self and last-admin rules are checked
 //! inside it.
 
+mod delete;
+
+pub use delete::{delete_user, pseudonym};
+
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
-use crate::db::roles::{self, UserChange, count_active_admins, lock_active_admins};
+use crate::db::roles::{self, UserChange, count_active_admins, lock_for_removal};
 use crate::db::sessions::{revoke_all_for_user, revoke_family, rotation_family};
 use crate::db::user_sessions::session_belongs_to;
-use crate::db::users::User;
+use crate::db::users::{User, find_by_id};
 use crate::db::{DbConn, DbError, transaction};
 use crate::domain::{RevokeReason, Role, Status};
 use chrono::{DateTime, Utc};
@@ -64,6 +68,8 @@ pub enum Refusal {
     LastAdmin,
     #[error("that session does not exist or has already ended")]
     NoSuchSession,
+    #[error("that user no longer exists")]
+    NoSuchUser,
 }
 
 /// What happened, for the flash message or the CLI.
@@ -116,11 +122,19 @@ pub fn perform(
         _ => Vec::new(),
     };
     let r = transaction(conn, |conn| {
+        // The last-admin rule is decided on the target as it is inside this transaction, never
+        // on the copy the caller read before it: a promote or enable that committed meanwhile
+        // must not let a removal skip the lock and the count.
+        let fresh;
+        let target = if action.removes() {
+            lock_for_removal(conn, target.id)?;
+            fresh = find_by_id(conn, target.id)?.ok_or(TxError::Refused(Refusal::NoSuchUser))?;
+            &fresh
+        } else {
+            target
+        };
         let removes_admin =
             action.removes() && target.role == Role::Admin && target.status == Status::Active;
-        if removes_admin {
-            lock_active_admins(conn)?;
-        }
         let done = match action {
             Action::Disable => set(conn, target, UserChange::Status(Status::Disabled), now)?,
             Action::Enable => set(conn, target, UserChange::Status(Status::Active), now)?,
@@ -146,8 +160,8 @@ pub fn perform(
                 }
             }
         };
-        // Written before counting: on SQLite the write takes the lock that orders concurrent
-        // removals; on PostgreSQL the admins' rows are locked above.
+        // Counted after the write, with the admins' rows locked above (PostgreSQL) or the
+        // database's one write lock held since the first statement (SQLite).
         if removes_admin && done.changed && count_active_admins(conn)? == 0 {
             return Err(TxError::Refused(Refusal::LastAdmin));
         }

@@ -6,6 +6,7 @@ use super::cookie::TypedSession;
 use super::extractors::{AdminUser, NOT_AN_ADMIN, login_required};
 use crate::error::AppError;
 use crate::net::ClientInfo;
+use crate::paths;
 use crate::sessions::{AuthVia, CheckError, CurrentUser};
 use crate::state::AppState;
 use actix_session::SessionExt;
@@ -21,6 +22,12 @@ fn bearer_token(req: &ServiceRequest) -> Option<String> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_string())
+}
+
+/// True for the JSON API's paths, the only ones where a Bearer token counts.
+fn is_api_path(path: &str) -> bool {
+    path.strip_prefix(paths::API)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Marks a request whose `Authorization: Bearer` token was refused (for the 401 body).
@@ -41,7 +48,12 @@ pub async fn authenticate(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    if let Some(token) = bearer_token(&req) {
+    // A Bearer token is an API credential and nothing more: outside `/api/` it is ignored, so
+    // a page, a form or an admin action sees the request as anonymous (or as the cookie's).
+    let bearer = is_api_path(req.path())
+        .then(|| bearer_token(&req))
+        .flatten();
+    if let Some(token) = bearer {
         match state.sessions.check(&token, None, AuthVia::Bearer).await {
             Ok((user, _)) => {
                 req.extensions_mut().insert(user);
@@ -108,5 +120,27 @@ pub async fn require_admin(
             .call(req)
             .await
             .map(ServiceResponse::map_into_left_body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_api_path;
+
+    #[test]
+    fn only_the_api_takes_a_bearer_token() {
+        for p in ["/api", "/api/me", "/api/x/y"] {
+            assert!(is_api_path(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/apix",
+            "/tokens",
+            "/admin/users",
+            "/account",
+            "/x/api/me",
+        ] {
+            assert!(!is_api_path(p), "{p}");
+        }
     }
 }

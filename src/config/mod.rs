@@ -96,6 +96,8 @@ pub struct Config {
     pub jwt_ttl: chrono::Duration,
     pub jwt_renew_within: chrono::Duration,
     pub session_max_age: chrono::Duration,
+    /// Lifetime of an API token from its creation; never renewed by use.
+    pub api_token_ttl: chrono::Duration,
     pub http_timeout: StdDuration,
     pub trusted_proxies: Vec<IpAddr>,
     pub log_format: LogFormat,
@@ -313,6 +315,7 @@ impl Config {
         if lifetimes_parsed && session_max_age < jwt_ttl {
             r.problem("SESSION_MAX_AGE must be at least JWT_TTL");
         }
+        let api_token_ttl = r.duration("API_TOKEN_TTL", "90d");
         let http_timeout = r.std_duration("HTTP_TIMEOUT", "10s", 10);
         let shutdown_timeout = r.std_duration("SHUTDOWN_TIMEOUT", "30s", 30);
 
@@ -353,6 +356,7 @@ impl Config {
             jwt_ttl,
             jwt_renew_within,
             session_max_age,
+            api_token_ttl,
             http_timeout,
             trusted_proxies,
             log_format,

@@ -19,6 +19,7 @@ fn dev_defaults_are_valid() {
     assert_eq!(c.jwt_ttl, chrono::Duration::days(30));
     assert_eq!(c.jwt_renew_within, chrono::Duration::days(7));
     assert_eq!(c.session_max_age, chrono::Duration::days(90));
+    assert_eq!(c.api_token_ttl, chrono::Duration::days(90));
     assert!(matches!(c.database_url.kind(), DatabaseKind::Sqlite(_)));
     assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
     assert!(
@@ -70,11 +71,12 @@ fn every_bad_value_is_reported() {
             ("TRUSTED_PROXIES", "1.2.3.4,not-an-ip"),
             ("LOG_FORMAT", "xml"),
             ("DATABASE_POOL_SIZE", "0"),
+            ("API_TOKEN_TTL", "0s"),
         ]),
         true,
     )
     .unwrap_err();
-    assert_eq!(err.0.len(), 9, "{err}");
+    assert_eq!(err.0.len(), 10, "{err}");
 }
 
 #[test]

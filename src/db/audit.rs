@@ -22,10 +22,15 @@ pub enum AuditAction {
     Demote,
     RevokeSession,
     RevokeAllSessions,
+    CreateApiToken,
+    RevokeApiToken,
+    /// A person ended all their other browser sessions.
+    SignOutOthers,
+    DeleteUser,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::SignInRefused,
@@ -35,6 +40,10 @@ impl AuditAction {
         AuditAction::Demote,
         AuditAction::RevokeSession,
         AuditAction::RevokeAllSessions,
+        AuditAction::CreateApiToken,
+        AuditAction::RevokeApiToken,
+        AuditAction::SignOutOthers,
+        AuditAction::DeleteUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +57,10 @@ impl AuditAction {
             AuditAction::Demote => "demote",
             AuditAction::RevokeSession => "revoke_session",
             AuditAction::RevokeAllSessions => "revoke_all_sessions",
+            AuditAction::CreateApiToken => "create_api_token",
+            AuditAction::RevokeApiToken => "revoke_api_token",
+            AuditAction::SignOutOthers => "sign_out_others",
+            AuditAction::DeleteUser => "delete_user",
         }
     }
 
@@ -59,9 +72,14 @@ impl AuditAction {
 /// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: i64, email: Email },
+    User {
+        id: i64,
+        email: Email,
+    },
     Cli,
     Anonymous,
+    /// A deleted user, by the pseudonym that replaced their email.
+    Pseudonym(String),
 }
 
 impl Actor {
@@ -77,6 +95,7 @@ impl Actor {
             Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
             Actor::Anonymous => "anonymous",
+            Actor::Pseudonym(p) => p,
         }
     }
 }
@@ -104,6 +123,29 @@ pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
             audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
             audit_log::detail.eq(e.detail),
             audit_log::ip.eq(e.ip),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The audit row of a deleted account: its target is named by the pseudonym only.
+pub fn insert_deletion(
+    conn: &mut DbConn,
+    actor: &Actor,
+    pseudonym: &str,
+    ip: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(at.naive_utc()),
+            audit_log::actor_id.eq(actor.id()),
+            audit_log::actor_label.eq(actor.label()),
+            audit_log::action.eq(AuditAction::DeleteUser.as_str()),
+            audit_log::target_id.eq(None::<i64>),
+            audit_log::target_label.eq(Some(pseudonym)),
+            audit_log::detail.eq(Some("account deleted")),
+            audit_log::ip.eq(ip),
         ))
         .execute(conn)?;
     Ok(())

@@ -2,6 +2,7 @@
 //! one helper (`run`) through which every blocking query leaves the async workers, and
 //! `transaction`, so that nothing outside this folder names Diesel.
 
+pub mod account;
 pub mod audit;
 pub mod overview;
 pub mod raw;

@@ -42,17 +42,26 @@ pub fn apply(
     Ok(raw::execute(conn, q)? > 0)
 }
 
-/// Inside a transaction that may remove an admin: on PostgreSQL, locks the active admins'
-/// rows so that two concurrent removals cannot each see the other as the remaining admin.
-/// (SQLite runs one writer at a time; the caller writes before it counts.)
-pub fn lock_active_admins(conn: &mut DbConn) -> Result<(), DbError> {
+/// First statement of a transaction that may remove an admin (demote, disable, delete), before
+/// the target is read: on PostgreSQL, locks the active admins' rows and the target's (in id
+/// order, so that two removals never deadlock), so that two concurrent removals are decided one
+/// after the other on what the first committed; on SQLite, a no-op write on the target takes
+/// the database's write lock at once, so the reads that follow cannot go stale before the
+/// transaction writes (nor fail to upgrade to a write).
+pub fn lock_for_removal(conn: &mut DbConn, target_id: i64) -> Result<(), DbError> {
+    let mut q = Sql::new(conn);
     if super::is_postgres(conn) {
-        let mut q = Sql::new(conn);
         q.push(
             "SELECT count(*) AS n FROM (SELECT id FROM users \
-             WHERE role = 'admin' AND status = 'active' FOR UPDATE) s",
-        );
+             WHERE (role = 'admin' AND status = 'active') OR id = ",
+        )
+        .arg(Arg::Int(target_id))
+        .push(" ORDER BY id FOR UPDATE) s");
         raw::scalar(conn, q)?;
+    } else {
+        q.push("UPDATE users SET id = id WHERE id = ")
+            .arg(Arg::Int(target_id));
+        raw::execute(conn, q)?;
     }
     Ok(())
 }

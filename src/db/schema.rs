@@ -34,6 +34,7 @@ diesel::table! {
         replaced_by -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        name -> Nullable<Text>,
     }
 }
 

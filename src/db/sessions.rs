@@ -42,6 +42,8 @@ pub struct NewSession {
     pub auth_time: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// An API token's name (browser sessions have none).
+    pub name: Option<String>,
 }
 
 /// A session row with its user, as the per-request check needs it.
@@ -81,6 +83,7 @@ pub fn insert(conn: &mut DbConn, s: &NewSession) -> Result<(), DbError> {
             sessions::last_used_at.eq(Some(s.created_at.naive_utc())),
             sessions::user_agent.eq(s.user_agent.as_deref()),
             sessions::ip.eq(s.ip.as_deref()),
+            sessions::name.eq(s.name.as_deref()),
         ))
         .execute(conn)?;
     Ok(())

@@ -2,14 +2,15 @@
 
 use super::auth::LoginPage;
 use super::render;
-use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::domain::Email;
+use crate::auth::{CurrentUser, TypedSession};
+use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
 use crate::net::ClientInfo;
 use crate::state::AppState;
 use crate::web::{Chrome, fmt_date, fmt_time, initials};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -63,28 +64,47 @@ pub async fn home(
 #[template(path = "token.html")]
 pub struct TokenPage {
     pub chrome: Chrome,
+    pub name: String,
     pub token: String,
     pub expires: String,
     pub origin: String,
 }
 
-/// `POST /tokens`: a separately revocable API token (its own `sessions` row), shown once.
+/// The token form: its CSRF field and the name the person gives the token.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /tokens`: a separately revocable, named API token (its own `sessions` row), shown
+/// once. Only a browser session reaches here: a Bearer token is ignored outside `/api/`.
 #[tracing::instrument(skip_all)]
 pub async fn create_api_token(
     req: HttpRequest,
     cu: CurrentUser,
     session: TypedSession,
-    form: web::Form<CsrfForm>,
+    form: web::Form<TokenForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     session.check_csrf(&form.csrf)?;
+    let name = TokenName::parse(&form.name).map_err(|e| {
+        AppError::BadRequest(match e {
+            ParseError::TokenNameTooLong => {
+                format!("A token name is at most {TOKEN_NAME_MAX} characters. Go back and choose a shorter one.")
+            }
+            _ => "Give the token a name (what it is for), then try again.".into(),
+        })
+    })?;
     let (token, expires) = state
         .sessions
-        .create_api_token(cu.user(), &ClientInfo::of(&req))
+        .create_api_token(&cu, &name, &ClientInfo::of(&req))
         .await?;
     tracing::info!(token = true, "API token created");
     render(TokenPage {
         chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        name: name.as_str().to_string(),
         token: token.expose().to_string(),
         expires: fmt_time(expires),
         origin: state.origin.clone(),

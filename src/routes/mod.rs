@@ -1,5 +1,6 @@
 //! The whole route table, in one function, and one file per area.
 
+pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -22,6 +23,20 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::GOOGLE_CALLBACK, web::get().to(auth::google_callback))
         .route(paths::LOGOUT, web::post().to(auth::logout))
         .route(paths::TOKENS, web::post().to(home::create_api_token))
+        .route(paths::ACCOUNT, web::get().to(account::show_account))
+        .route(paths::ACCOUNT_REVOKE, web::post().to(account::revoke))
+        .route(
+            paths::ACCOUNT_SIGN_OUT_OTHERS,
+            web::post().to(account::sign_out_others),
+        )
+        .route(
+            paths::ACCOUNT_DELETE,
+            web::get().to(account::confirm_delete),
+        )
+        .route(
+            paths::ACCOUNT_DELETE,
+            web::post().to(account::delete_account),
+        )
         .route(paths::API_ME, web::get().to(api::me))
         .service(
             web::scope(paths::ADMIN)

@@ -6,13 +6,14 @@
 
 pub mod jwt;
 pub mod keys;
+mod own;
 
 use crate::cache::TtlCache;
 use crate::clock::SharedClock;
 use crate::db::sessions::{self, NewSession, SessionKind, SessionRecord};
 use crate::db::users::User;
 use crate::db::{self, DbError, DbPool, audit};
-use crate::domain::{RevokeReason, random_token};
+use crate::domain::{RevokeReason, TokenName, random_token};
 use crate::net::ClientInfo;
 use crate::secret::Secret;
 use chrono::{DateTime, Duration, Utc};
@@ -21,8 +22,9 @@ use std::sync::Arc;
 
 /// How long a rotated token is still accepted, so that requests racing the renewal succeed.
 pub const ROTATION_GRACE: Duration = Duration::seconds(60);
-/// `last_used_at` is written at most this often per session.
-const TOUCH_EVERY: Duration = Duration::minutes(5);
+/// `last_used_at` is written at most this often per session or API token, so that the API
+/// path stays one cached read most of the time.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
 /// Upper bound on how stale a cached session check may be. Revocation must reach every
 /// instance within 1 s; half of that leaves room for the request itself.
 pub const CACHE_TTL: Duration = Duration::milliseconds(500);
@@ -76,6 +78,8 @@ pub enum CheckError {
 pub enum SessionError {
     #[error("the session token could not be signed")]
     Signing(#[from] JwtError),
+    #[error("only a signed-in browser can create an API token")]
+    NotFromBrowser,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -86,6 +90,8 @@ pub struct Lifetimes {
     pub ttl: Duration,
     pub renew_within: Duration,
     pub max_age: Duration,
+    /// An API token's lifetime from its creation (`API_TOKEN_TTL`), never renewed.
+    pub api_ttl: Duration,
 }
 
 pub struct Sessions {
@@ -140,7 +146,11 @@ impl Sessions {
     ) -> Result<(NewSession, Secret), JwtError> {
         let now = self.now();
         let jti = random_token(18);
-        let expires_at = expiry_for(now, auth_time, self.life.ttl, self.life.max_age);
+        let expires_at = match kind {
+            SessionKind::Browser => expiry_for(now, auth_time, self.life.ttl, self.life.max_age),
+            // An API token has its own lifetime from creation, and is never renewed.
+            SessionKind::Api => now + self.life.api_ttl,
+        };
         let claims =
             self.codec
                 .claims_for(user.public_id.as_str(), &jti, now, expires_at, auth_time);
@@ -154,19 +164,50 @@ impl Sessions {
             auth_time,
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
+            name: None,
         };
         Ok((row, token))
     }
 
-    /// A separately revocable API token (its own `sessions` row); returns it and its expiry.
+    /// A separately revocable API token (its own `sessions` row, named), with its audit row in
+    /// the same transaction; returns it and its expiry. Only a browser session may ask: a token
+    /// never mints another (the caller's `via` is checked here as well as by the routes).
     pub async fn create_api_token(
         &self,
-        user: &User,
+        current: &CurrentUser,
+        name: &TokenName,
         client: &ClientInfo,
     ) -> Result<(Secret, DateTime<Utc>), SessionError> {
-        let (row, token) = self.mint(user, SessionKind::Api, self.now(), client)?;
+        if current.via != AuthVia::Cookie || current.record.kind != SessionKind::Browser {
+            return Err(SessionError::NotFromBrowser);
+        }
+        let user = current.user();
+        let now = self.now();
+        let (mut row, token) = self.mint(user, SessionKind::Api, now, client)?;
+        row.name = Some(name.as_str().to_string());
         let expires = row.expires_at;
-        db::run(&self.pool, move |conn| sessions::insert(conn, &row)).await?;
+        let (id, email) = (user.id, user.email.clone());
+        let detail = format!("token \"{}\"", name.as_str());
+        db::run(&self.pool, move |conn| {
+            db::transaction(conn, |conn| {
+                sessions::insert(conn, &row)?;
+                audit::insert(
+                    conn,
+                    &audit::NewEntry {
+                        actor: &audit::Actor::User {
+                            id,
+                            email: email.clone(),
+                        },
+                        action: audit::AuditAction::CreateApiToken,
+                        target: Some((id, &email)),
+                        detail: Some(&detail),
+                        ip: row.ip.as_deref(),
+                        at: now,
+                    },
+                )
+            })
+        })
+        .await?;
         Ok((token, expires))
     }
 
@@ -213,13 +254,19 @@ impl Sessions {
                 "invalid token"
             })
         })?;
-        if claims.auth_time() + self.life.max_age <= now {
-            return Err(CheckError::Refused("past the absolute session age"));
-        }
         let record = self
             .record(&claims.jti, now)
             .await?
             .ok_or(CheckError::Refused("unknown session"))?;
+        // A browser session stops at `SESSION_MAX_AGE` since sign-in; an API token at its own
+        // expiry (the JWT's `exp`, checked above), which nothing extends.
+        let ends_at = match record.kind {
+            SessionKind::Browser => claims.auth_time() + self.life.max_age,
+            SessionKind::Api => claims.expires_at(),
+        };
+        if ends_at <= now {
+            return Err(CheckError::Refused("past the absolute session age"));
+        }
         if record.user.public_id.as_str() != claims.sub {
             return Err(CheckError::Refused("subject mismatch"));
         }
@@ -232,7 +279,6 @@ impl Sessions {
             _ => return Err(CheckError::Refused("revoked")),
         };
 
-        let ends_at = claims.auth_time() + self.life.max_age;
         let mut current = CurrentUser {
             renews_at: None,
             record: record.clone(),
@@ -242,7 +288,9 @@ impl Sessions {
         };
         let mut renewed = None;
         let renew_for = renew_for.filter(|_| {
-            !in_grace && renewal_due(&claims, now, self.life.renew_within, self.life.max_age)
+            record.kind == SessionKind::Browser
+                && !in_grace
+                && renewal_due(&claims, now, self.life.renew_within, self.life.max_age)
         });
         if let Some(client) = renew_for {
             // Only a renewal records the client, so only a renewal pays for reading it.

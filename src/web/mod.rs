@@ -2,6 +2,10 @@
 //! layout's data, `Chrome`), the error page, turning a template into a response, and dates as
 //! people read them.
 
+mod device;
+
+pub use device::device_summary;
+
 use crate::sessions::CurrentUser;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};

@@ -297,6 +297,7 @@ async fn user_journey(user: &Context, base: &str) -> R {
     user.shows_the_user("home after reload", "home-reloaded")
         .await?;
 
+    user.fill("input#token-name", "browser walk").await?;
     user.click(
         "Create API token",
         Locator::XPath("//button[normalize-space()='Create API token']"),
@@ -325,6 +326,42 @@ async fn user_journey(user: &Context, base: &str) -> R {
     if me["email"] != USER_EMAIL || me["name"] != USER_NAME || me["session"]["via"] != "bearer" {
         return Err(format!("/api/me answered {me}"));
     }
+
+    // The account page, opened from the header: the token is listed by name; revoke it.
+    user.goto("/").await?;
+    user.click(
+        "the account link",
+        Locator::Css("header a[href='/account']"),
+    )
+    .await?;
+    user.wait_for("the token on the account page", "td.token-name")
+        .await?;
+    contains_all(
+        &user.text().await?,
+        &["browser walk", "this session"],
+        "account page",
+    )?;
+    user.checkpoint("account").await?;
+    user.click("Revoke the token", Locator::Css("button#revoke-token-1"))
+        .await?;
+    user.wait_for(
+        "the account page again",
+        "form[action='/account/sign-out-others']",
+    )
+    .await?;
+    if user.text().await?.contains("browser walk") {
+        return Err("the revoked token is still listed".into());
+    }
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .map_err(err("/api/me after revoking"))?;
+    if r.status().as_u16() != 401 {
+        return Err(format!("/api/me with the revoked token: {}", r.status()));
+    }
+    user.checkpoint("token-revoked").await?;
 
     user.goto("/").await?;
     user.click(

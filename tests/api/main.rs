@@ -3,8 +3,10 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives
 //! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
+mod account;
 mod admin;
 mod api_me;
+mod api_tokens;
 mod binary;
 mod browser;
 mod hardening_db;
@@ -15,6 +17,7 @@ mod hardening_rate_limit;
 mod health;
 mod helpers;
 mod id_token;
+mod last_admin;
 mod logout;
 mod metrics;
 mod process;

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cache;
+mod delete;
 mod flash;
 mod overview;
 mod user;
@@ -30,6 +31,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(admin_home))
         .route("/users", web::get().to(list_users))
         .route("/users/{public_id}", web::get().to(show_user))
+        .route(
+            "/users/{public_id}/delete",
+            web::get().to(delete::confirm_delete_user),
+        )
+        .route(
+            "/users/{public_id}/delete",
+            web::post().to(delete::delete_user_account),
+        )
         .route("/users/{public_id}/{action}", web::post().to(user_action))
         .route("/audit", web::get().to(audit_log));
 }

@@ -237,5 +237,6 @@ fn refusal_text(r: Refusal) -> &'static str {
         Refusal::SelfAction => "You cannot demote or disable your own account.",
         Refusal::LastAdmin => "That is the last active admin. Promote someone else first.",
         Refusal::NoSuchSession => "That session had already ended.",
+        Refusal::NoSuchUser => "That user no longer exists.",
     }
 }

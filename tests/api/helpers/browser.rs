@@ -97,8 +97,15 @@ impl Browser {
 
     /// Creates an API token through the home page's form (signed in) and returns it.
     pub async fn create_api_token(&self) -> String {
+        self.create_named_token("test token").await
+    }
+
+    /// Creates an API token with this name through the home page's form; returns it.
+    pub async fn create_named_token(&self, name: &str) -> String {
         let csrf = self.csrf().await;
-        let r = self.post_form("/tokens", &[("csrf", &csrf)]).await;
+        let r = self
+            .post_form("/tokens", &[("csrf", &csrf), ("name", name)])
+            .await;
         assert_eq!(r.status().as_u16(), 200, "token page");
         let html = r.text().await.expect("token page");
         scrape_token(&html).expect("token on the page")

@@ -1,0 +1,220 @@
+//! The signed-in person's own account (`/account`): their browser sessions and API tokens with
+//! Revoke, "Sign out everywhere else", and "Delete my account" (a confirmation page, then the
+//! deletion). Every POST is CSRF-checked; the changes go through `Sessions` or
+//! `Sessions::change_user`, so this instance's cache forgets them in the same call.
+
+use super::render;
+use crate::admin::{Refusal, delete_user};
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db;
+use crate::db::account::{LiveSession, live_sessions};
+use crate::db::audit::Actor;
+use crate::db::sessions::SessionKind;
+use crate::error::AppError;
+use crate::net::ClientInfo;
+use crate::paths;
+use crate::state::AppState;
+use crate::web::{Chrome, device_summary, fmt_time, see_other};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+/// Sessions and tokens listed at most.
+const LISTED: i64 = 200;
+/// Longest session id a form may name.
+const MAX_JTI_LEN: usize = 128;
+
+pub struct SessionRow {
+    pub jti: String,
+    pub device: String,
+    pub ip: String,
+    pub created: String,
+    pub last_used: String,
+    pub current: bool,
+}
+
+pub struct TokenRow {
+    pub jti: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub sessions: Vec<SessionRow>,
+    pub tokens: Vec<TokenRow>,
+}
+
+fn last_used(s: &LiveSession) -> String {
+    s.last_used_at.map_or_else(|| "—".into(), fmt_time)
+}
+
+/// `GET /account`: the person's live sessions (this one marked) and API tokens.
+#[tracing::instrument(skip_all)]
+pub async fn show_account(
+    req: HttpRequest,
+    cu: CurrentUser,
+    session: TypedSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (cu.user().id, state.now());
+    let all = db::run(&state.pool, move |conn| {
+        live_sessions(conn, id, now, LISTED)
+    })
+    .await?;
+    let (mut sessions, mut tokens) = (Vec::new(), Vec::new());
+    for s in all {
+        match s.kind {
+            SessionKind::Browser => sessions.push(SessionRow {
+                device: device_summary(s.user_agent.as_deref()),
+                ip: s.ip.clone().unwrap_or_else(|| "—".into()),
+                created: fmt_time(s.created_at),
+                last_used: last_used(&s),
+                current: s.jti == cu.jti(),
+                jti: s.jti,
+            }),
+            SessionKind::Api => tokens.push(TokenRow {
+                name: s.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+                created: fmt_time(s.created_at),
+                last_used: last_used(&s),
+                expires: fmt_time(s.expires_at),
+                jti: s.jti,
+            }),
+        }
+    }
+    render(AccountPage {
+        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        sessions,
+        tokens,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+    #[serde(default)]
+    jti: String,
+}
+
+/// `POST /account/revoke`: ends one of the person's own sessions or tokens; anything else
+/// (someone else's, unknown, already ended) is a 404 and changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn revoke(
+    req: HttpRequest,
+    cu: CurrentUser,
+    session: TypedSession,
+    form: web::Form<RevokeForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let jti = form.into_inner().jti;
+    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+        return Err(AppError::NotFound);
+    }
+    let ip = ClientInfo::of(&req).ip;
+    if !state.sessions.revoke_own(&cu, jti, ip).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(paths::ACCOUNT))
+}
+
+/// `POST /account/sign-out-others`: every other browser session ends; this one and the API
+/// tokens stay.
+#[tracing::instrument(skip_all)]
+pub async fn sign_out_others(
+    req: HttpRequest,
+    cu: CurrentUser,
+    session: TypedSession,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let n = state
+        .sessions
+        .sign_out_others(&cu, ClientInfo::of(&req).ip)
+        .await?;
+    tracing::info!(ended = n, "signed out everywhere else");
+    Ok(see_other(paths::ACCOUNT))
+}
+
+#[derive(Template)]
+#[template(path = "delete_account.html")]
+pub struct ConfirmDeletePage {
+    pub chrome: Chrome,
+    /// Whose account: "your account" or the user's email.
+    pub whose: String,
+    pub action: String,
+    pub cancel: String,
+}
+
+/// `GET /account/delete`: what deleting removes, and the button that does it.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_delete(
+    req: HttpRequest,
+    cu: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    render(ConfirmDeletePage {
+        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        whose: "your account".into(),
+        action: paths::ACCOUNT_DELETE.into(),
+        cancel: paths::ACCOUNT.into(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "deleted.html")]
+pub struct DeletedPage {
+    pub chrome: Chrome,
+    pub own: bool,
+}
+
+/// `POST /account/delete`: the account, its sessions and tokens go; the browser is signed out.
+#[tracing::instrument(skip_all)]
+pub async fn delete_account(
+    req: HttpRequest,
+    cu: CurrentUser,
+    session: TypedSession,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let id = cu.user().id;
+    let actor = Actor::User {
+        id,
+        email: cu.user().email.clone(),
+    };
+    let now = state.now();
+    let done = state
+        .sessions
+        .change_user(id, move |conn| delete_user(conn, &actor, id, None, now))
+        .await?;
+    match done {
+        Ok(_) => {
+            tracing::info!("account deleted by its owner");
+            session.purge();
+            render(DeletedPage {
+                chrome: Chrome::new(&req, None, String::new()),
+                own: true,
+            })
+        }
+        Err(r) => Err(refused(r)),
+    }
+}
+
+/// A refused deletion as the page says it.
+pub(crate) fn refused(r: Refusal) -> AppError {
+    match r {
+        Refusal::LastAdmin => AppError::Forbidden(
+            "This is the last active admin account, so it cannot be deleted. Promote someone else to admin first; nothing was removed.".into(),
+        ),
+        Refusal::NoSuchUser | Refusal::NoSuchSession => AppError::NotFound,
+        Refusal::SelfAction => AppError::Forbidden(
+            "Delete your own account from your account page, not from the admin area.".into(),
+        ),
+    }
+}
