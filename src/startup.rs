@@ -93,7 +93,7 @@ fn resolve_secret(source: &SecretKeySource) -> anyhow::Result<Secret> {
 impl Application {
     pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<Self> {
         let secret = resolve_secret(&config.secret_key)?;
-        let keys = Keys::derive(&secret)?;
+        let keys = Keys::derive(&secret, &config.provider.issuer)?;
 
         let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)?;
         {

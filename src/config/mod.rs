@@ -219,6 +219,39 @@ fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
     }
 }
 
+/// `--dev` lets anyone sign in as anyone through a provider whose client secret is public, so
+/// it must not be able to face the world: refused unless `APP_ENV` is development (set or left
+/// at its default) and both the public origin and the listening address are loopback. Every
+/// failing reason is its own problem, so one run names them all.
+fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url, bind_addr: &str) {
+    if production {
+        r.problem(
+            "the development provider (--dev) is refused when APP_ENV=production (it needs APP_ENV=development or unset)",
+        );
+    }
+    let loopback_origin = match base_url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    // A refused URL (replaced by the placeholder) is already reported as such.
+    if !loopback_origin && *base_url != placeholder_url() {
+        r.problem(format!(
+            "the development provider (--dev) is refused: APP_BASE_URL `{}` is not loopback (localhost, 127.0.0.0/8 or [::1])",
+            base_url.as_str().trim_end_matches('/')
+        ));
+    }
+    // An address that does not parse is already reported as such.
+    if let Ok(addr) = bind_addr.parse::<std::net::SocketAddr>()
+        && !addr.ip().is_loopback()
+    {
+        r.problem(format!(
+            "the development provider (--dev) is refused: BIND_ADDR `{bind_addr}` is not loopback (127.0.0.0/8 or [::1])"
+        ));
+    }
+}
+
 /// The built-in development provider on this origin (`--dev`), or Google (or a stand-in) from
 /// the `GOOGLE_*` variables.
 fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) -> ProviderConfig {
@@ -289,8 +322,8 @@ impl Config {
         let database = DatabaseConfig::read(&mut r, app_env);
         let secret_key = read_secret_key(&mut r, production);
 
-        if dev_provider && production {
-            r.problem("the development provider (--dev) is refused when APP_ENV=production");
+        if dev_provider {
+            dev_mode_problems(&mut r, production, &base_url, &bind_addr);
         }
         let provider = read_provider(&mut r, dev_provider, &base_url);
 

@@ -145,3 +145,65 @@ fn database_settings_report_every_problem_of_their_own() {
         assert!(text.contains(key), "{key}: {text}");
     }
 }
+
+#[test]
+fn dev_mode_is_refused_off_loopback_naming_every_reason() {
+    let err = Config::from_env(
+        &env(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://signin.example.com"),
+            ("BIND_ADDR", "0.0.0.0:8000"),
+            (
+                "SECRET_KEY",
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.0.len(), 3, "{text}");
+    assert!(text.contains("APP_ENV=production"), "{text}");
+    assert!(
+        text.contains("APP_BASE_URL `https://signin.example.com` is not loopback"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BIND_ADDR `0.0.0.0:8000` is not loopback"),
+        "{text}"
+    );
+
+    // Development by default, but reachable from outside: each address is refused on its own.
+    for (key, value) in [
+        ("APP_BASE_URL", "http://192.168.1.10:8000"),
+        ("BIND_ADDR", "0.0.0.0:8000"),
+        ("BIND_ADDR", "[::]:8000"),
+    ] {
+        let err = Config::from_env(&env(&[(key, value)]), true).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert!(err.0[0].contains(key), "{err}");
+        // Without --dev the same address is fine.
+        assert!(
+            Config::from_env(&env(&[(key, value)]), false)
+                .is_err_and(|e| !e.to_string().contains(key))
+        );
+    }
+
+    // Loopback in every spelling is accepted.
+    for (base, bind) in [
+        ("http://localhost:8000", "127.0.0.1:8000"),
+        ("http://127.0.0.2:9000", "127.0.0.2:9000"),
+        ("http://[::1]:8000", "[::1]:8000"),
+        ("http://LOCALHOST:8000", "127.255.255.254:8000"),
+    ] {
+        let c = Config::from_env(
+            &env(&[
+                ("APP_ENV", "development"),
+                ("APP_BASE_URL", base),
+                ("BIND_ADDR", bind),
+            ]),
+            true,
+        );
+        assert!(c.is_ok(), "{base} {bind}: {c:?}");
+    }
+}

@@ -15,6 +15,7 @@ mod hardening_rate_limit;
 mod health;
 mod helpers;
 mod id_token;
+mod keys;
 mod logout;
 mod metrics;
 mod process;
