@@ -6,6 +6,7 @@
 pub mod cookie;
 pub mod extractors;
 pub mod middleware;
+pub mod rekey;
 
 pub use crate::sessions::{AuthVia, CurrentUser};
 pub use cookie::TypedSession;

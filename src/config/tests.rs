@@ -1,6 +1,8 @@
 use super::*;
 use crate::db::DatabaseKind;
 
+const GOOD_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -79,7 +81,7 @@ fn every_bad_value_is_reported() {
 
 #[test]
 fn secret_key_is_redacted_in_debug() {
-    let key = "k".repeat(64) + "UNIQUEMARK";
+    let key = GOOD_KEY.to_string() + "UNIQUEMARK";
     let c = Config::from_env(&env(&[("SECRET_KEY", &key)]), true).unwrap();
     assert!(!format!("{c:?}").contains("UNIQUEMARK"));
 }
@@ -112,7 +114,7 @@ fn database_settings_are_read_as_the_full_configuration_reads_them() {
         ("DATABASE_POOL_SIZE", "7"),
         ("DATABASE_POOL_TIMEOUT", "1500ms"),
         ("APP_BASE_URL", "https://example.com"),
-        ("SECRET_KEY", &"k".repeat(64)),
+        ("SECRET_KEY", GOOD_KEY),
         ("GOOGLE_CLIENT_ID", "id"),
         ("GOOGLE_CLIENT_SECRET", "secret"),
     ];
@@ -206,4 +208,54 @@ fn dev_mode_is_refused_off_loopback_naming_every_reason() {
         );
         assert!(c.is_ok(), "{base} {bind}: {c:?}");
     }
+}
+
+#[test]
+fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
+    let a64 = "a".repeat(64);
+    let fifteen = "0123456789abcde".repeat(5);
+    let err = Config::from_env(
+        &env(&[
+            ("SECRET_KEY", &a64),
+            (
+                "SECRET_KEY_PREVIOUS",
+                &format!("{GOOD_KEY}, {fifteen},short"),
+            ),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.0.len(), 3, "{text}");
+    assert!(
+        text.contains("SECRET_KEY must have at least 16 different characters; it has 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "SECRET_KEY_PREVIOUS (key 2) must have at least 16 different characters; it has 15"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("SECRET_KEY_PREVIOUS (key 3) must be at least 64"),
+        "{text}"
+    );
+    assert!(text.contains("openssl rand -hex 48"), "{text}");
+    assert!(!text.contains(GOOD_KEY), "a key was printed: {text}");
+
+    let c = Config::from_env(
+        &env(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("SECRET_KEY_PREVIOUS", &format!(" {}X ,", &GOOD_KEY[1..])),
+        ]),
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.secret_key_previous.len(), 1);
+    assert_eq!(
+        c.secret_key_previous[0].expose(),
+        format!("{}X", &GOOD_KEY[1..])
+    );
+    assert!(!format!("{c:?}").contains(&GOOD_KEY[1..]));
 }

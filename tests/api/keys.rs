@@ -47,3 +47,67 @@ both_backends!(
         }
     }
 );
+
+const NEW_KEY: &str =
+    "rotated-key-ZYXWVUTSRQPONMLKJIHGFEDCBA-9876543210-zyxwvutsrqponmlkjihgfedcba";
+
+both_backends!(
+    rotating_the_key_keeps_sessions_and_tokens_until_the_old_key_goes,
+    |backend| async move {
+        let a = TestApp::spawn(backend).await;
+        let b = a.signed_in("ada@example.com", "Ada").await;
+        let old_cookie = b.cookie();
+        let token = b.create_api_token().await;
+        a.stop().await;
+
+        // Restarted with a new key, the old one as previous: both keep working, and the cookie
+        // comes back re-keyed, with a JWT under the new key.
+        let rotated = instance_like(
+            &a,
+            true,
+            &[("SECRET_KEY", NEW_KEY), ("SECRET_KEY_PREVIOUS", SECRET_KEY)],
+        )
+        .await;
+        let r = b.get(&format!("{}/api/me", rotated.address)).await;
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "the old cookie under the rotated key"
+        );
+        let rekeyed = session_cookie(&r).expect("the cookie comes back re-keyed");
+        assert_ne!(rekeyed, old_cookie);
+        assert_eq!(
+            rotated.me_status_with_bearer(&token).await,
+            200,
+            "old token"
+        );
+        // The same browser (one cookie jar), now talking to the restarted instance.
+        let mut b = b.clone();
+        b.base = rotated.address.clone();
+        let new_token = b.create_api_token().await;
+        let kid = |t: &str| {
+            let h = t.split('.').next().unwrap();
+            let h = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, h);
+            serde_json::from_slice::<serde_json::Value>(&h.unwrap()).unwrap()["kid"].clone()
+        };
+        assert_ne!(
+            kid(&new_token),
+            kid(&token),
+            "new tokens carry the new key's id"
+        );
+        assert_eq!(kid(&new_token).as_str().map(str::len), Some(8));
+        rotated.stop().await;
+
+        // The old key removed: the re-keyed browser stays signed in; what only the old key
+        // made (the API token, a copy of the old cookie) is refused.
+        let new_only = instance_like(&a, true, &[("SECRET_KEY", NEW_KEY)]).await;
+        let r = b.get(&format!("{}/api/me", new_only.address)).await;
+        assert_eq!(r.status().as_u16(), 200, "the re-keyed cookie");
+        assert_eq!(new_only.me_status_with_bearer(&new_token).await, 200);
+        let r = new_only.me_with_bearer(&token).await;
+        assert_api_401(r, "a token made only with the removed key").await;
+        let r = new_only.get_with_cookie("/api/me", &old_cookie).await;
+        assert_api_401(r, "a cookie made only with the removed key").await;
+        new_only.stop().await;
+    }
+);
