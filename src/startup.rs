@@ -192,6 +192,7 @@ impl Application {
             session_cookie: session_cookie_name.to_string(),
             current: keys.cookie.clone(),
             previous: previous.iter().map(|k| k.cookie.clone()).collect(),
+            https,
         });
         let session_max_age = config.session_max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();

@@ -5,6 +5,7 @@
 
 pub mod cookie;
 pub mod extractors;
+pub mod flow;
 pub mod middleware;
 pub mod rekey;
 

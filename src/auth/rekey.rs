@@ -15,6 +15,8 @@ pub struct CookieKeys {
     pub session_cookie: String,
     pub current: Key,
     pub previous: Vec<Key>,
+    /// Whether `APP_BASE_URL` is https (the flow cookie's name, path and `Secure`).
+    pub https: bool,
 }
 
 impl CookieKeys {

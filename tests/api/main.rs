@@ -7,6 +7,7 @@ mod admin;
 mod api_me;
 mod binary;
 mod browser;
+mod flow_cookie;
 mod hardening_db;
 mod hardening_headers;
 mod hardening_props;
