@@ -18,6 +18,14 @@ pub fn consume(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
+    // Written first: on SQLite a transaction that read first cannot take the write lock.
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(t::table)
+        .values((
+            t::state_hash.eq(state_hash),
+            t::expires_at.eq(expires_at.naive_utc()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
     let expired: Vec<String> = t::table
         .filter(t::expires_at.lt(now.naive_utc()))
         .select(t::state_hash)
@@ -26,12 +34,5 @@ pub fn consume(
     if !expired.is_empty() {
         diesel::delete(t::table.filter(t::state_hash.eq_any(&expired))).execute(conn)?;
     }
-    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(t::table)
-        .values((
-            t::state_hash.eq(state_hash),
-            t::expires_at.eq(expires_at.naive_utc()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
     Ok(inserted == 1)
 }
