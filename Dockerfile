@@ -19,7 +19,8 @@ RUN apt-get update \
 COPY --from=build /src/target/release/signin /usr/local/bin/signin
 USER signin
 WORKDIR /app
-ENV BIND_ADDR=0.0.0.0:8000 LOG_FORMAT=json
+# Production unless told otherwise: `serve --dev` is then refused (docs/DEPLOY.md).
+ENV APP_ENV=production BIND_ADDR=0.0.0.0:8000 LOG_FORMAT=json
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1

@@ -2,6 +2,7 @@
 //! route table, binds the listener (port 0 in tests) and runs until stopped.
 
 use crate::auth::middleware::authenticate;
+use crate::auth::rekey::{CookieKeys, rekey_cookies};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, SecretKeySource};
 use crate::db::{self, DbPool};
@@ -93,7 +94,12 @@ fn resolve_secret(source: &SecretKeySource) -> anyhow::Result<Secret> {
 impl Application {
     pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<Self> {
         let secret = resolve_secret(&config.secret_key)?;
-        let keys = Keys::derive(&secret)?;
+        let keys = Keys::derive(&secret, &config.provider.issuer)?;
+        let previous = config
+            .secret_key_previous
+            .iter()
+            .map(|s| Keys::derive(s, &config.provider.issuer))
+            .collect::<Result<Vec<_>, _>>()?;
 
         let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)?;
         {
@@ -143,7 +149,8 @@ impl Application {
         };
 
         let sessions = Arc::new(Sessions::new(
-            JwtCodec::new(&keys.jwt, config.origin())?,
+            JwtCodec::new(&keys.jwt, config.origin())?
+                .with_previous(&previous.iter().map(|k| k.jwt).collect::<Vec<_>>())?,
             pool.clone(),
             opts.clock.clone(),
             Lifetimes {
@@ -181,6 +188,13 @@ impl Application {
         let limits = web::Data::new(RateLimits::new(&config.rate_limit));
         let https = config.is_https();
         let cookie_key = keys.cookie.clone();
+        let session_cookie_name = if https { "__Host-session" } else { "session" };
+        let cookie_keys = web::Data::new(CookieKeys {
+            session_cookie: session_cookie_name.to_string(),
+            current: keys.cookie.clone(),
+            previous: previous.iter().map(|k| k.cookie.clone()).collect(),
+            https,
+        });
         let session_max_age = config.session_max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();
         let state_data = state.clone();
@@ -191,11 +205,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let session_mw =
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
-                    .cookie_name(if https {
-                        "__Host-session".into()
-                    } else {
-                        "session".into()
-                    })
+                    .cookie_name(session_cookie_name.into())
                     .cookie_secure(https)
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Lax)
@@ -213,6 +223,7 @@ impl Application {
                 .app_data(trusted.clone())
                 .app_data(overview_cache.clone())
                 .app_data(limits.clone())
+                .app_data(cookie_keys.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
                 .wrap(from_fn(render_errors))
@@ -232,6 +243,7 @@ impl Application {
                 web::scope("")
                     .wrap(from_fn(authenticate))
                     .wrap(session_mw)
+                    .wrap(from_fn(rekey_cookies))
                     // Outermost on this scope: over-quota clients cost no cookie decryption.
                     .wrap(from_fn(rate_limit::limit))
                     .configure(routes::session_routes)

@@ -1,10 +1,10 @@
-//! The typed cookie session: the app JWT, the pending sign-in and the CSRF token, under short
+//! The typed cookie session: the app JWT and the CSRF token (the pending sign-in has its own
+//! cookie, `auth::flow`), under short
 //! keys because every byte is encrypted into the cookie (browsers drop cookies over 4 KB).
 
 use crate::domain::random_token;
 use crate::error::AppError;
 use crate::secret::Secret;
-use crate::signin::PendingLogin;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -12,7 +12,6 @@ use std::future::{Ready, ready};
 use subtle::ConstantTimeEq;
 
 const JWT: &str = "t";
-const PENDING: &str = "l";
 const CSRF: &str = "c";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,16 +37,6 @@ impl TypedSession {
         self.0
             .insert(JWT, token.expose())
             .map_err(|_| CookieError::Write)
-    }
-
-    pub fn set_pending(&self, p: &PendingLogin) -> Result<(), CookieError> {
-        self.0.insert(PENDING, p).map_err(|_| CookieError::Write)
-    }
-
-    /// Removes and returns the pending login: whatever happens next, it is used once.
-    pub fn take_pending(&self) -> Option<PendingLogin> {
-        let raw = self.0.remove(PENDING)?;
-        serde_json::from_str(&raw).ok()
     }
 
     /// The CSRF token, created on first use.

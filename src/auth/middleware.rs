@@ -68,6 +68,10 @@ pub async fn authenticate(
         }
     } else {
         let session = TypedSession::from(req.get_session());
+        if req.extensions().contains::<super::rekey::Rekeyed>() {
+            // The cookie came in under a previous key: the answer carries it under the current one.
+            session.inner().renew();
+        }
         if let Some(token) = session.jwt() {
             let client = || ClientInfo::of(req.request());
             match state

@@ -5,7 +5,9 @@
 
 pub mod cookie;
 pub mod extractors;
+pub mod flow;
 pub mod middleware;
+pub mod rekey;
 
 pub use crate::sessions::{AuthVia, CurrentUser};
 pub use cookie::TypedSession;

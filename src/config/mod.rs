@@ -31,6 +31,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.sqlite3";
 pub const DEV_CLIENT_ID: &str = "dev-client";
 pub const DEV_CLIENT_SECRET: &str = "dev-client-secret";
 pub const MIN_SECRET_KEY_LEN: usize = 64;
+/// `aaaa…` is 64 characters and no secret: a key needs this many different characters.
+pub const MIN_SECRET_KEY_DISTINCT: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -90,6 +92,9 @@ pub struct Config {
     /// How long a request waits for a pooled connection before answering 503.
     pub pool_timeout: StdDuration,
     pub secret_key: SecretKeySource,
+    /// `SECRET_KEY_PREVIOUS`: keys being rotated out; what they made is still accepted and is
+    /// re-issued under the current key.
+    pub secret_key_previous: Vec<Secret>,
     pub provider: ProviderConfig,
     pub allowed_email_domains: Vec<String>,
     pub admin_emails: Vec<String>,
@@ -203,21 +208,89 @@ fn read_base_url(r: &mut Reader, production: bool) -> Url {
     base_url
 }
 
+/// The problem with a key given in `name`, if any: too short, or too few different characters.
+fn weak_key(name: &str, k: &str) -> Option<String> {
+    let distinct = k.chars().collect::<std::collections::HashSet<_>>().len();
+    if k.len() < MIN_SECRET_KEY_LEN {
+        Some(format!(
+            "{name} must be at least {MIN_SECRET_KEY_LEN} characters (try `openssl rand -hex 48`)"
+        ))
+    } else if distinct < MIN_SECRET_KEY_DISTINCT {
+        Some(format!(
+            "{name} must have at least {MIN_SECRET_KEY_DISTINCT} different characters; it has {distinct} (try `openssl rand -hex 48`)"
+        ))
+    } else {
+        None
+    }
+}
+
 fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
     let generated = || SecretKeySource::GeneratedAt(PathBuf::from("data/secret_key"));
     match r.get("SECRET_KEY") {
-        Some(k) if k.len() >= MIN_SECRET_KEY_LEN => SecretKeySource::Given(Secret::new(k)),
-        Some(_) => {
-            r.problem(format!(
-                "SECRET_KEY must be at least {MIN_SECRET_KEY_LEN} characters (try `openssl rand -hex 48`)"
-            ));
-            generated()
-        }
+        Some(k) => match weak_key("SECRET_KEY", k) {
+            None => SecretKeySource::Given(Secret::new(k)),
+            Some(p) => {
+                r.problem(p);
+                generated()
+            }
+        },
         None if production => {
             r.problem("SECRET_KEY is required in production (try `openssl rand -hex 48`)");
             generated()
         }
         None => generated(),
+    }
+}
+
+/// `SECRET_KEY_PREVIOUS`: comma-separated, each held to the same rules as `SECRET_KEY` (the
+/// values are not lower-cased, unlike the other lists).
+fn read_previous_keys(r: &mut Reader) -> Vec<Secret> {
+    let raw = r.get("SECRET_KEY_PREVIOUS").unwrap_or("");
+    let mut keys = Vec::new();
+    for (i, k) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .enumerate()
+    {
+        match weak_key(&format!("SECRET_KEY_PREVIOUS (key {})", i + 1), k) {
+            None => keys.push(Secret::new(k)),
+            Some(p) => r.problem(p),
+        }
+    }
+    keys
+}
+
+/// `--dev` lets anyone sign in as anyone through a provider whose client secret is public, so
+/// it must not be able to face the world: refused unless `APP_ENV` is development (set or left
+/// at its default) and both the public origin and the listening address are loopback. Every
+/// failing reason is its own problem, so one run names them all.
+fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url, bind_addr: &str) {
+    if production {
+        r.problem(
+            "the development provider (--dev) is refused when APP_ENV=production (it needs APP_ENV=development or unset)",
+        );
+    }
+    let loopback_origin = match base_url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    // A refused URL (replaced by the placeholder) is already reported as such.
+    if !loopback_origin && *base_url != placeholder_url() {
+        r.problem(format!(
+            "the development provider (--dev) is refused: APP_BASE_URL `{}` is not loopback (localhost, 127.0.0.0/8 or [::1])",
+            base_url.as_str().trim_end_matches('/')
+        ));
+    }
+    // An address that does not parse is already reported as such.
+    if let Ok(addr) = bind_addr.parse::<std::net::SocketAddr>()
+        && !addr.ip().is_loopback()
+    {
+        r.problem(format!(
+            "the development provider (--dev) is refused: BIND_ADDR `{bind_addr}` is not loopback (127.0.0.0/8 or [::1])"
+        ));
     }
 }
 
@@ -290,9 +363,10 @@ impl Config {
         let base_url = read_base_url(&mut r, production);
         let database = DatabaseConfig::read(&mut r, app_env);
         let secret_key = read_secret_key(&mut r, production);
+        let secret_key_previous = read_previous_keys(&mut r);
 
-        if dev_provider && production {
-            r.problem("the development provider (--dev) is refused when APP_ENV=production");
+        if dev_provider {
+            dev_mode_problems(&mut r, production, &base_url, &bind_addr);
         }
         let provider = read_provider(&mut r, dev_provider, &base_url);
 
@@ -350,6 +424,7 @@ impl Config {
             pool_size: database.pool_size,
             pool_timeout: database.pool_timeout,
             secret_key,
+            secret_key_previous,
             provider,
             allowed_email_domains,
             admin_emails,

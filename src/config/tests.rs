@@ -1,6 +1,8 @@
 use super::*;
 use crate::db::DatabaseKind;
 
+const GOOD_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -81,7 +83,7 @@ fn every_bad_value_is_reported() {
 
 #[test]
 fn secret_key_is_redacted_in_debug() {
-    let key = "k".repeat(64) + "UNIQUEMARK";
+    let key = GOOD_KEY.to_string() + "UNIQUEMARK";
     let c = Config::from_env(&env(&[("SECRET_KEY", &key)]), true).unwrap();
     assert!(!format!("{c:?}").contains("UNIQUEMARK"));
 }
@@ -114,7 +116,7 @@ fn database_settings_are_read_as_the_full_configuration_reads_them() {
         ("DATABASE_POOL_SIZE", "7"),
         ("DATABASE_POOL_TIMEOUT", "1500ms"),
         ("APP_BASE_URL", "https://example.com"),
-        ("SECRET_KEY", &"k".repeat(64)),
+        ("SECRET_KEY", GOOD_KEY),
         ("GOOGLE_CLIENT_ID", "id"),
         ("GOOGLE_CLIENT_SECRET", "secret"),
     ];
@@ -146,4 +148,116 @@ fn database_settings_report_every_problem_of_their_own() {
     ] {
         assert!(text.contains(key), "{key}: {text}");
     }
+}
+
+#[test]
+fn dev_mode_is_refused_off_loopback_naming_every_reason() {
+    let err = Config::from_env(
+        &env(&[
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://signin.example.com"),
+            ("BIND_ADDR", "0.0.0.0:8000"),
+            (
+                "SECRET_KEY",
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.0.len(), 3, "{text}");
+    assert!(text.contains("APP_ENV=production"), "{text}");
+    assert!(
+        text.contains("APP_BASE_URL `https://signin.example.com` is not loopback"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BIND_ADDR `0.0.0.0:8000` is not loopback"),
+        "{text}"
+    );
+
+    // Development by default, but reachable from outside: each address is refused on its own.
+    for (key, value) in [
+        ("APP_BASE_URL", "http://192.168.1.10:8000"),
+        ("BIND_ADDR", "0.0.0.0:8000"),
+        ("BIND_ADDR", "[::]:8000"),
+    ] {
+        let err = Config::from_env(&env(&[(key, value)]), true).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert!(err.0[0].contains(key), "{err}");
+        // Without --dev the same address is fine.
+        assert!(
+            Config::from_env(&env(&[(key, value)]), false)
+                .is_err_and(|e| !e.to_string().contains(key))
+        );
+    }
+
+    // Loopback in every spelling is accepted.
+    for (base, bind) in [
+        ("http://localhost:8000", "127.0.0.1:8000"),
+        ("http://127.0.0.2:9000", "127.0.0.2:9000"),
+        ("http://[::1]:8000", "[::1]:8000"),
+        ("http://LOCALHOST:8000", "127.255.255.254:8000"),
+    ] {
+        let c = Config::from_env(
+            &env(&[
+                ("APP_ENV", "development"),
+                ("APP_BASE_URL", base),
+                ("BIND_ADDR", bind),
+            ]),
+            true,
+        );
+        assert!(c.is_ok(), "{base} {bind}: {c:?}");
+    }
+}
+
+#[test]
+fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
+    let a64 = "a".repeat(64);
+    let fifteen = "0123456789abcde".repeat(5);
+    let err = Config::from_env(
+        &env(&[
+            ("SECRET_KEY", &a64),
+            (
+                "SECRET_KEY_PREVIOUS",
+                &format!("{GOOD_KEY}, {fifteen},short"),
+            ),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.0.len(), 3, "{text}");
+    assert!(
+        text.contains("SECRET_KEY must have at least 16 different characters; it has 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "SECRET_KEY_PREVIOUS (key 2) must have at least 16 different characters; it has 15"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("SECRET_KEY_PREVIOUS (key 3) must be at least 64"),
+        "{text}"
+    );
+    assert!(text.contains("openssl rand -hex 48"), "{text}");
+    assert!(!text.contains(GOOD_KEY), "a key was printed: {text}");
+
+    let c = Config::from_env(
+        &env(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("SECRET_KEY_PREVIOUS", &format!(" {}X ,", &GOOD_KEY[1..])),
+        ]),
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.secret_key_previous.len(), 1);
+    assert_eq!(
+        c.secret_key_previous[0].expose(),
+        format!("{}X", &GOOD_KEY[1..])
+    );
+    assert!(!format!("{c:?}").contains(&GOOD_KEY[1..]));
 }

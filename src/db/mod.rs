@@ -10,6 +10,7 @@ pub mod roles;
 pub mod schema;
 pub mod seed;
 pub mod sessions;
+pub mod signin_states;
 pub mod totals;
 mod tx;
 pub mod url;

@@ -54,3 +54,10 @@ diesel::table! {
         ip -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    used_signin_states (state_hash) {
+        state_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}

@@ -2,7 +2,8 @@
 //! hands the request to `signin::SignIn` and renders its outcome), logout.
 
 use super::render;
-use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::auth::rekey::CookieKeys;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession, flow};
 use crate::domain::safe_next;
 use crate::error::AppError;
 use crate::metrics::SignInOutcome;
@@ -49,21 +50,22 @@ pub async fn login_page(
     })
 }
 
-/// `GET /auth/google/login`: a new pending sign-in kept in the encrypted session, and the
-/// browser sent to the provider.
+/// `GET /auth/google/login`: a new pending sign-in kept in its own short encrypted cookie
+/// (`auth::flow`; no session cookie for a visitor), and the browser sent to the provider.
 #[tracing::instrument(skip_all)]
 pub async fn google_login(
-    session: TypedSession,
+    keys: web::Data<CookieKeys>,
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (pending, url) = state
         .sign_in
         .begin(query.next.as_deref(), query.login_hint.as_deref());
-    session.set_pending(&pending)?;
-    Ok(HttpResponse::Found()
+    let mut resp = HttpResponse::Found()
         .insert_header((header::LOCATION, url.to_string()))
-        .finish())
+        .finish();
+    flow::set(&keys, &mut resp, &pending)?;
+    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -80,6 +82,7 @@ pub struct CallbackQuery {
 pub async fn google_callback(
     req: HttpRequest,
     session: TypedSession,
+    keys: web::Data<CookieKeys>,
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
@@ -90,8 +93,9 @@ pub async fn google_callback(
         error: q.error,
         iss: q.iss,
     };
-    // Whatever happens next, the pending sign-in is used once.
-    let pending = session.take_pending();
+    // Whatever happens next, the pending sign-in is used once: its cookie goes, and its state
+    // is recorded as used on the server (`SignIn::complete`).
+    let pending = flow::read(&keys, &req);
     let outcome = state
         .sign_in
         .complete(pending, callback, ClientInfo::of(&req))
@@ -106,7 +110,9 @@ pub async fn google_callback(
         Ok(_) => SignInOutcome::success(),
         Err(e) => SignInOutcome::failed(e.status_code().is_server_error(), e.code()),
     });
-    outcome
+    let mut resp = outcome.unwrap_or_else(HttpResponse::from_error);
+    flow::remove(&keys, &mut resp);
+    Ok(resp)
 }
 
 /// `POST /logout`: CSRF-checked; revokes the session and clears the cookie.

@@ -50,7 +50,10 @@ pub enum JwtError {
 
 pub struct JwtCodec {
     enc: EncodingKey,
-    dec: DecodingKey,
+    /// The current key's id, in the header of every token made here.
+    kid: String,
+    /// Verification keys by id: the current one first, then `SECRET_KEY_PREVIOUS`'s.
+    dec: Vec<(String, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -59,7 +62,19 @@ pub struct JwtCodec {
     /// was the largest single cost of a signed-in request (docs/BENCHMARKS.md, "Profile").
     /// Only the signature and the fixed claims are remembered: expiry is checked on every use,
     /// and revocation is the session check's business, not this one's.
-    verified: TtlCache<Arc<str>, AppClaims>,
+    /// The flag says whether the current key signed it.
+    verified: TtlCache<Arc<str>, (AppClaims, bool)>,
+}
+
+/// The `kid` of a JWT key: 8 hex digits of a one-way hash of it, so that verification picks
+/// the key without trying them all and the id says nothing about the key.
+pub fn key_id(key: &[u8; 32]) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::new()
+        .chain_update(b"signin/app-jwt-kid\0")
+        .chain_update(key)
+        .finalize();
+    h[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// At most this many verified tokens are remembered (about 600 bytes each); when full, the
@@ -117,12 +132,30 @@ impl JwtCodec {
             .collect();
         Ok(Self {
             enc: EncodingKey::from_secret(key).map_err(|_| JwtError::Key)?,
-            dec: DecodingKey::from_secret(key).map_err(|_| JwtError::Key)?,
+            kid: key_id(key),
+            dec: vec![(
+                key_id(key),
+                DecodingKey::from_secret(key).map_err(|_| JwtError::Key)?,
+            )],
             validation,
             issuer: issuer.to_string(),
             audience,
             verified: TtlCache::new("verified app tokens", VERIFIED_MAX, VERIFIED_TTL),
         })
+    }
+
+    /// Also accepts tokens signed with these older keys (`SECRET_KEY_PREVIOUS`).
+    pub fn with_previous(mut self, previous: &[[u8; 32]]) -> Result<Self, JwtError> {
+        for key in previous {
+            let dec = DecodingKey::from_secret(key).map_err(|_| JwtError::Key)?;
+            self.dec.push((key_id(key), dec));
+        }
+        Ok(self)
+    }
+
+    /// The current key's id.
+    pub fn kid(&self) -> &str {
+        &self.kid
     }
 
     pub fn claims_for(
@@ -145,32 +178,60 @@ impl JwtCodec {
     }
 
     pub fn encode(&self, claims: &AppClaims) -> Result<Secret, JwtError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.enc)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.enc)
             .map(Secret::new)
             .map_err(|_| JwtError::Signing)
     }
 
     pub fn decode(&self, token: &str, now: DateTime<Utc>) -> Result<AppClaims, JwtError> {
+        self.decode_keyed(token, now).map(|(claims, _)| claims)
+    }
+
+    /// The claims, and whether the current key signed the token (false: an older key did, and
+    /// a browser session is re-issued under the current one).
+    pub fn decode_keyed(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(AppClaims, bool), JwtError> {
         if token.len() > 4096 {
             return Err(JwtError::Invalid);
         }
-        let claims = match self.verified.get(token, now) {
+        let (claims, current) = match self.verified.get(token, now) {
             Some(c) => c,
             None => {
-                let data = jsonwebtoken::decode::<AppClaims>(token, &self.dec, &self.validation)
-                    .map_err(|_| JwtError::Invalid)?;
-                if data.claims.exp > now.timestamp() {
+                let (claims, current) = self.verify(token)?;
+                if claims.exp > now.timestamp() {
                     self.verified
-                        .insert(Arc::from(token), data.claims.clone(), now);
+                        .insert(Arc::from(token), (claims.clone(), current), now);
                 }
-                data.claims
+                (claims, current)
             }
         };
         if claims.exp <= now.timestamp() {
             self.verified.remove(token);
             return Err(JwtError::Expired);
         }
-        Ok(claims)
+        Ok((claims, current))
+    }
+
+    /// Full verification with the key the header's `kid` names; a token without `kid` (made
+    /// before keys had ids) is tried against each key in turn.
+    fn verify(&self, token: &str) -> Result<(AppClaims, bool), JwtError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Invalid)?;
+        let candidates = self
+            .dec
+            .iter()
+            .enumerate()
+            .filter(|(_, (kid, _))| header.kid.as_deref().is_none_or(|k| k == kid));
+        for (i, (_, key)) in candidates {
+            if let Ok(data) = jsonwebtoken::decode::<AppClaims>(token, key, &self.validation) {
+                return Ok((data.claims, i == 0));
+            }
+        }
+        Err(JwtError::Invalid)
     }
 
     /// How many verified tokens are remembered (for tests).
@@ -289,6 +350,45 @@ mod tests {
         let last = c.claims_for("u", &last, now, now + Duration::days(1), now);
         let last = c.encode(&last).unwrap();
         assert!(c.verified.get(last.expose(), now).is_some());
+    }
+
+    #[test]
+    fn previous_keys_verify_by_kid_and_only_the_current_key_signs() {
+        let now = Utc::now();
+        let old = codec_with(1, "http://localhost:8000");
+        let old_token = token(&old, now);
+        let rotated = codec_with(2, "http://localhost:8000")
+            .with_previous(&[[1; 32]])
+            .unwrap();
+        let kid_of = |t: &Secret| {
+            jsonwebtoken::decode_header(t.expose())
+                .unwrap()
+                .kid
+                .unwrap()
+        };
+        assert_eq!(kid_of(&old_token), key_id(&[1; 32]));
+        assert_eq!(kid_of(&old_token).len(), 8);
+        // The old key's token is accepted, and said to be old; new tokens use the new key.
+        assert!(!rotated.decode_keyed(old_token.expose(), now).unwrap().1);
+        let new_token = token(&rotated, now);
+        assert_eq!(kid_of(&new_token), rotated.kid());
+        assert!(rotated.decode_keyed(new_token.expose(), now).unwrap().1);
+        // Once the old key is dropped, its tokens are refused.
+        let only_new = codec_with(2, "http://localhost:8000");
+        assert_eq!(
+            only_new.decode(old_token.expose(), now),
+            Err(JwtError::Invalid)
+        );
+        // A token whose kid names one key but is signed with another is refused.
+        let mut forged = Header::new(Algorithm::HS256);
+        forged.kid = Some(rotated.kid().to_string());
+        let forged = jsonwebtoken::encode(
+            &forged,
+            &claims(&old, now),
+            &EncodingKey::from_secret(&[1; 32]).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rotated.decode(&forged, now), Err(JwtError::Invalid));
     }
 
     #[test]

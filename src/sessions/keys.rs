@@ -1,4 +1,7 @@
-//! Key material derived from `SECRET_KEY` with HKDF-SHA256, one key per purpose.
+//! Key material derived from `SECRET_KEY` with HKDF-SHA256, one key per purpose and per
+//! provider: the provider's issuer is part of the HKDF info, so a cookie or token minted under
+//! one provider (the development one, say) never verifies under another, even with the same
+//! `SECRET_KEY`.
 
 use crate::secret::Secret;
 use hkdf::Hkdf;
@@ -24,15 +27,18 @@ pub enum KeyError {
 }
 
 impl Keys {
-    /// The secret is used as written (not decoded): docs/ARCHITECTURE.md, "Keys".
-    pub fn derive(secret: &Secret) -> Result<Self, KeyError> {
+    /// The secret is used as written (not decoded): docs/ARCHITECTURE.md, "Keys". `issuer` is
+    /// the identity provider's issuer.
+    pub fn derive(secret: &Secret, issuer: &str) -> Result<Self, KeyError> {
         let hk = Hkdf::<Sha256>::new(Some(b"signin/v1"), secret.expose().as_bytes());
+        let expand = |purpose: &[u8], out: &mut [u8]| {
+            hk.expand_multi_info(&[purpose, b"\0", issuer.as_bytes()], out)
+                .map_err(|_| KeyError::Derive("HKDF output too long"))
+        };
         let mut cookie = [0u8; 64];
         let mut jwt = [0u8; 32];
-        hk.expand(b"session-cookie", &mut cookie)
-            .map_err(|_| KeyError::Derive("HKDF output too long"))?;
-        hk.expand(b"app-jwt-hs256", &mut jwt)
-            .map_err(|_| KeyError::Derive("HKDF output too long"))?;
+        expand(b"session-cookie", &mut cookie)?;
+        expand(b"app-jwt-hs256", &mut jwt)?;
         let cookie = actix_web::cookie::Key::try_from(&cookie[..])
             .map_err(|_| KeyError::Derive("cookie key too short"))?;
         Ok(Self { cookie, jwt })
@@ -44,11 +50,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_differ_by_purpose_and_secret() {
-        let a = Keys::derive(&Secret::new("a".repeat(64))).unwrap();
-        let b = Keys::derive(&Secret::new("b".repeat(64))).unwrap();
+    fn keys_differ_by_purpose_secret_and_issuer() {
+        let google = "https://accounts.google.com";
+        let a = Keys::derive(&Secret::new("a".repeat(64)), google).unwrap();
+        let b = Keys::derive(&Secret::new("b".repeat(64)), google).unwrap();
         assert_ne!(a.jwt, b.jwt);
         assert_ne!(&a.cookie.master()[..32], &a.jwt[..]);
         assert_eq!(format!("{a:?}"), "Keys([redacted])");
+        let dev = Keys::derive(
+            &Secret::new("a".repeat(64)),
+            "http://localhost:8000/dev/oidc",
+        );
+        let dev = dev.unwrap();
+        assert_ne!(a.jwt, dev.jwt);
+        assert_ne!(a.cookie.master(), dev.cookie.master());
+        let again = Keys::derive(&Secret::new("a".repeat(64)), google).unwrap();
+        assert_eq!(a.jwt, again.jwt);
     }
 }

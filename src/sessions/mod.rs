@@ -247,7 +247,7 @@ impl Sessions {
         via: AuthVia,
     ) -> Result<(CurrentUser, Option<Secret>), CheckError> {
         let now = self.now();
-        let claims = self.codec.decode(token, now).map_err(|e| {
+        let (claims, current_key) = self.codec.decode_keyed(token, now).map_err(|e| {
             CheckError::Refused(if e == JwtError::Expired {
                 "expired"
             } else {
@@ -287,10 +287,13 @@ impl Sessions {
             ends_at,
         };
         let mut renewed = None;
+        // A browser session signed with a previous key (`SECRET_KEY_PREVIOUS`) is re-issued
+        // under the current key at once, so it outlives the old key's removal.
         let renew_for = renew_for.filter(|_| {
             record.kind == SessionKind::Browser
                 && !in_grace
-                && renewal_due(&claims, now, self.life.renew_within, self.life.max_age)
+                && (!current_key
+                    || renewal_due(&claims, now, self.life.renew_within, self.life.max_age))
         });
         if let Some(client) = renew_for {
             // Only a renewal records the client, so only a renewal pays for reading it.

@@ -11,6 +11,7 @@ pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use refusal::Refusal;
 
 use crate::db::sessions::{self, SessionKind};
+use crate::db::signin_states;
 use crate::db::users::{self, Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
 use crate::domain::{Email, random_token, safe_next};
@@ -250,10 +251,16 @@ impl SignIn {
             locale: who.locale,
         };
 
-        // User and session are written in one transaction: a fault leaves neither.
+        // The state is used once on every instance: its hash is recorded in the same
+        // transaction as the user and the session (a fault leaves none of them).
+        let used = UsedState::of(&pending);
         let sessions = self.sessions.clone();
         let (user, created, token) = db::run(&self.pool, move |conn| {
             Ok(db::transaction(conn, |conn| {
+                if !signin_states::consume(conn, &used.hash, used.until, now)? {
+                    tracing::info!("state replayed after its first use");
+                    return Err(Refusal::BadState.into());
+                }
                 register(conn, &sessions, &profile, grant_admin, now, &client)
             }))
         })
@@ -293,6 +300,26 @@ impl SignIn {
         .await;
         if let Err(e) = written {
             tracing::warn!(error = %e, reason, "could not record the refused sign-in");
+        }
+    }
+}
+
+/// What the used-states table keeps of a pending sign-in: the state's hash (never the state),
+/// until the flow could no longer complete anyway.
+struct UsedState {
+    hash: String,
+    until: chrono::DateTime<chrono::Utc>,
+}
+
+impl UsedState {
+    fn of(p: &PendingLogin) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(p.state.as_bytes());
+        // A minute beyond the lifetime: `is_current` allows that much clock difference.
+        let until = crate::sessions::jwt::ts(p.started + PENDING_LOGIN_TTL_SECS + 60);
+        Self {
+            hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            until,
         }
     }
 }

@@ -167,7 +167,7 @@ fn check_config_refuses_development_defaults_in_production() {
     assert!(err.contains("SECRET_KEY is required"), "{err}");
     assert!(err.contains("GOOGLE_CLIENT_ID"), "{err}");
 
-    let key = "k".repeat(64);
+    let key = SECRET_KEY.to_string();
     let good = check_config(
         &[
             ("APP_ENV", "production"),

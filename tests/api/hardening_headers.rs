@@ -114,7 +114,8 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
     let cookies = set_cookies(&r);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let c = &cookies[0];
-    assert!(c.starts_with("__Host-session="), "{c}");
+    // A visitor gets only the flow cookie; `__Host-` requires `Path=/`.
+    assert!(c.starts_with("__Host-signin-flow="), "{c}");
     let attrs = cookie_attributes(c);
     for want in ["secure", "httponly", "path=/", "samesite=lax"] {
         assert!(attrs.iter().any(|a| a == want), "{want} missing in {c}");
@@ -133,8 +134,11 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
 }
 
 app_test!(sqlite: http_base_url_cookie_is_httponly_lax_path_root_without_domain, |app| {
-    let r = app.browser.get("/auth/google/login").await;
-    let c = set_cookies(&r).pop().expect("a session cookie");
+    let r = app.sign_in("ada@example.com", "Ada").await;
+    let c = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("session="))
+        .expect("a session cookie");
     assert!(c.starts_with("session="), "{c}");
     let attrs = cookie_attributes(&c);
     for want in ["httponly", "path=/", "samesite=lax"] {
@@ -226,7 +230,7 @@ app_test!(forged_forwarding_headers_change_nothing, |app| {
     );
     let c = set_cookies(&r).pop().unwrap();
     assert!(
-        c.starts_with("session="),
+        c.starts_with("signin-flow="),
         "X-Forwarded-Proto does not make it __Host-: {c}"
     );
     assert!(
