@@ -56,11 +56,13 @@ impl AuditAction {
     }
 }
 
-/// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
+/// Who did it: a signed-in user, the command line, the configuration (`ADMIN_EMAILS` at a
+/// first sign-in), or nobody known (a refused sign-in).
 #[derive(Debug, Clone)]
 pub enum Actor {
     User { id: i64, email: Email },
     Cli,
+    Config,
     Anonymous,
 }
 
@@ -76,6 +78,7 @@ impl Actor {
         match self {
             Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
+            Actor::Config => "config",
             Actor::Anonymous => "anonymous",
         }
     }

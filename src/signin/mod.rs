@@ -49,8 +49,14 @@ impl Policy {
         }
     }
 
-    pub fn grants_admin(&self, email: &Email) -> bool {
-        self.admin_emails.iter().any(|a| a == email.as_str())
+    /// `ADMIN_EMAILS` grants the admin role to a new account only when the provider is
+    /// authoritative for its address: at Google, a Workspace account (`hd`) or a Gmail address
+    /// (anyone can make a Google account on any other address); elsewhere, the verified email
+    /// (which the sign-in requires before it gets here).
+    pub fn grants_admin(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
+        let authoritative =
+            !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com");
+        authoritative && self.admin_emails.iter().any(|a| a == email.as_str())
     }
 }
 
@@ -236,7 +242,9 @@ impl SignIn {
                 .unwrap_or_default()
                 .to_string()
         });
-        let grant_admin = self.policy.grants_admin(&email);
+        let grant_admin =
+            self.policy
+                .grants_admin(&email, who.hd.as_deref(), self.provider.is_google());
         let profile = Profile {
             google_sub: who.subject,
             email,
@@ -298,7 +306,9 @@ impl SignIn {
 }
 
 /// Inside the sign-in transaction: the user upserted on the provider subject, refused if
-/// disabled, a session row minted, and the audit row written.
+/// disabled, a session row minted, and the audit rows written. `grant_admin` is applied only
+/// when this sign-in creates the user (recorded as done by `config`); after that only an admin
+/// or the CLI changes the role, so a demotion is never undone by a sign-in.
 fn register(
     conn: &mut db::DbConn,
     sessions: &Sessions,
@@ -314,6 +324,19 @@ fn register(
             email: user.email,
         }
         .into());
+    }
+    if created && user.is_admin() {
+        audit::insert(
+            conn,
+            &audit::NewEntry {
+                actor: &audit::Actor::Config,
+                action: audit::AuditAction::Promote,
+                target: Some((user.id, &user.email)),
+                detail: Some("ADMIN_EMAILS, first sign-in"),
+                ip: client.ip.as_deref(),
+                at: now,
+            },
+        )?;
     }
     let (row, token) = sessions.mint(&user, SessionKind::Browser, now, client)?;
     sessions::insert(conn, &row)?;
@@ -363,7 +386,20 @@ mod tests {
     #[test]
     fn admin_grant_is_by_exact_address() {
         let p = policy(&[]);
-        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap()));
-        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap()));
+        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap(), None, false));
+        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap(), None, false));
+    }
+
+    #[test]
+    fn admin_grant_at_google_needs_hd_or_gmail() {
+        let e = |s: &str| Email::parse(s).unwrap();
+        let mut p = policy(&[]);
+        p.admin_emails.push("boss@gmail.com".into());
+        assert!(p.grants_admin(&e("boss@example.com"), Some("example.com"), true));
+        assert!(
+            !p.grants_admin(&e("boss@example.com"), None, true),
+            "a consumer Google account on someone else's address"
+        );
+        assert!(p.grants_admin(&e("boss@gmail.com"), None, true));
     }
 }

@@ -4,6 +4,7 @@
 //! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
 mod admin;
+mod admin_grant;
 mod api_me;
 mod binary;
 mod browser;
