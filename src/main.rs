@@ -185,6 +185,14 @@ fn main() -> ExitCode {
                     c.database_url,
                     c.provider.issuer
                 );
+                for (name, url) in [
+                    ("authorize", &c.provider.auth_url),
+                    ("token", &c.provider.token_url),
+                    ("userinfo", &c.provider.userinfo_url),
+                    ("jwks", &c.provider.jwks_url),
+                ] {
+                    println!("  provider {name} URL: {url}");
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,

@@ -219,6 +219,35 @@ fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
     }
 }
 
+/// True for a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// In production every provider URL is `https://` (the client secret, the code and the tokens
+/// travel on them); `http://` only to a loopback host and only with `ALLOW_HTTP=true`. One
+/// problem per URL, so that `check-config` lists each.
+fn check_provider_urls(r: &mut Reader, provider: &ProviderConfig) {
+    let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
+    for (key, url) in [
+        ("GOOGLE_AUTH_URL", &provider.auth_url),
+        ("GOOGLE_TOKEN_URL", &provider.token_url),
+        ("GOOGLE_USERINFO_URL", &provider.userinfo_url),
+        ("GOOGLE_JWKS_URL", &provider.jwks_url),
+    ] {
+        if url.scheme() != "https" && !(allow_http && is_loopback(url)) {
+            r.problem(format!(
+                "{key} must be https:// in production (http:// is accepted only for a loopback host with ALLOW_HTTP=true)"
+            ));
+        }
+    }
+}
+
 /// The built-in development provider on this origin (`--dev`), or Google (or a stand-in) from
 /// the `GOOGLE_*` variables.
 fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) -> ProviderConfig {
@@ -293,6 +322,9 @@ impl Config {
             r.problem("the development provider (--dev) is refused when APP_ENV=production");
         }
         let provider = read_provider(&mut r, dev_provider, &base_url);
+        if production && !dev_provider {
+            check_provider_urls(&mut r, &provider);
+        }
 
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
         let admin_emails = split_list(r.get("ADMIN_EMAILS").unwrap_or(""));

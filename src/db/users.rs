@@ -187,6 +187,23 @@ pub fn upsert_on_sign_in(
     Ok((user, created))
 }
 
+/// Another account (another provider subject) that holds `email` now: a sign-in must not
+/// take it over by the address alone.
+pub fn email_held_by_other(
+    conn: &mut DbConn,
+    email: &Email,
+    google_sub: &str,
+) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::email.eq(email.as_str()))
+        .filter(users::google_sub.ne(google_sub))
+        .order(users::id.asc())
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
     let row: Option<UserRow> = users::table
         .filter(users::id.eq(id))

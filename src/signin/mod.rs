@@ -317,7 +317,18 @@ fn register(
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
 ) -> Result<(User, bool, Secret), SignInError> {
+    // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
+    // a transaction that has read into a writer while another one writes).
     let (user, created) = users::upsert_on_sign_in(conn, profile, grant_admin, now)?;
+    // Users are keyed on the provider subject: an address that another subject holds here is
+    // refused (the upsert rolls back), never merged into that account or duplicated.
+    if let Some(holder) = users::email_held_by_other(conn, &profile.email, &profile.google_sub)? {
+        return Err(Refusal::EmailHeldByOther {
+            user_id: holder.id,
+            email: holder.email,
+        }
+        .into());
+    }
     if !user.is_active() {
         return Err(Refusal::UserDisabled {
             user_id: user.id,

@@ -19,6 +19,7 @@ mod id_token;
 mod logout;
 mod metrics;
 mod process;
+mod provider_checks;
 mod provider_failures;
 mod renewal;
 mod scale_out;
