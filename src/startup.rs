@@ -214,6 +214,10 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
+                // On the whole app (it covers `/readyz` too); over-quota clients cost no cookie
+                // decryption, since the session middleware is inside; `render_errors` outside
+                // it renders the 429.
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
                 .wrap(TracingLogger::<RequestSpan>::new())
@@ -231,8 +235,6 @@ impl Application {
                 web::scope("")
                     .wrap(from_fn(authenticate))
                     .wrap(session_mw)
-                    // Outermost on this scope: over-quota clients cost no cookie decryption.
-                    .wrap(from_fn(rate_limit::limit))
                     .configure(routes::session_routes)
                     .default_service(web::to(routes::not_found)),
             )

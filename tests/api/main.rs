@@ -16,6 +16,7 @@ mod hardening_rate_limit;
 mod health;
 mod helpers;
 mod id_token;
+mod limits;
 mod logout;
 mod metrics;
 mod process;
