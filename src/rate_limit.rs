@@ -11,7 +11,7 @@
 
 use crate::config::RateLimit;
 use crate::error::AppError;
-use crate::net::{TrustedProxies, client_ip};
+use crate::net::{TrustedProxies, client_group, client_ip};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -67,22 +67,6 @@ impl RateLimits {
             // Round up: "Retry-After: 0" would invite an immediate retry that fails again.
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
-    }
-}
-
-/// The key a client is counted under: an IPv4 address as it is, an IPv6 address by its /64
-/// (an IPv4-mapped IPv6 address as the IPv4 one).
-pub fn client_group(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut s = v6.segments();
-                s[4..].fill(0);
-                IpAddr::V6(s.into())
-            }
-        },
     }
 }
 

@@ -96,6 +96,31 @@ pub struct NewEntry<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// Inserts the entry and returns its row id (for `set_detail`).
+pub fn insert_returning_id(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(e.at.naive_utc()),
+            audit_log::actor_id.eq(e.actor.id()),
+            audit_log::actor_label.eq(e.actor.label()),
+            audit_log::action.eq(e.action.as_str()),
+            audit_log::target_id.eq(e.target.map(|t| t.0)),
+            audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
+            audit_log::detail.eq(e.detail),
+            audit_log::ip.eq(e.ip),
+        ))
+        .returning(audit_log::id)
+        .get_result(conn)?)
+}
+
+/// Rewrites one row's detail (the running count of a bounded refusal row).
+pub fn set_detail(conn: &mut DbConn, id: i64, detail: &str) -> Result<(), DbError> {
+    diesel::update(audit_log::table.filter(audit_log::id.eq(id)))
+        .set(audit_log::detail.eq(detail))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
     diesel::insert_into(audit_log::table)
         .values((

@@ -10,11 +10,12 @@ mod refusal;
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use refusal::Refusal;
 
+use crate::cache::TtlCache;
 use crate::db::sessions::{self, SessionKind};
 use crate::db::users::{self, Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
 use crate::domain::{Email, random_token, safe_next};
-use crate::net::ClientInfo;
+use crate::net::{ClientInfo, client_group};
 use crate::provider::{AuthorizeRequest, IdentityProvider, ProviderError, pkce_challenge};
 use crate::secret::Secret;
 use crate::sessions::Sessions;
@@ -105,11 +106,22 @@ impl SignInError {
     }
 }
 
+/// Refused sign-ins are audited at most once per client group per this window, with a count.
+const REFUSAL_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
+/// Clients whose refusal row is remembered at most (the oldest forgotten first).
+const REFUSAL_CLIENTS: usize = 100_000;
+
+/// A client's refusal row in the current window: its id, the refusals so far, the reason of
+/// the first, and when the window began.
+type RefusalRow = (i64, u64, &'static str, chrono::DateTime<chrono::Utc>);
+
 pub struct SignIn {
     provider: Arc<dyn IdentityProvider>,
     policy: Policy,
     sessions: Arc<Sessions>,
     pool: DbPool,
+    /// Per client group (`net::client_group`; `None`: no address known).
+    refusals: TtlCache<Option<std::net::IpAddr>, RefusalRow>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -132,6 +144,7 @@ impl SignIn {
             policy,
             sessions,
             pool,
+            refusals: TtlCache::new("refused sign-ins", REFUSAL_CLIENTS, REFUSAL_WINDOW),
         }
     }
 
@@ -275,7 +288,10 @@ impl SignIn {
         })
     }
 
-    /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown.
+    /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown. At
+    /// most one row per client group (IPv6 by /64) per minute: later refusals in the window
+    /// update that row's count ("bad_state; 20 refusals"), so anonymous traffic cannot grow the
+    /// log without bound. (Per instance, like the rate limits.)
     async fn record_refusal(&self, err: &SignInError, ip: Option<String>) {
         let Some(reason) = err.audit_reason() else {
             return;
@@ -285,8 +301,21 @@ impl SignIn {
             _ => None,
         };
         let now = self.sessions.now();
+        let group = ip.as_deref().and_then(|i| i.parse().ok()).map(client_group);
+        if let Some((id, n, first, started)) = self.refusals.get(&group, now) {
+            let n = n + 1;
+            self.refusals
+                .insert(group, (id, n, first, started), started);
+            let detail = format!("{first}; {n} refusals");
+            let written =
+                db::run(&self.pool, move |conn| audit::set_detail(conn, id, &detail)).await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, reason, "could not count the refused sign-in");
+            }
+            return;
+        }
         let written = db::run(&self.pool, move |conn| {
-            audit::insert(
+            audit::insert_returning_id(
                 conn,
                 &audit::NewEntry {
                     actor: &audit::Actor::Anonymous,
@@ -299,8 +328,9 @@ impl SignIn {
             )
         })
         .await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, reason, "could not record the refused sign-in");
+        match written {
+            Ok(id) => self.refusals.insert(group, (id, 1, reason, now), now),
+            Err(e) => tracing::warn!(error = %e, reason, "could not record the refused sign-in"),
         }
     }
 }

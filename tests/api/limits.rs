@@ -98,3 +98,32 @@ both_backends!(token_and_admin_posts_are_limited, |backend| async move {
     assert_eq!(n, 4, "admin POSTs are limited");
     app.stop().await;
 });
+
+both_backends!(
+    refused_callbacks_are_audited_once_a_minute_with_a_count,
+    |backend| async move {
+        let app = TestApp::with_env(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+        // 20 forged callbacks from one /64, from changing addresses.
+        for i in 0..20 {
+            let b = browser_for(&app, &format!("2001:db8:5:6::{:x}", i + 1));
+            let r = b.get("/auth/google/callback?code=x&state=forged").await;
+            assert_eq!(r.status().as_u16(), 400);
+        }
+        let refused = |app: &TestApp| -> Vec<Option<String>> {
+            app.audit_rows()
+                .into_iter()
+                .filter(|r| r.0 == "sign_in_refused")
+                .map(|r| r.3)
+                .collect()
+        };
+        assert_eq!(refused(&app), [Some("bad_state; 20 refusals".to_string())]);
+        // Another client has its own row; a minute later the first client gets a new one.
+        let other = browser_for(&app, "198.51.100.1");
+        other.get("/auth/google/callback?code=x&state=forged").await;
+        app.clock.advance(chrono::Duration::seconds(61));
+        let again = browser_for(&app, "2001:db8:5:6::99");
+        again.get("/auth/google/callback?code=x&state=forged").await;
+        assert_eq!(refused(&app).len(), 3, "{:?}", refused(&app));
+        app.stop().await;
+    }
+);
