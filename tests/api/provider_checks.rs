@@ -110,15 +110,15 @@ app_test!(unknown_kid_costs_exactly_one_jwks_fetch, |app| {
     app.signed_in("again@example.com", "Again").await;
     assert_eq!(app.provider.jwks_requests(), 1, "then the cache serves");
     // A kid the provider does not publish: one refetch, then refused.
-    let r = sign_in_with(&app, faults!(sign_with_second_key), "third@example.com").await;
+    let r = sign_in_with(app, faults!(sign_with_second_key), "third@example.com").await;
     assert_eq!(r.status().as_u16(), 502);
     assert_eq!(app.provider.jwks_requests(), 2, "one refetch, not more");
     // A rotated key: one refetch finds it, and the cache keeps it.
     let rotated = faults!(sign_with_second_key, publish_second_key);
-    let r = sign_in_with(&app, rotated.clone(), "second@example.com").await;
+    let r = sign_in_with(app, rotated.clone(), "second@example.com").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.provider.jwks_requests(), 3, "exactly one refetch");
-    let r = sign_in_with(&app, rotated, "fourth@example.com").await;
+    let r = sign_in_with(app, rotated, "fourth@example.com").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.provider.jwks_requests(), 3, "the new key is cached");
 });
@@ -126,7 +126,7 @@ app_test!(unknown_kid_costs_exactly_one_jwks_fetch, |app| {
 app_test!(hs256_keyed_with_the_public_key_is_refused, |app| {
     app.signed_in("first@example.com", "First").await;
     let before = app.counts();
-    let r = sign_in_with(&app, faults!(hs256_with_public_key), "eve@example.com").await;
+    let r = sign_in_with(app, faults!(hs256_with_public_key), "eve@example.com").await;
     assert_page_says(r, 502, "HS256 forgery", "could not be verified").await;
     assert_eq!(app.counts(), before, "nothing written");
 });
@@ -190,7 +190,7 @@ app_test!(jwks_older_than_a_day_fails_closed, |app| {
     app.clock.advance(chrono::Duration::hours(2));
     let shift = 2 * 3600;
     let r = sign_in_with(
-        &app,
+        app,
         faults!(jwks_down, time_shift_secs: shift),
         "a@example.com",
     )
@@ -205,7 +205,7 @@ app_test!(jwks_older_than_a_day_fails_closed, |app| {
     let shift = 25 * 3600;
     let before = app.counts();
     let r = sign_in_with(
-        &app,
+        app,
         faults!(jwks_down, time_shift_secs: shift),
         "b@example.com",
     )
@@ -213,7 +213,7 @@ app_test!(jwks_older_than_a_day_fails_closed, |app| {
     assert_page_says(r, 502, "day-old JWKS", "did not answer as expected").await;
     assert_eq!(app.counts(), before);
     // Once the provider answers again, sign-in works.
-    let r = sign_in_with(&app, faults!(time_shift_secs: shift), "b@example.com").await;
+    let r = sign_in_with(app, faults!(time_shift_secs: shift), "b@example.com").await;
     assert_eq!(r.status().as_u16(), 303);
 });
 
@@ -222,10 +222,10 @@ app_test!(several_audiences_need_azp_equal_to_the_client, |app| {
         (faults!(extra_audience, no_azp), "no azp"),
         (faults!(extra_audience, wrong_azp), "wrong azp"),
     ] {
-        let r = sign_in_with(&app, faults, "a@example.com").await;
+        let r = sign_in_with(app, faults, "a@example.com").await;
         assert_page_says(r, 502, what, "could not be verified").await;
     }
     assert_eq!(app.counts(), (0, 0));
-    let r = sign_in_with(&app, faults!(extra_audience), "a@example.com").await;
+    let r = sign_in_with(app, faults!(extra_audience), "a@example.com").await;
     assert_eq!(r.status().as_u16(), 303, "azp is the client id");
 });
