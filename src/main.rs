@@ -193,6 +193,12 @@ fn main() -> ExitCode {
                 ] {
                     println!("  provider {name} URL: {url}");
                 }
+                match &c.metrics_addr {
+                    Some(a) => println!("  /metrics on {a} only (METRICS_ADDR)"),
+                    None => {
+                        println!("  /metrics on the public listener (set METRICS_ADDR to move it)")
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,

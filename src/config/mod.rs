@@ -101,6 +101,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub rate_limit: RateLimit,
     pub shutdown_timeout: StdDuration,
+    /// `METRICS_ADDR`: `/metrics` on its own listener there, and not on the public one.
+    pub metrics_addr: Option<String>,
 }
 
 /// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
@@ -370,6 +372,15 @@ impl Config {
             burst: r.number("RATE_LIMIT_BURST", 60, 1, 1_000_000),
         };
 
+        let metrics_addr = r.get("METRICS_ADDR").map(str::to_string);
+        if let Some(a) = &metrics_addr
+            && a.parse::<std::net::SocketAddr>().is_err()
+        {
+            r.problem(format!(
+                "METRICS_ADDR `{a}` must be an IP address and port, like 127.0.0.1:9100"
+            ));
+        }
+
         r.finish(Config {
             app_env,
             dev_provider,
@@ -390,6 +401,7 @@ impl Config {
             log_format,
             rate_limit,
             shutdown_timeout,
+            metrics_addr,
         })
     }
 

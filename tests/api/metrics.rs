@@ -182,3 +182,20 @@ app_test!(sqlite: strangers_cannot_add_series, |app| {
         "{labels:#?}"
     );
 });
+
+app_test!(sqlite: metrics_addr_moves_metrics_off_the_public_listener, |_unused| {
+    let app = TestApp::with_env(Backend::Sqlite, &[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let private = app.metrics_address.clone().expect("the metrics listener");
+    assert_eq!(app.browser.get("/metrics").await.status().as_u16(), 404);
+    let _ = app.browser.get("/").await;
+    let r = plain_client().get(format!("{private}/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#),
+        "the private listener reports the public one's traffic: {text}"
+    );
+    let r = plain_client().get(format!("{private}/")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404, "only /metrics there");
+    app.stop().await;
+});

@@ -33,6 +33,8 @@ pub struct TestApp {
     /// The session service (its cache, revocation, the JWT codec).
     pub sessions: std::sync::Arc<Sessions>,
     pub db: Arc<TestDb>,
+    /// `http://127.0.0.1:PORT` of the `METRICS_ADDR` listener, when the test set one.
+    pub metrics_address: Option<String>,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
 
@@ -167,6 +169,10 @@ impl TestApp {
         .await
         .expect("build app");
         handles.push(app.handle());
+        let metrics_address = app.metrics_listener().map(|(port, handle)| {
+            handles.push(handle);
+            format!("http://127.0.0.1:{port}")
+        });
         let pool = app.pool.clone();
         let sessions = app.state.sessions.clone();
         tokio::spawn(app.run_until_stopped());
@@ -182,6 +188,7 @@ impl TestApp {
             pool,
             sessions,
             db,
+            metrics_address,
             handles,
         }
     }
