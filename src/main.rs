@@ -186,6 +186,20 @@ fn main() -> ExitCode {
                     c.provider.issuer,
                     c.api_token_ttl.num_days()
                 );
+                for (name, url) in [
+                    ("authorize", &c.provider.auth_url),
+                    ("token", &c.provider.token_url),
+                    ("userinfo", &c.provider.userinfo_url),
+                    ("jwks", &c.provider.jwks_url),
+                ] {
+                    println!("  provider {name} URL: {url}");
+                }
+                match &c.metrics_addr {
+                    Some(a) => println!("  /metrics on {a} only (METRICS_ADDR)"),
+                    None => {
+                        println!("  /metrics on the public listener (set METRICS_ADDR to move it)")
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,

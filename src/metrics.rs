@@ -71,7 +71,24 @@ impl Series {
     }
 }
 
-type RouteKey = (Method, String, u16);
+type RouteKey = (&'static str, String, u16);
+
+/// The method as a label: one of the standard nine, or `_OTHER`, so that made-up methods sent
+/// by strangers cannot add series.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => "_OTHER",
+    }
+}
 
 /// The registry of one application instance.
 pub struct Metrics {
@@ -114,7 +131,7 @@ impl Metrics {
 
     /// Records one answered request; the common case takes a read lock and three atomic adds.
     pub fn observe_request(&self, method: &Method, route: String, status: u16, took: Duration) {
-        let key = (method.clone(), route, status);
+        let key = (method_label(method), route, status);
         if let Ok(map) = self.requests.read()
             && let Some(s) = map.get(&key)
         {
@@ -199,9 +216,7 @@ impl Metrics {
             return;
         };
         let mut series: Vec<(&RouteKey, &Arc<Series>)> = map.iter().collect();
-        series.sort_by(|a, b| {
-            (a.0.1.as_str(), a.0.0.as_str(), a.0.2).cmp(&(b.0.1.as_str(), b.0.0.as_str(), b.0.2))
-        });
+        series.sort_by(|a, b| (a.0.1.as_str(), a.0.0, a.0.2).cmp(&(b.0.1.as_str(), b.0.0, b.0.2)));
         out.push_str("# HELP http_requests_total Answered HTTP requests by method, route pattern and status.\n# TYPE http_requests_total counter\n");
         for ((method, route, status), s) in &series {
             let _ = writeln!(
@@ -294,8 +309,10 @@ pub async fn track(
         .extensions()
         .get::<crate::telemetry::MatchedRoute>()
         .map(|m| m.0.clone());
+    // Only a pattern of the route table (a finite set), never the path as sent.
     let route = matched
         .unwrap_or_else(|| res.request().match_pattern())
+        .filter(|p| !p.is_empty())
         .unwrap_or_else(|| UNMATCHED.to_string());
     let sign_in = res.request().extensions().get::<SignInOutcome>().copied();
     if let Some(o) = sign_in {
@@ -331,6 +348,17 @@ pub async fn scrape(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let m = Metrics::new();
+        for raw in ["FOO1", "FOO2", "BREW", "get"] {
+            let method = Method::from_bytes(raw.as_bytes()).unwrap();
+            m.observe_request(&method, "/".into(), 405, Duration::from_micros(10));
+        }
+        m.observe_request(&Method::PATCH, "/".into(), 405, Duration::from_micros(10));
+        assert_eq!(m.requests.read().unwrap().len(), 2);
+    }
 
     #[test]
     fn buckets_are_cumulative_and_escaped() {

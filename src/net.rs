@@ -31,6 +31,23 @@ impl ClientInfo {
     }
 }
 
+/// The group a client is counted under (rate limits, refused sign-ins): an IPv4 address as it
+/// is, an IPv6 address by its /64 (one customer's allocation: 2^64 addresses must not be 2^64
+/// clients), an IPv4-mapped IPv6 address as the IPv4 one.
+pub fn client_group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut s = v6.segments();
+                s[4..].fill(0);
+                IpAddr::V6(s.into())
+            }
+        },
+    }
+}
+
 /// The peer address, or — only when the peer is a trusted proxy — the right-most address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {

@@ -1,6 +1,9 @@
-//! Per-client-IP rate limits on `/auth/*`, `/logout` and `/api/*`: a GCRA limiter (`governor`)
-//! keyed on the client IP as `net::client_ip` decides it (forwarding headers only from
-//! `TRUSTED_PROXIES`), answering 429 with `Retry-After` through `AppError::TooManyRequests`.
+//! Per-client rate limits on `/auth/*`, `/logout`, `/api/*`, `/readyz` and every request with a
+//! state-changing method (so routes added later are covered too: `/tokens`, admin actions,
+//! account actions): a GCRA limiter (`governor`) keyed on the client as `net::client_ip` decides
+//! it (forwarding headers only from `TRUSTED_PROXIES`), an IPv4 address whole and an IPv6 one by
+//! its /64 (one customer's allocation, 2^64 addresses that must not be 2^64 quotas), answering 429
+//! with `Retry-After` through `AppError::TooManyRequests`.
 //!
 //! `governor` is used directly rather than through `actix-governor`: the latter is GPL-3.0, and
 //! the middleware it would give us is a dozen lines. Counters are per instance (an
@@ -8,9 +11,10 @@
 
 use crate::config::RateLimit;
 use crate::error::AppError;
-use crate::net::{TrustedProxies, client_ip};
+use crate::net::{TrustedProxies, client_group, client_ip};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 use governor::clock::Clock;
@@ -48,8 +52,9 @@ impl RateLimits {
         }
     }
 
-    /// `Err(seconds to wait)` when `ip` is over its quota.
+    /// `Err(seconds to wait)` when `ip`'s group (`client_group`) is over its quota.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let ip = client_group(ip);
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
@@ -65,9 +70,15 @@ impl RateLimits {
     }
 }
 
-/// The paths the limit applies to; everything else (pages, `/healthz`, static files) is free.
-pub fn is_limited(path: &str) -> bool {
-    path.starts_with("/auth/") || path == "/logout" || path == "/api" || path.starts_with("/api/")
+/// The requests the limit applies to: every state-changing method, and reads of the sign-in,
+/// the API and `/readyz` (a database query); other pages, `/healthz` and static files are free.
+pub fn is_limited(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || path.starts_with("/auth/")
+        || path == "/logout"
+        || path == "/api"
+        || path.starts_with("/api/")
+        || path == "/readyz"
 }
 
 /// Middleware for the session scope: refuses over-quota clients before any cookie is decoded.
@@ -75,7 +86,7 @@ pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
-    if is_limited(req.path())
+    if is_limited(req.method(), req.path())
         && let Some(limits) = req.app_data::<web::Data<RateLimits>>()
     {
         let trusted = req
@@ -100,27 +111,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_only_sign_in_logout_and_api() {
+    fn limits_sign_in_api_readyz_and_every_post() {
         for p in [
             "/auth/google/login",
             "/auth/google/callback",
             "/logout",
             "/api/me",
             "/api",
+            "/readyz",
         ] {
-            assert!(is_limited(p), "{p}");
+            assert!(is_limited(&Method::GET, p), "{p}");
         }
         for p in [
             "/",
             "/login",
             "/healthz",
-            "/readyz",
             "/static/app.css",
             "/apiary",
             "/logout2",
         ] {
-            assert!(!is_limited(p), "{p}");
+            assert!(!is_limited(&Method::GET, p), "{p}");
+            assert!(is_limited(&Method::POST, p), "POST {p}");
         }
+        assert!(is_limited(&Method::DELETE, "/anything"));
+    }
+
+    #[test]
+    fn ipv6_is_grouped_by_64() {
+        assert_eq!(
+            client_group(ip("2001:db8:1:2:aaaa::1")),
+            client_group(ip("2001:db8:1:2:bbbb::2"))
+        );
+        assert_ne!(
+            client_group(ip("2001:db8:1:2::1")),
+            client_group(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(client_group(ip("192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(client_group(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
     }
 
     fn limits(per_minute: u32, burst: u32) -> RateLimits {

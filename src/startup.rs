@@ -62,6 +62,8 @@ impl Default for AppOptions {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `METRICS_ADDR` listener's server and port, when configured.
+    metrics_server: Option<(Server, u16)>,
     pub pool: DbPool,
     pub state: web::Data<AppState>,
     pub dev_provider: Option<web::Data<DevProvider>>,
@@ -201,6 +203,26 @@ impl Application {
         let dev_data = dev_provider.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let metrics_kept = metrics.clone();
+        let metrics_server = match &config.metrics_addr {
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?;
+                let metrics_port = l.local_addr()?.port();
+                let (m, st) = (metrics.clone(), state.clone());
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(m.clone())
+                        .app_data(st.clone())
+                        .configure(routes::metrics_route)
+                })
+                .workers(1)
+                .listen(l)?
+                .run();
+                Some((server, metrics_port))
+            }
+            None => None,
+        };
+        let public_metrics = metrics_server.is_none();
 
         let mut server = HttpServer::new(move || {
             let session_mw =
@@ -226,12 +248,19 @@ impl Application {
                 .app_data(cookie_keys.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .app_data(web::QueryConfig::default())
+                // On the whole app (it covers `/readyz` too); over-quota clients cost no cookie
+                // decryption, since the session middleware is inside; `render_errors` outside
+                // it renders the 429.
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(add_headers))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(metrics.clone())
                 .wrap(from_fn(crate::metrics::track))
                 .configure(routes::open_routes);
+            if public_metrics {
+                app = app.configure(routes::metrics_route);
+            }
             if let Some(p) = &dev_data {
                 app = app.service(
                     web::scope(paths::DEV_PROVIDER)
@@ -244,8 +273,6 @@ impl Application {
                     .wrap(from_fn(authenticate))
                     .wrap(session_mw)
                     .wrap(from_fn(rekey_cookies))
-                    // Outermost on this scope: over-quota clients cost no cookie decryption.
-                    .wrap(from_fn(rate_limit::limit))
                     .configure(routes::session_routes)
                     .default_service(web::to(routes::not_found)),
             )
@@ -258,6 +285,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics_server,
             pool,
             state,
             dev_provider,
@@ -273,9 +301,17 @@ impl Application {
         self.server.handle()
     }
 
+    /// The `METRICS_ADDR` listener's port and server handle, when configured.
+    pub fn metrics_listener(&self) -> Option<(u16, ServerHandle)> {
+        self.metrics_server.as_ref().map(|(s, p)| (*p, s.handle()))
+    }
+
     /// Serves until stopped (SIGTERM/SIGINT: stop accepting, finish in-flight requests within
     /// `SHUTDOWN_TIMEOUT`), then says how many requests were ever dropped before their answer.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((m, _)) = self.metrics_server {
+            tokio::spawn(m);
+        }
         let r = self.server.await;
         // Begun minus answered: exact now that the workers have stopped, even if a cut
         // request's future has not been dropped yet.

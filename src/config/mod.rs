@@ -108,6 +108,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub rate_limit: RateLimit,
     pub shutdown_timeout: StdDuration,
+    /// `METRICS_ADDR`: `/metrics` on its own listener there, and not on the public one.
+    pub metrics_addr: Option<String>,
 }
 
 /// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
@@ -261,6 +263,16 @@ fn read_previous_keys(r: &mut Reader) -> Vec<Secret> {
     keys
 }
 
+/// True for a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// `--dev` lets anyone sign in as anyone through a provider whose client secret is public, so
 /// it must not be able to face the world: refused unless `APP_ENV` is development (set or left
 /// at its default) and both the public origin and the listening address are loopback. Every
@@ -271,14 +283,8 @@ fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url, bind_addr
             "the development provider (--dev) is refused when APP_ENV=production (it needs APP_ENV=development or unset)",
         );
     }
-    let loopback_origin = match base_url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     // A refused URL (replaced by the placeholder) is already reported as such.
-    if !loopback_origin && *base_url != placeholder_url() {
+    if !is_loopback(base_url) && *base_url != placeholder_url() {
         r.problem(format!(
             "the development provider (--dev) is refused: APP_BASE_URL `{}` is not loopback (localhost, 127.0.0.0/8 or [::1])",
             base_url.as_str().trim_end_matches('/')
@@ -291,6 +297,25 @@ fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url, bind_addr
         r.problem(format!(
             "the development provider (--dev) is refused: BIND_ADDR `{bind_addr}` is not loopback (127.0.0.0/8 or [::1])"
         ));
+    }
+}
+
+/// In production every provider URL is `https://` (the client secret, the code and the tokens
+/// travel on them); `http://` only to a loopback host and only with `ALLOW_HTTP=true`. One
+/// problem per URL, so that `check-config` lists each.
+fn check_provider_urls(r: &mut Reader, provider: &ProviderConfig) {
+    let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
+    for (key, url) in [
+        ("GOOGLE_AUTH_URL", &provider.auth_url),
+        ("GOOGLE_TOKEN_URL", &provider.token_url),
+        ("GOOGLE_USERINFO_URL", &provider.userinfo_url),
+        ("GOOGLE_JWKS_URL", &provider.jwks_url),
+    ] {
+        if url.scheme() != "https" && !(allow_http && is_loopback(url)) {
+            r.problem(format!(
+                "{key} must be https:// in production (http:// is accepted only for a loopback host with ALLOW_HTTP=true)"
+            ));
+        }
     }
 }
 
@@ -369,6 +394,9 @@ impl Config {
             dev_mode_problems(&mut r, production, &base_url, &bind_addr);
         }
         let provider = read_provider(&mut r, dev_provider, &base_url);
+        if production && !dev_provider {
+            check_provider_urls(&mut r, &provider);
+        }
 
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
         let admin_emails = split_list(r.get("ADMIN_EMAILS").unwrap_or(""));
@@ -415,6 +443,15 @@ impl Config {
             burst: r.number("RATE_LIMIT_BURST", 60, 1, 1_000_000),
         };
 
+        let metrics_addr = r.get("METRICS_ADDR").map(str::to_string);
+        if let Some(a) = &metrics_addr
+            && a.parse::<std::net::SocketAddr>().is_err()
+        {
+            r.problem(format!(
+                "METRICS_ADDR `{a}` must be an IP address and port, like 127.0.0.1:9100"
+            ));
+        }
+
         r.finish(Config {
             app_env,
             dev_provider,
@@ -437,6 +474,7 @@ impl Config {
             log_format,
             rate_limit,
             shutdown_timeout,
+            metrics_addr,
         })
     }
 

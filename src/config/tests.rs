@@ -261,3 +261,54 @@ fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
     );
     assert!(!format!("{c:?}").contains(&GOOD_KEY[1..]));
 }
+
+/// A production environment that is valid except for what a test changes.
+fn production_env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut e = env(&[
+        ("APP_ENV", "production"),
+        ("APP_BASE_URL", "https://example.com"),
+        (
+            "SECRET_KEY",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ),
+        ("GOOGLE_CLIENT_ID", "id"),
+        ("GOOGLE_CLIENT_SECRET", "secret"),
+    ]);
+    e.extend(env(extra));
+    e
+}
+
+#[test]
+fn production_provider_urls_must_be_https_each_listed() {
+    assert!(Config::from_env(&production_env(&[]), false).is_ok());
+    let all_http = [
+        ("GOOGLE_AUTH_URL", "http://127.0.0.1:9000/authorize"),
+        ("GOOGLE_TOKEN_URL", "http://127.0.0.1:9000/token"),
+        ("GOOGLE_USERINFO_URL", "http://127.0.0.1:9000/userinfo"),
+        ("GOOGLE_JWKS_URL", "http://127.0.0.1:9000/jwks"),
+    ];
+    let err = Config::from_env(&production_env(&all_http), false).unwrap_err();
+    for (key, _) in all_http {
+        assert!(
+            err.0
+                .iter()
+                .any(|p| p.starts_with(key) && p.contains("https")),
+            "{key}: {err}"
+        );
+    }
+    // Loopback http:// only with ALLOW_HTTP=true.
+    let mut loopback = all_http.to_vec();
+    loopback.push(("ALLOW_HTTP", "true"));
+    assert!(Config::from_env(&production_env(&loopback), false).is_ok());
+    let remote = [
+        ("ALLOW_HTTP", "true"),
+        ("GOOGLE_TOKEN_URL", "http://token.example.com/token"),
+    ];
+    let err = Config::from_env(&production_env(&remote), false).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert!(err.0[0].starts_with("GOOGLE_TOKEN_URL"), "{err}");
+    // Development keeps accepting http:// (the tests' provider).
+    let mut dev = all_http.to_vec();
+    dev.push(("APP_ENV", "development"));
+    assert!(Config::from_env(&production_env(&dev), false).is_ok());
+}

@@ -69,7 +69,8 @@ impl AuditAction {
     }
 }
 
-/// Who did it: a signed-in user, the command line, or nobody known (a refused sign-in).
+/// Who did it: a signed-in user, the command line, the configuration (`ADMIN_EMAILS` at a
+/// first sign-in), or nobody known (a refused sign-in).
 #[derive(Debug, Clone)]
 pub enum Actor {
     User {
@@ -77,6 +78,7 @@ pub enum Actor {
         email: Email,
     },
     Cli,
+    Config,
     Anonymous,
     /// A deleted user, by the pseudonym that replaced their email.
     Pseudonym(String),
@@ -94,6 +96,7 @@ impl Actor {
         match self {
             Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
+            Actor::Config => "config",
             Actor::Anonymous => "anonymous",
             Actor::Pseudonym(p) => p,
         }
@@ -110,6 +113,31 @@ pub struct NewEntry<'a> {
     pub detail: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub at: DateTime<Utc>,
+}
+
+/// Inserts the entry and returns its row id (for `set_detail`).
+pub fn insert_returning_id(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(e.at.naive_utc()),
+            audit_log::actor_id.eq(e.actor.id()),
+            audit_log::actor_label.eq(e.actor.label()),
+            audit_log::action.eq(e.action.as_str()),
+            audit_log::target_id.eq(e.target.map(|t| t.0)),
+            audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
+            audit_log::detail.eq(e.detail),
+            audit_log::ip.eq(e.ip),
+        ))
+        .returning(audit_log::id)
+        .get_result(conn)?)
+}
+
+/// Rewrites one row's detail (the running count of a bounded refusal row).
+pub fn set_detail(conn: &mut DbConn, id: i64, detail: &str) -> Result<(), DbError> {
+    diesel::update(audit_log::table.filter(audit_log::id.eq(id)))
+        .set(audit_log::detail.eq(detail))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {

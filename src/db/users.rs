@@ -132,12 +132,12 @@ struct SignInUpdate<'a> {
     locale: Option<&'a str>,
     updated_at: NaiveDateTime,
     last_login_at: Option<NaiveDateTime>,
-    /// `None` leaves the role alone: `ADMIN_EMAILS` grants admin, never removes it.
-    role: Option<&'a str>,
+    // No role: a sign-in never changes the role of a known user (only an admin or the CLI does).
 }
 
 /// Registers a new user or refreshes a known one, in one statement keyed on `google_sub`.
-/// Returns the user and whether this call created it.
+/// `grant_admin` sets the role of a new user only. Returns the user and whether this call
+/// created it.
 pub fn upsert_on_sign_in(
     conn: &mut DbConn,
     p: &Profile,
@@ -173,7 +173,6 @@ pub fn upsert_on_sign_in(
         locale: p.locale.as_deref(),
         updated_at: now,
         last_login_at: Some(now),
-        role: grant_admin.then_some(Role::Admin.as_str()),
     };
     let _ = excluded(users::email); // keeps the import honest for both arms below
     let row: UserRow = crate::per_backend!(conn, |c| diesel::insert_into(users::table)
@@ -186,6 +185,23 @@ pub fn upsert_on_sign_in(
     let user = from_row(row)?;
     let created = user.public_id == fresh_id;
     Ok((user, created))
+}
+
+/// Another account (another provider subject) that holds `email` now: a sign-in must not
+/// take it over by the address alone.
+pub fn email_held_by_other(
+    conn: &mut DbConn,
+    email: &Email,
+    google_sub: &str,
+) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::email.eq(email.as_str()))
+        .filter(users::google_sub.ne(google_sub))
+        .order(users::id.asc())
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
 }
 
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {

@@ -61,6 +61,8 @@ enum BadRequest {
     ResponseType,
     #[error("scope must include openid")]
     Scope,
+    #[error("code_challenge is required (PKCE with S256)")]
+    ChallengeMissing,
     #[error("code_challenge_method must be S256")]
     ChallengeMethod,
 }
@@ -71,7 +73,7 @@ impl BadRequest {
         match self {
             Self::ResponseType => "unsupported_response_type",
             Self::Scope => "invalid_scope",
-            Self::ChallengeMethod => "invalid_request",
+            Self::ChallengeMissing | Self::ChallengeMethod => "invalid_request",
         }
     }
 }
@@ -93,7 +95,12 @@ fn check_request(a: &AuthParams) -> Result<(), BadRequest> {
     if !a.scope.split_whitespace().any(|s| s == "openid") {
         return Err(BadRequest::Scope);
     }
-    if a.code_challenge.is_some() && a.code_challenge_method.as_deref() != Some("S256") {
+    // PKCE S256 on every request (stricter than Google, which accepts none or `plain`), so that
+    // a client that drops PKCE fails the tests instead of passing them.
+    if a.code_challenge.as_deref().is_none_or(str::is_empty) {
+        return Err(BadRequest::ChallengeMissing);
+    }
+    if a.code_challenge_method.as_deref() != Some("S256") {
         return Err(BadRequest::ChallengeMethod);
     }
     Ok(())
@@ -135,11 +142,12 @@ fn redirect_back(a: &AuthParams, p: &DevProvider, params: &[(&str, &str)]) -> Ht
 }
 
 fn approve(p: &DevProvider, a: &AuthParams, person: Person) -> HttpResponse {
+    let person = p.faults().reassign(person);
     let code = p.issue_code(Grant {
         client_id: a.client_id.clone(),
         redirect_uri: a.redirect_uri.clone(),
         nonce: a.nonce.clone(),
-        code_challenge: a.code_challenge.clone(),
+        code_challenge: a.code_challenge.clone().unwrap_or_default(),
         person,
         created: Instant::now(),
     });

@@ -26,6 +26,8 @@ pub(super) async fn discovery(p: web::Data<DevProvider>) -> HttpResponse {
 
 /// `GET /jwks`: the primary key (and the second one when a fault publishes it).
 pub(super) async fn jwks(p: web::Data<DevProvider>) -> HttpResponse {
+    p.jwks_requests
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let f = p.faults();
     if f.jwks_down() {
         return HttpResponse::ServiceUnavailable().finish();

@@ -129,6 +129,31 @@ impl SigningKey {
     }
 }
 
+#[cfg(feature = "dev-faults")]
+impl SigningKey {
+    /// The algorithm-confusion forgery (tests): HS256 keyed with this key's public PEM, under
+    /// its `kid`, as a verifier that let the token's header pick the algorithm would accept.
+    pub fn hs256_with_public_key(&self, claims: &Value) -> Result<String, KeyError> {
+        let der = self
+            .pair
+            .public_key()
+            .as_der()
+            .map_err(|_| KeyError::Encode)?;
+        let b64 = STANDARD.encode(der.as_ref());
+        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        let key =
+            jsonwebtoken::EncodingKey::from_secret(pem.as_bytes()).map_err(|_| KeyError::Sign)?;
+        jsonwebtoken::encode(&header, claims, &key).map_err(|_| KeyError::Sign)
+    }
+}
+
 fn hex8(bytes: &[u8]) -> String {
     bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -24,6 +24,7 @@ pub use person::Person;
 
 use actix_web::web;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,8 @@ struct Grant {
     client_id: String,
     redirect_uri: String,
     nonce: Option<String>,
-    code_challenge: Option<String>,
+    /// The PKCE S256 challenge (required at the authorize endpoint).
+    code_challenge: String,
     person: Person,
     created: Instant,
 }
@@ -63,6 +65,8 @@ pub struct DevProvider {
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, (Person, Instant)>>,
     faults: faults::Switch,
+    /// JWKS requests answered (tests count the app's refetches).
+    jwks_requests: AtomicU64,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -82,11 +86,17 @@ impl DevProvider {
             codes: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             faults: faults::Switch::new(),
+            jwks_requests: AtomicU64::new(0),
         }
     }
 
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
+    }
+
+    /// How many times the JWKS has been asked for since start.
+    pub fn jwks_requests(&self) -> u64 {
+        self.jwks_requests.load(Ordering::SeqCst)
     }
 
     /// Registers one more redirect URI (another app instance sharing this provider).

@@ -184,12 +184,10 @@ fn redeem(req: &HttpRequest, p: &DevProvider, body: &[u8]) -> Result<Grant, Toke
     {
         return Err(TokenError::RedirectUri);
     }
-    if let Some(challenge) = &grant.code_challenge {
-        let verifier = form.code_verifier.unwrap_or_default();
-        let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        if verifier.len() < 43 || computed != *challenge {
-            return Err(TokenError::Pkce);
-        }
+    let verifier = form.code_verifier.unwrap_or_default();
+    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    if grant.code_challenge.is_empty() || verifier.len() < 43 || computed != grant.code_challenge {
+        return Err(TokenError::Pkce);
     }
     Ok(grant)
 }

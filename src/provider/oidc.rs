@@ -255,7 +255,7 @@ impl OidcClient {
         }
         let key = self
             .jwks
-            .key_for(header.kid.as_deref(), || self.fetch_jwks())
+            .key_for(header.kid.as_deref(), || self.fetch_jwks(), now)
             .await?;
         let mut v = Validation::new(Algorithm::RS256);
         v.set_audience(&[&self.cfg.client_id]);

@@ -45,12 +45,17 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Routes that never touch the session.
+/// Routes that never touch the session (`/metrics` is added by start-up, here or on the
+/// `METRICS_ADDR` listener).
 pub fn open_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HEALTHZ, web::get().to(health::healthz))
         .route(paths::READYZ, web::get().to(health::readyz))
-        .route(paths::METRICS, web::get().to(crate::metrics::scrape))
         .route(paths::STATIC_FILE, web::get().to(static_files::asset));
+}
+
+/// `GET /metrics`.
+pub fn metrics_route(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::METRICS, web::get().to(crate::metrics::scrape));
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

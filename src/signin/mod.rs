@@ -10,12 +10,13 @@ mod refusal;
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use refusal::Refusal;
 
+use crate::cache::TtlCache;
 use crate::db::sessions::{self, SessionKind};
 use crate::db::signin_states;
 use crate::db::users::{self, Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
 use crate::domain::{Email, random_token, safe_next};
-use crate::net::ClientInfo;
+use crate::net::{ClientInfo, client_group};
 use crate::provider::{AuthorizeRequest, IdentityProvider, ProviderError, pkce_challenge};
 use crate::secret::Secret;
 use crate::sessions::Sessions;
@@ -50,8 +51,14 @@ impl Policy {
         }
     }
 
-    pub fn grants_admin(&self, email: &Email) -> bool {
-        self.admin_emails.iter().any(|a| a == email.as_str())
+    /// `ADMIN_EMAILS` grants the admin role to a new account only when the provider is
+    /// authoritative for its address: at Google, a Workspace account (`hd`) or a Gmail address
+    /// (anyone can make a Google account on any other address); elsewhere, the verified email
+    /// (which the sign-in requires before it gets here).
+    pub fn grants_admin(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
+        let authoritative =
+            !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com");
+        authoritative && self.admin_emails.iter().any(|a| a == email.as_str())
     }
 }
 
@@ -100,11 +107,22 @@ impl SignInError {
     }
 }
 
+/// Refused sign-ins are audited at most once per client group per this window, with a count.
+const REFUSAL_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
+/// Clients whose refusal row is remembered at most (the oldest forgotten first).
+const REFUSAL_CLIENTS: usize = 100_000;
+
+/// A client's refusal row in the current window: its id, the refusals so far, the reason of
+/// the first, and when the window began.
+type RefusalRow = (i64, u64, &'static str, chrono::DateTime<chrono::Utc>);
+
 pub struct SignIn {
     provider: Arc<dyn IdentityProvider>,
     policy: Policy,
     sessions: Arc<Sessions>,
     pool: DbPool,
+    /// Per client group (`net::client_group`; `None`: no address known).
+    refusals: TtlCache<Option<std::net::IpAddr>, RefusalRow>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -127,6 +145,7 @@ impl SignIn {
             policy,
             sessions,
             pool,
+            refusals: TtlCache::new("refused sign-ins", REFUSAL_CLIENTS, REFUSAL_WINDOW),
         }
     }
 
@@ -237,7 +256,9 @@ impl SignIn {
                 .unwrap_or_default()
                 .to_string()
         });
-        let grant_admin = self.policy.grants_admin(&email);
+        let grant_admin =
+            self.policy
+                .grants_admin(&email, who.hd.as_deref(), self.provider.is_google());
         let profile = Profile {
             google_sub: who.subject,
             email,
@@ -274,7 +295,10 @@ impl SignIn {
         })
     }
 
-    /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown.
+    /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown. At
+    /// most one row per client group (IPv6 by /64) per minute: later refusals in the window
+    /// update that row's count ("bad_state; 20 refusals"), so anonymous traffic cannot grow the
+    /// log without bound. (Per instance, like the rate limits.)
     async fn record_refusal(&self, err: &SignInError, ip: Option<String>) {
         let Some(reason) = err.audit_reason() else {
             return;
@@ -284,8 +308,21 @@ impl SignIn {
             _ => None,
         };
         let now = self.sessions.now();
+        let group = ip.as_deref().and_then(|i| i.parse().ok()).map(client_group);
+        if let Some((id, n, first, started)) = self.refusals.get(&group, now) {
+            let n = n + 1;
+            self.refusals
+                .insert(group, (id, n, first, started), started);
+            let detail = format!("{first}; {n} refusals");
+            let written =
+                db::run(&self.pool, move |conn| audit::set_detail(conn, id, &detail)).await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, reason, "could not count the refused sign-in");
+            }
+            return;
+        }
         let written = db::run(&self.pool, move |conn| {
-            audit::insert(
+            audit::insert_returning_id(
                 conn,
                 &audit::NewEntry {
                     actor: &audit::Actor::Anonymous,
@@ -298,8 +335,9 @@ impl SignIn {
             )
         })
         .await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, reason, "could not record the refused sign-in");
+        match written {
+            Ok(id) => self.refusals.insert(group, (id, 1, reason, now), now),
+            Err(e) => tracing::warn!(error = %e, reason, "could not record the refused sign-in"),
         }
     }
 }
@@ -325,7 +363,9 @@ impl UsedState {
 }
 
 /// Inside the sign-in transaction: the user upserted on the provider subject, refused if
-/// disabled, a session row minted, and the audit row written.
+/// disabled, a session row minted, and the audit rows written. `grant_admin` is applied only
+/// when this sign-in creates the user (recorded as done by `config`); after that only an admin
+/// or the CLI changes the role, so a demotion is never undone by a sign-in.
 fn register(
     conn: &mut db::DbConn,
     sessions: &Sessions,
@@ -334,13 +374,37 @@ fn register(
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
 ) -> Result<(User, bool, Secret), SignInError> {
+    // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
+    // a transaction that has read into a writer while another one writes).
     let (user, created) = users::upsert_on_sign_in(conn, profile, grant_admin, now)?;
+    // Users are keyed on the provider subject: an address that another subject holds here is
+    // refused (the upsert rolls back), never merged into that account or duplicated.
+    if let Some(holder) = users::email_held_by_other(conn, &profile.email, &profile.google_sub)? {
+        return Err(Refusal::EmailHeldByOther {
+            user_id: holder.id,
+            email: holder.email,
+        }
+        .into());
+    }
     if !user.is_active() {
         return Err(Refusal::UserDisabled {
             user_id: user.id,
             email: user.email,
         }
         .into());
+    }
+    if created && user.is_admin() {
+        audit::insert(
+            conn,
+            &audit::NewEntry {
+                actor: &audit::Actor::Config,
+                action: audit::AuditAction::Promote,
+                target: Some((user.id, &user.email)),
+                detail: Some("ADMIN_EMAILS, first sign-in"),
+                ip: client.ip.as_deref(),
+                at: now,
+            },
+        )?;
     }
     let (row, token) = sessions.mint(&user, SessionKind::Browser, now, client)?;
     sessions::insert(conn, &row)?;
@@ -390,7 +454,20 @@ mod tests {
     #[test]
     fn admin_grant_is_by_exact_address() {
         let p = policy(&[]);
-        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap()));
-        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap()));
+        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap(), None, false));
+        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap(), None, false));
+    }
+
+    #[test]
+    fn admin_grant_at_google_needs_hd_or_gmail() {
+        let e = |s: &str| Email::parse(s).unwrap();
+        let mut p = policy(&[]);
+        p.admin_emails.push("boss@gmail.com".into());
+        assert!(p.grants_admin(&e("boss@example.com"), Some("example.com"), true));
+        assert!(
+            !p.grants_admin(&e("boss@example.com"), None, true),
+            "a consumer Google account on someone else's address"
+        );
+        assert!(p.grants_admin(&e("boss@gmail.com"), None, true));
     }
 }

@@ -24,6 +24,10 @@ pub enum Refusal {
     DomainNotAllowed { allowed: String },
     #[error("the user is disabled")]
     UserDisabled { user_id: i64, email: Email },
+    /// The email belongs to a user with another provider subject (the address was reassigned,
+    /// or the provider changed the account behind it): never merged by the address.
+    #[error("the email belongs to another account")]
+    EmailHeldByOther { user_id: i64, email: Email },
     #[error("identity provider failure")]
     Provider(#[from] ProviderError),
 }
@@ -38,6 +42,7 @@ impl Refusal {
             Refusal::EmailUnverified => "email_unverified",
             Refusal::DomainNotAllowed { .. } => "domain_not_allowed",
             Refusal::UserDisabled { .. } => "user_disabled",
+            Refusal::EmailHeldByOther { .. } => "email_held_by_other",
             Refusal::Provider(p) => p.reason(),
         }
     }
@@ -51,6 +56,7 @@ impl Refusal {
             Refusal::EmailUnverified
             | Refusal::DomainNotAllowed { .. }
             | Refusal::UserDisabled { .. } => 403,
+            Refusal::EmailHeldByOther { .. } => 409,
             Refusal::Provider(ProviderError::Timeout) => 504,
             Refusal::Provider(_) => 502,
         }
@@ -64,7 +70,8 @@ impl Refusal {
     /// The user it concerns, when one is known (for the audit row's target).
     pub fn user(&self) -> Option<(i64, &Email)> {
         match self {
-            Refusal::UserDisabled { user_id, email } => Some((*user_id, email)),
+            Refusal::UserDisabled { user_id, email }
+            | Refusal::EmailHeldByOther { user_id, email } => Some((*user_id, email)),
             _ => None,
         }
     }
@@ -99,6 +106,10 @@ impl Refusal {
             Refusal::UserDisabled { .. } => (
                 "This account is disabled",
                 "An administrator has disabled this account, so it cannot sign in. Contact the administrator if you think this is a mistake.".into(),
+            ),
+            Refusal::EmailHeldByOther { .. } => (
+                "This email address belongs to another account here",
+                "Google says this is a different account from the one that uses this email address here, so you were not signed in and nothing was changed. Contact the administrator if the address has moved to you.".into(),
             ),
             Refusal::Provider(ProviderError::Timeout) => (
                 "Google did not answer in time",

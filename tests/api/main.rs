@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod admin_grant;
 mod api_me;
 mod api_tokens;
 mod binary;
@@ -20,9 +21,11 @@ mod helpers;
 mod id_token;
 mod keys;
 mod last_admin;
+mod limits;
 mod logout;
 mod metrics;
 mod process;
+mod provider_checks;
 mod provider_failures;
 mod renewal;
 mod scale_out;

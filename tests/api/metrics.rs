@@ -145,3 +145,57 @@ async fn prepared_statements_do_not_grow_with_sign_ins() {
     assert!(seen[0] > 0, "no prepared statements at all: {seen:?}");
     assert_eq!(seen[1], seen[2], "prepared statements per round: {seen:?}");
 }
+
+app_test!(sqlite: strangers_cannot_add_series, |app| {
+    let client = plain_client();
+    // Warm up: the series that any visitor makes.
+    let _ = app.browser.get("/").await;
+    let _ = app.browser.get("/no/such/page").await;
+    let series = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total{"))
+            .count()
+    };
+    let before = series(&app.new_browser().get_text("/metrics").await);
+    for i in 1..=5 {
+        let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        let _ = client.request(method, app.browser.url("/")).send().await.unwrap();
+        let _ = app.browser.get(&format!("/random/{i}/path-{}", uuid_like())).await;
+        let _ = app.browser.get(&format!("/admin/nothing-{i}")).await;
+    }
+    let text = app.new_browser().get_text("/metrics").await;
+    let labels: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .collect();
+    assert!(
+        series(&text) <= before + 3,
+        "made-up methods and paths add at most three series (_OTHER, the admin guard's 303, \
+         the first scrape): {labels:#?}"
+    );
+    assert!(!text.contains("FOO"), "{labels:#?}");
+    assert!(!text.contains("random"), "{labels:#?}");
+    assert!(text.contains(r#"method="_OTHER""#), "{labels:#?}");
+    assert!(
+        sample(&text, r#"http_requests_total{method="GET",route="unmatched",status="404"}"#)
+            >= Some(6.0),
+        "{labels:#?}"
+    );
+});
+
+app_test!(sqlite: metrics_addr_moves_metrics_off_the_public_listener, |_unused| {
+    let app = TestApp::with_env(Backend::Sqlite, &[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let private = app.metrics_address.clone().expect("the metrics listener");
+    assert_eq!(app.browser.get("/metrics").await.status().as_u16(), 404);
+    let _ = app.browser.get("/").await;
+    let r = plain_client().get(format!("{private}/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#),
+        "the private listener reports the public one's traffic: {text}"
+    );
+    let r = plain_client().get(format!("{private}/")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404, "only /metrics there");
+    app.stop().await;
+});

@@ -1,7 +1,7 @@
 //! Without `dev-faults`: no switches; every hook answers "behave" and compiles away.
 
-use crate::dev_provider::DevProvider;
 use crate::dev_provider::keys::{DevKeys, KeyError, SigningKey};
+use crate::dev_provider::{DevProvider, Person};
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
@@ -30,6 +30,10 @@ impl DevProvider {
 }
 
 impl Faults {
+    pub(in crate::dev_provider) fn reassign(&self, person: Person) -> Person {
+        person
+    }
+
     pub(in crate::dev_provider) async fn token_answer(&self) -> Option<HttpResponse> {
         None
     }

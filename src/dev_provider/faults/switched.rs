@@ -1,8 +1,8 @@
 //! With `dev-faults`: the switches the tests set, and what each one does to an answer.
 
-use crate::dev_provider::DevProvider;
 use crate::dev_provider::keys::{DevKeys, KeyError, SigningKey};
 use crate::dev_provider::token::oauth_error;
+use crate::dev_provider::{DevProvider, Person};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use base64::Engine;
@@ -33,6 +33,21 @@ pub struct Faults {
     pub jwks_down: bool,
     pub userinfo_down: bool,
     pub userinfo_other_sub: bool,
+    /// The account has no hosted domain (`hd`): a consumer Google account on a non-Gmail address.
+    pub no_hd: bool,
+    /// The provider gives the consented email another subject (a reassigned address).
+    pub new_sub: bool,
+    /// The consented person's subject now carries this email (the address was changed).
+    pub new_email: Option<String>,
+    /// An HS256 ID token whose HMAC secret is the provider's public key (PEM), under its `kid`.
+    pub hs256_with_public_key: bool,
+    /// `iat`, `exp` and `auth_time` moved by this many seconds (the provider's clock is off, or
+    /// follows the app's moved clock).
+    pub time_shift_secs: i64,
+    /// `aud` is `[client_id, "another-client"]`.
+    pub extra_audience: bool,
+    pub no_azp: bool,
+    pub wrong_azp: bool,
 }
 
 /// The provider's current switches.
@@ -83,12 +98,43 @@ impl Faults {
         None
     }
 
+    /// The person as the provider now sees them: another subject, another email, no `hd`.
+    pub(in crate::dev_provider) fn reassign(&self, mut person: Person) -> Person {
+        if self.no_hd {
+            person.hd = None;
+        }
+        if self.new_sub {
+            person.sub = format!("9{}", &person.sub[1..]);
+        }
+        if let Some(email) = &self.new_email {
+            person.email = email.clone();
+        }
+        person
+    }
+
     /// Spoils the ID token's claims as switched (`now` is their issue time).
     pub(in crate::dev_provider) fn tamper_id_token(
         &self,
         claims: &mut Map<String, Value>,
         now: i64,
     ) {
+        if self.time_shift_secs != 0 {
+            let at = now + self.time_shift_secs;
+            claims.insert("iat".into(), json!(at));
+            claims.insert("auth_time".into(), json!(at));
+            claims.insert("exp".into(), json!(at + 3600));
+        }
+        if self.extra_audience
+            && let Some(aud) = claims.get("aud").cloned()
+        {
+            claims.insert("aud".into(), json!([aud, "another-client"]));
+        }
+        if self.no_azp {
+            claims.remove("azp");
+        }
+        if self.wrong_azp {
+            claims.insert("azp".into(), json!("another-client"));
+        }
         if self.wrong_issuer {
             claims.insert("iss".into(), json!("https://evil.example"));
         }
@@ -117,6 +163,9 @@ impl Faults {
             let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
             let body = URL_SAFE_NO_PAD.encode(claims.to_string());
             return Some(Ok(format!("{header}.{body}.")));
+        }
+        if self.hs256_with_public_key {
+            return Some(keys.primary.hs256_with_public_key(claims));
         }
         let second: &SigningKey = keys.secondary.as_ref()?;
         if self.bad_signature {

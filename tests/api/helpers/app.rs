@@ -33,6 +33,8 @@ pub struct TestApp {
     /// The session service (its cache, revocation, the JWT codec).
     pub sessions: std::sync::Arc<Sessions>,
     pub db: Arc<TestDb>,
+    /// `http://127.0.0.1:PORT` of the `METRICS_ADDR` listener, when the test set one.
+    pub metrics_address: Option<String>,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
 
@@ -44,6 +46,9 @@ pub struct TestOptions {
     pub db: Option<Arc<TestDb>>,
     /// Reuse this provider (several instances sharing one).
     pub provider: Option<(Data<DevProvider>, String)>,
+    /// The new provider calls itself Google's issuer, so that the app applies Google's rules
+    /// (the `hd` claim proves a Workspace domain); its endpoints stay on loopback.
+    pub as_google: bool,
 }
 
 impl TestOptions {
@@ -71,6 +76,11 @@ pub fn provider_env(provider_url: &str) -> Vec<(&'static str, String)> {
 
 /// A dev provider on its own loopback port that accepts the app at `app_address`; its URL.
 pub fn spawn_provider(app_address: &str) -> (RunningProvider, String) {
+    spawn_provider_as(app_address, None)
+}
+
+/// `spawn_provider`, naming itself `issuer` when given (its URL otherwise).
+pub fn spawn_provider_as(app_address: &str, issuer: Option<&str>) -> (RunningProvider, String) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind provider");
     let url = format!(
         "http://127.0.0.1:{}",
@@ -79,7 +89,7 @@ pub fn spawn_provider(app_address: &str) -> (RunningProvider, String) {
     let running = dev_provider::spawn_standalone(
         listener,
         ProviderSettings {
-            issuer: url.clone(),
+            issuer: issuer.unwrap_or(&url).to_string(),
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
             redirect_uris: vec![format!("{app_address}/auth/google/callback")],
@@ -103,6 +113,13 @@ impl TestApp {
         Self::spawn_with(backend, TestOptions::env(env)).await
     }
 
+    /// `with_env`, with a provider that the app takes for Google (see `TestOptions::as_google`).
+    pub async fn as_google(backend: Backend, env: &[(&'static str, &str)]) -> Self {
+        let mut opts = TestOptions::env(env);
+        opts.as_google = true;
+        Self::spawn_with(backend, opts).await
+    }
+
     pub async fn spawn_with(backend: Backend, opts: TestOptions) -> Self {
         init_logging();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind app");
@@ -110,10 +127,11 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{port}");
         let mut handles = Vec::new();
 
+        let google = opts.as_google.then_some(signin::config::GOOGLE_ISSUER);
         let (provider, provider_url) = match opts.provider {
             Some(p) => p,
             None => {
-                let (running, url) = spawn_provider(&address);
+                let (running, url) = spawn_provider_as(&address, google);
                 handles.push(running.handle.clone());
                 (running.provider, url)
             }
@@ -132,6 +150,7 @@ impl TestApp {
         ]
         .into_iter()
         .chain(provider_env(&provider_url))
+        .chain(google.map(|g| ("GOOGLE_ISSUER", g.to_string())))
         .chain(opts.env)
         .map(|(k, v)| (k.to_string(), v))
         .collect();
@@ -150,6 +169,10 @@ impl TestApp {
         .await
         .expect("build app");
         handles.push(app.handle());
+        let metrics_address = app.metrics_listener().map(|(port, handle)| {
+            handles.push(handle);
+            format!("http://127.0.0.1:{port}")
+        });
         let pool = app.pool.clone();
         let sessions = app.state.sessions.clone();
         tokio::spawn(app.run_until_stopped());
@@ -165,6 +188,7 @@ impl TestApp {
             pool,
             sessions,
             db,
+            metrics_address,
             handles,
         }
     }
