@@ -24,15 +24,22 @@ fn location(r: &reqwest::Response) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The `name=value` part of the session cookie a response sets.
-fn session_cookie(r: &reqwest::Response) -> Option<String> {
+/// The `name=value` part of the cookie called `name` (or `__Host-name`) that a response sets.
+fn cookie_named(r: &reqwest::Response, name: &str) -> Option<String> {
+    let plain = format!("{name}=");
+    let host = format!("__Host-{name}=");
     r.headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("session=") || v.starts_with("__Host-session="))
+        .find(|v| v.starts_with(&plain) || v.starts_with(&host))
         .and_then(|v| v.split(';').next())
         .map(str::to_string)
+}
+
+/// The signed-in session cookie a response sets.
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    cookie_named(r, "session")
 }
 
 fn absolute(base: &str, loc: &str) -> String {
@@ -53,7 +60,7 @@ async fn sign_in(c: &reqwest::Client, base: &str, email: &str) -> Result<String,
     if r.status().as_u16() != 302 {
         return Err(format!("login: {}", r.status()));
     }
-    let cookie = session_cookie(&r).ok_or("login set no cookie")?;
+    let cookie = cookie_named(&r, "signin-flow").ok_or("login set no sign-in flow cookie")?;
     let authorize = location(&r).ok_or("login: no Location")?;
     let r = c
         .get(absolute(base, &authorize))
@@ -102,7 +109,7 @@ async fn credentials(base: &str) -> Result<(), String> {
     let page = c
         .post(format!("{base}/tokens"))
         .header(reqwest::header::COOKIE, &cookie)
-        .form(&[("csrf", csrf)])
+        .form(&[("csrf", csrf.as_str()), ("name", "bench")])
         .send()
         .await
         .map_err(|e| e.to_string())?
