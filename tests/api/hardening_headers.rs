@@ -130,6 +130,41 @@ async fn https_base_url_gives_hsts_and_a_host_prefixed_secure_cookie() {
         loc.contains(&urlencode("https://signin.test/auth/google/callback")),
         "{loc}"
     );
+
+    // Finish the sign-in: the session cookie it sets is `__Host-` too, Secure, on `Path=/`.
+    // (The jar would not send a Secure cookie over the loopback's plain HTTP, so the flow
+    // cookie goes by hand, to the callback URL moved from the configured origin to the app.)
+    let flow = c.split(';').next().unwrap().to_string();
+    app.provider
+        .add_redirect_uri("https://signin.test/auth/google/callback");
+    let callback = app
+        .browser
+        .consent(&loc, "https-user@example.com", "H")
+        .await;
+    let callback = callback.replace("https://signin.test", &app.address);
+    let r = plain_client()
+        .get(&callback)
+        .header("cookie", flow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{:?}", r.headers());
+    let cookies = set_cookies(&r);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-session="))
+        .unwrap_or_else(|| panic!("no __Host-session cookie in {cookies:?}"));
+    let attrs = cookie_attributes(session);
+    for want in ["secure", "httponly", "path=/", "samesite=lax"] {
+        assert!(
+            attrs.iter().any(|a| a == want),
+            "{want} missing in {session}"
+        );
+    }
+    assert!(
+        !attrs.iter().any(|a| a.starts_with("domain")),
+        "no Domain: {session}"
+    );
     app.stop().await;
 }
 
