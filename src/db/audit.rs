@@ -141,19 +141,7 @@ pub fn set_detail(conn: &mut DbConn, id: i64, detail: &str) -> Result<(), DbErro
 }
 
 pub fn insert(conn: &mut DbConn, e: &NewEntry<'_>) -> Result<(), DbError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(e.at.naive_utc()),
-            audit_log::actor_id.eq(e.actor.id()),
-            audit_log::actor_label.eq(e.actor.label()),
-            audit_log::action.eq(e.action.as_str()),
-            audit_log::target_id.eq(e.target.map(|t| t.0)),
-            audit_log::target_label.eq(e.target.map(|t| t.1.as_str())),
-            audit_log::detail.eq(e.detail),
-            audit_log::ip.eq(e.ip),
-        ))
-        .execute(conn)?;
-    Ok(())
+    insert_returning_id(conn, e).map(|_| ())
 }
 
 /// The audit row of a deleted account: its target is named by the pseudonym only.
