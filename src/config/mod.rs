@@ -5,34 +5,32 @@
 //! Parsing has no side effects; the generated development secret is only *located* here and
 //! created by start-up.
 
+mod keys;
+mod provider;
 mod read;
 #[cfg(test)]
 mod tests;
 
+pub use keys::{MIN_SECRET_KEY_DISTINCT, MIN_SECRET_KEY_LEN, SecretKeySource};
+pub use provider::{
+    DEV_CLIENT_ID, DEV_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_JWKS_URL,
+    GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, ProviderConfig,
+};
 pub use read::{DurationError, parse_duration};
 
 use crate::db::DatabaseUrl;
 use crate::paths;
 use crate::secret::Secret;
-use read::{Reader, placeholder_url, split_list};
+use keys::{read_previous_keys, read_secret_key};
+use provider::{check_provider_urls, dev_mode_problems, read_provider};
+use read::{Reader, split_list};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 use url::Url;
 
-pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
-pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
-pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
-pub const GOOGLE_USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
-pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.sqlite3";
-pub const DEV_CLIENT_ID: &str = "dev-client";
-pub const DEV_CLIENT_SECRET: &str = "dev-client-secret";
-pub const MIN_SECRET_KEY_LEN: usize = 64;
-/// `aaaa…` is 64 characters and no secret: a key needs this many different characters.
-pub const MIN_SECRET_KEY_DISTINCT: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -55,23 +53,6 @@ pub enum LogFormat {
 }
 
 /// Where the key material comes from.
-#[derive(Debug, Clone)]
-pub enum SecretKeySource {
-    Given(Secret),
-    /// Development only: generated on first start and kept in this file.
-    GeneratedAt(PathBuf),
-}
-
-#[derive(Debug, Clone)]
-pub struct ProviderConfig {
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub issuer: String,
-    pub auth_url: Url,
-    pub token_url: Url,
-    pub userinfo_url: Url,
-    pub jwks_url: Url,
-}
 
 #[derive(Debug, Clone)]
 pub struct RateLimit {
@@ -208,158 +189,6 @@ fn read_base_url(r: &mut Reader, production: bool) -> Url {
         );
     }
     base_url
-}
-
-/// The problem with a key given in `name`, if any: too short, or too few different characters.
-fn weak_key(name: &str, k: &str) -> Option<String> {
-    let distinct = k.chars().collect::<std::collections::HashSet<_>>().len();
-    if k.len() < MIN_SECRET_KEY_LEN {
-        Some(format!(
-            "{name} must be at least {MIN_SECRET_KEY_LEN} characters (try `openssl rand -hex 48`)"
-        ))
-    } else if distinct < MIN_SECRET_KEY_DISTINCT {
-        Some(format!(
-            "{name} must have at least {MIN_SECRET_KEY_DISTINCT} different characters; it has {distinct} (try `openssl rand -hex 48`)"
-        ))
-    } else {
-        None
-    }
-}
-
-fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
-    let generated = || SecretKeySource::GeneratedAt(PathBuf::from("data/secret_key"));
-    match r.get("SECRET_KEY") {
-        Some(k) => match weak_key("SECRET_KEY", k) {
-            None => SecretKeySource::Given(Secret::new(k)),
-            Some(p) => {
-                r.problem(p);
-                generated()
-            }
-        },
-        None if production => {
-            r.problem("SECRET_KEY is required in production (try `openssl rand -hex 48`)");
-            generated()
-        }
-        None => generated(),
-    }
-}
-
-/// `SECRET_KEY_PREVIOUS`: comma-separated, each held to the same rules as `SECRET_KEY` (the
-/// values are not lower-cased, unlike the other lists).
-fn read_previous_keys(r: &mut Reader) -> Vec<Secret> {
-    let raw = r.get("SECRET_KEY_PREVIOUS").unwrap_or("");
-    let mut keys = Vec::new();
-    for (i, k) in raw
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .enumerate()
-    {
-        match weak_key(&format!("SECRET_KEY_PREVIOUS (key {})", i + 1), k) {
-            None => keys.push(Secret::new(k)),
-            Some(p) => r.problem(p),
-        }
-    }
-    keys
-}
-
-/// True for a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// `--dev` lets anyone sign in as anyone through a provider whose client secret is public, so
-/// it must not be able to face the world: refused unless `APP_ENV` is development (set or left
-/// at its default) and both the public origin and the listening address are loopback. Every
-/// failing reason is its own problem, so one run names them all.
-fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url, bind_addr: &str) {
-    if production {
-        r.problem(
-            "the development provider (--dev) is refused when APP_ENV=production (it needs APP_ENV=development or unset)",
-        );
-    }
-    // A refused URL (replaced by the placeholder) is already reported as such.
-    if !is_loopback(base_url) && *base_url != placeholder_url() {
-        r.problem(format!(
-            "the development provider (--dev) is refused: APP_BASE_URL `{}` is not loopback (localhost, 127.0.0.0/8 or [::1])",
-            base_url.as_str().trim_end_matches('/')
-        ));
-    }
-    // An address that does not parse is already reported as such.
-    if let Ok(addr) = bind_addr.parse::<std::net::SocketAddr>()
-        && !addr.ip().is_loopback()
-    {
-        r.problem(format!(
-            "the development provider (--dev) is refused: BIND_ADDR `{bind_addr}` is not loopback (127.0.0.0/8 or [::1])"
-        ));
-    }
-}
-
-/// In production every provider URL is `https://` (the client secret, the code and the tokens
-/// travel on them); `http://` only to a loopback host and only with `ALLOW_HTTP=true`. One
-/// problem per URL, so that `check-config` lists each.
-fn check_provider_urls(r: &mut Reader, provider: &ProviderConfig) {
-    let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
-    for (key, url) in [
-        ("GOOGLE_AUTH_URL", &provider.auth_url),
-        ("GOOGLE_TOKEN_URL", &provider.token_url),
-        ("GOOGLE_USERINFO_URL", &provider.userinfo_url),
-        ("GOOGLE_JWKS_URL", &provider.jwks_url),
-    ] {
-        if url.scheme() != "https" && !(allow_http && is_loopback(url)) {
-            r.problem(format!(
-                "{key} must be https:// in production (http:// is accepted only for a loopback host with ALLOW_HTTP=true)"
-            ));
-        }
-    }
-}
-
-/// The built-in development provider on this origin (`--dev`), or Google (or a stand-in) from
-/// the `GOOGLE_*` variables.
-fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) -> ProviderConfig {
-    if dev_provider {
-        let issuer = format!(
-            "{}{}",
-            base_url.as_str().trim_end_matches('/'),
-            paths::DEV_PROVIDER
-        );
-        let at =
-            |p: &str| Url::parse(&format!("{issuer}{p}")).unwrap_or_else(|_| placeholder_url());
-        return ProviderConfig {
-            client_id: DEV_CLIENT_ID.into(),
-            client_secret: Secret::new(DEV_CLIENT_SECRET),
-            auth_url: at("/authorize"),
-            token_url: at("/token"),
-            userinfo_url: at("/userinfo"),
-            jwks_url: at("/jwks"),
-            issuer,
-        };
-    }
-    let client_id = r.get("GOOGLE_CLIENT_ID").unwrap_or_default().to_string();
-    let client_secret = Secret::new(r.get("GOOGLE_CLIENT_SECRET").unwrap_or_default());
-    if client_id.is_empty() {
-        r.problem(
-            "GOOGLE_CLIENT_ID is required (or run `serve --dev` for the built-in development provider)",
-        );
-    }
-    if client_secret.is_empty() {
-        r.problem("GOOGLE_CLIENT_SECRET is required");
-    }
-    let issuer = r.get("GOOGLE_ISSUER").unwrap_or(GOOGLE_ISSUER).to_string();
-    ProviderConfig {
-        client_id,
-        client_secret,
-        issuer,
-        auth_url: r.url("GOOGLE_AUTH_URL", GOOGLE_AUTH_URL),
-        token_url: r.url("GOOGLE_TOKEN_URL", GOOGLE_TOKEN_URL),
-        userinfo_url: r.url("GOOGLE_USERINFO_URL", GOOGLE_USERINFO_URL),
-        jwks_url: r.url("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL),
-    }
 }
 
 impl Config {
