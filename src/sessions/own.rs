@@ -5,8 +5,38 @@
 use super::{CurrentUser, Sessions};
 use crate::db::audit::{self, Actor, AuditAction};
 use crate::db::sessions::{SessionKind, revoke_family, rotation_family};
-use crate::db::{self, DbError, account};
-use crate::domain::RevokeReason;
+use crate::db::{self, DbConn, DbError, account};
+use crate::domain::{Email, RevokeReason};
+use chrono::{DateTime, Utc};
+
+/// Who changes their own account, from where and when: each change writes its audit row
+/// through `audit`, with the person as both actor and target.
+struct OwnChange {
+    id: i64,
+    email: Email,
+    ip: Option<String>,
+    at: DateTime<Utc>,
+}
+
+impl OwnChange {
+    fn audit(&self, conn: &mut DbConn, action: AuditAction, detail: &str) -> Result<(), DbError> {
+        let actor = Actor::User {
+            id: self.id,
+            email: self.email.clone(),
+        };
+        audit::insert(
+            conn,
+            &audit::NewEntry {
+                actor: &actor,
+                action,
+                target: Some((self.id, &self.email)),
+                detail: Some(detail),
+                ip: self.ip.as_deref(),
+                at: self.at,
+            },
+        )
+    }
+}
 
 impl Sessions {
     /// Revokes one of the person's own live sessions or API tokens (with its rotation family).
@@ -17,10 +47,10 @@ impl Sessions {
         jti: String,
         ip: Option<String>,
     ) -> Result<bool, DbError> {
-        let (id, email) = (current.user().id, current.user().email.clone());
-        let now = self.now();
+        let who = self.own_change(current, ip);
+        let id = who.id;
         let done = db::run(&self.pool, move |conn| {
-            let Some((kind, name)) = account::own_live(conn, &jti, id)? else {
+            let Some((kind, name)) = account::own_live(conn, &jti, who.id)? else {
                 return Ok(false);
             };
             let family = rotation_family(conn, &jti)?;
@@ -35,21 +65,8 @@ impl Sessions {
                 ),
             };
             db::transaction(conn, |conn| {
-                revoke_family(conn, &family, RevokeReason::Logout, now)?;
-                audit::insert(
-                    conn,
-                    &audit::NewEntry {
-                        actor: &Actor::User {
-                            id,
-                            email: email.clone(),
-                        },
-                        action,
-                        target: Some((id, &email)),
-                        detail: Some(&detail),
-                        ip: ip.as_deref(),
-                        at: now,
-                    },
-                )
+                revoke_family(conn, &family, RevokeReason::Logout, who.at)?;
+                who.audit(conn, action, &detail)
             })?;
             Ok(true)
         })
@@ -65,30 +82,17 @@ impl Sessions {
         current: &CurrentUser,
         ip: Option<String>,
     ) -> Result<usize, DbError> {
-        let (id, email, jti) = (
-            current.user().id,
-            current.user().email.clone(),
-            current.jti().to_string(),
-        );
-        let now = self.now();
+        let jti = current.jti().to_string();
+        let who = self.own_change(current, ip);
+        let id = who.id;
         let n = db::run(&self.pool, move |conn| {
             let keep = rotation_family(conn, &jti)?;
             db::transaction(conn, |conn| {
-                let n = account::revoke_other_browser_sessions(conn, id, &keep, now)?;
-                let detail = format!("{n} session(s) ended");
-                audit::insert(
+                let n = account::revoke_other_browser_sessions(conn, who.id, &keep, who.at)?;
+                who.audit(
                     conn,
-                    &audit::NewEntry {
-                        actor: &Actor::User {
-                            id,
-                            email: email.clone(),
-                        },
-                        action: AuditAction::SignOutOthers,
-                        target: Some((id, &email)),
-                        detail: Some(&detail),
-                        ip: ip.as_deref(),
-                        at: now,
-                    },
+                    AuditAction::SignOutOthers,
+                    &format!("{n} session(s) ended"),
                 )?;
                 Ok(n)
             })
@@ -96,5 +100,14 @@ impl Sessions {
         .await?;
         self.forget_user(id);
         Ok(n)
+    }
+
+    fn own_change(&self, current: &CurrentUser, ip: Option<String>) -> OwnChange {
+        OwnChange {
+            id: current.user().id,
+            email: current.user().email.clone(),
+            ip,
+            at: self.now(),
+        }
     }
 }
