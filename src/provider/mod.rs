@@ -56,6 +56,15 @@ pub struct AuthorizeRequest<'a> {
     pub login_hint: Option<&'a str>,
 }
 
+/// What the callback hands back for the code exchange: the code, and the PKCE verifier and
+/// nonce made with the authorization request.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub verifier: &'a str,
+    pub nonce: &'a str,
+}
+
 /// The person as the provider vouched for them, after every check the provider's protocol
 /// asks for (signature, issuer, audience, nonce, times, the userinfo `sub`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,9 +96,7 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     fn issuer_matches(&self, iss: &str) -> bool;
     fn identify<'a>(
         &'a self,
-        code: &'a str,
-        verifier: &'a str,
-        nonce: &'a str,
+        exchange: CodeExchange<'a>,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Identity, ProviderError>>;
 }

@@ -7,7 +7,8 @@
 
 use super::jwks::JwksCache;
 use super::{
-    AuthorizeRequest, BoxFuture, Identity, IdentityProvider, LEEWAY_SECS, MAX_BODY, ProviderError,
+    AuthorizeRequest, BoxFuture, CodeExchange, Identity, IdentityProvider, LEEWAY_SECS, MAX_BODY,
+    ProviderError,
 };
 use crate::config::{GOOGLE_ISSUER, ProviderConfig};
 use crate::secret::Secret;
@@ -380,14 +381,14 @@ impl IdentityProvider for OidcClient {
     /// Exchange, ID token, then userinfo (whose profile fields win over the token's).
     fn identify<'a>(
         &'a self,
-        code: &'a str,
-        verifier: &'a str,
-        nonce: &'a str,
+        ex: CodeExchange<'a>,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Identity, ProviderError>> {
         Box::pin(async move {
-            let tokens = self.exchange_code(code, verifier).await?;
-            let mut identity = self.verify_id_token(&tokens.id_token, nonce, now).await?;
+            let tokens = self.exchange_code(ex.code, ex.verifier).await?;
+            let mut identity = self
+                .verify_id_token(&tokens.id_token, ex.nonce, now)
+                .await?;
             self.userinfo(&tokens.access_token, &mut identity).await?;
             Ok(identity)
         })

@@ -17,7 +17,9 @@ use crate::db::users::{self, Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
 use crate::domain::{Email, random_token, safe_next};
 use crate::net::{ClientInfo, client_group};
-use crate::provider::{AuthorizeRequest, IdentityProvider, ProviderError, pkce_challenge};
+use crate::provider::{
+    AuthorizeRequest, CodeExchange, IdentityProvider, ProviderError, pkce_challenge,
+};
 use crate::secret::Secret;
 use crate::sessions::Sessions;
 use crate::sessions::jwt::JwtError;
@@ -229,7 +231,14 @@ impl SignIn {
 
         let who = self
             .provider
-            .identify(&code, &pending.verifier, &pending.nonce, now)
+            .identify(
+                CodeExchange {
+                    code: &code,
+                    verifier: &pending.verifier,
+                    nonce: &pending.nonce,
+                },
+                now,
+            )
             .await?;
         if !who.email_verified {
             return Err(Refusal::EmailUnverified.into());
