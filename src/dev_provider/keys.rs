@@ -73,14 +73,7 @@ impl SigningKey {
     /// The private key as PKCS#8 PEM.
     fn to_pem(&self) -> Result<String, KeyError> {
         let der = self.pair.as_der().map_err(|_| KeyError::Encode)?;
-        let b64 = STANDARD.encode(der.as_ref());
-        let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PRIVATE KEY-----\n");
-        Ok(pem)
+        Ok(pem("PRIVATE KEY", der.as_ref()))
     }
 
     /// A PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`, written by earlier versions) PEM.
@@ -139,13 +132,7 @@ impl SigningKey {
             .public_key()
             .as_der()
             .map_err(|_| KeyError::Encode)?;
-        let b64 = STANDARD.encode(der.as_ref());
-        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PUBLIC KEY-----\n");
+        let pem = pem("PUBLIC KEY", der.as_ref());
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(self.kid.clone());
         let key =
@@ -207,6 +194,18 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     }
     let mut f = opts.open(path).map_err(KeyError::file(path))?;
     f.write_all(bytes).map_err(KeyError::file(path))
+}
+
+/// DER as a PEM block labelled `label` (base64 in 64-character lines).
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
 }
 
 #[cfg(test)]
