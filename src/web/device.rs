@@ -7,36 +7,43 @@ pub fn device_summary(user_agent: Option<&str>) -> String {
         return "Unknown device".into();
     };
     // Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chromium/", "Chromium"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-    ]
-    .iter()
-    .find(|(k, _)| ua.contains(k))
-    .map(|(_, n)| *n);
-    let os = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(k, _)| ua.contains(k))
-    .map(|(_, n)| *n);
+    let browser = first_match(
+        ua,
+        &[
+            ("Edg/", "Edge"),
+            ("OPR/", "Opera"),
+            ("Firefox/", "Firefox"),
+            ("Chromium/", "Chromium"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+        ],
+    );
+    let os = first_match(
+        ua,
+        &[
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("iPad", "iPadOS"),
+            ("Windows", "Windows"),
+            ("Mac OS X", "macOS"),
+            ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"),
+        ],
+    );
     match (browser, os) {
         (Some(b), Some(o)) => format!("{b} on {o}"),
         (Some(b), None) => b.into(),
         (None, Some(o)) => format!("Browser on {o}"),
         (None, None) => "Unknown browser".into(),
     }
+}
+
+/// The name of the first `(marker, name)` whose marker the user agent contains.
+fn first_match(ua: &str, table: &[(&str, &'static str)]) -> Option<&'static str> {
+    table
+        .iter()
+        .find_map(|(marker, name)| ua.contains(marker).then_some(*name))
 }
 
 #[cfg(test)]
