@@ -194,37 +194,32 @@ pub fn email_held_by_other(
     email: &Email,
     google_sub: &str,
 ) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> = users::table
+    let q = users::table
         .filter(users::email.eq(email.as_str()))
-        .filter(users::google_sub.ne(google_sub))
-        .order(users::id.asc())
-        .select(USER_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(from_row).transpose()
+        .filter(users::google_sub.ne(google_sub));
+    first_user(conn, q.into_boxed())
 }
 
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> = users::table
-        .filter(users::id.eq(id))
-        .select(USER_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(from_row).transpose()
+    first_user(conn, users::table.filter(users::id.eq(id)).into_boxed())
 }
 
 pub fn find_by_public_id(conn: &mut DbConn, id: &UserId) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> = users::table
-        .filter(users::public_id.eq(id.as_str()))
-        .select(USER_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(from_row).transpose()
+    let q = users::table.filter(users::public_id.eq(id.as_str()));
+    first_user(conn, q.into_boxed())
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> = users::table
-        .filter(users::email.eq(email.as_str()))
+    let q = users::table.filter(users::email.eq(email.as_str()));
+    first_user(conn, q.into_boxed())
+}
+
+/// The lowest-id user `query` finds (the lookups above differ only in their filter).
+fn first_user(
+    conn: &mut DbConn,
+    query: users::BoxedQuery<'_, <DbConn as Connection>::Backend>,
+) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = query
         .order(users::id.asc())
         .select(USER_COLUMNS)
         .first(conn)
