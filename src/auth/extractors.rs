@@ -1,13 +1,17 @@
 //! What handlers ask for: `CurrentUser` (pages: visitors are sent to sign in), `ApiUser` (the
 //! JSON API: 401 instead), `AdminUser` (granted once, by `middleware::require_admin` on the
-//! `/admin` scope) and `CsrfForm` (the CSRF field every POST form carries).
+//! `/admin` scope) and `Checked` (a POST form whose CSRF field matched the session's).
 
+use super::TypedSession;
 use crate::error::AppError;
 use crate::sessions::CurrentUser;
+use actix_session::SessionExt;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::Deserialize;
-use std::future::{Ready, ready};
+use serde::de::DeserializeOwned;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
 /// `FromRequest` for what the middleware leaves in the request: `$stored` is the value it left,
 /// `$wrap` turns that into the extractor, and `$missing(req)` is the answer when there is none.
@@ -56,8 +60,40 @@ from_extensions!(
 
 pub(crate) const NOT_AN_ADMIN: &str = "This part of the site is for administrators. If you need access, ask an administrator to give your account the admin role.";
 
-/// The CSRF token field of every POST form (checked with `TypedSession::check_csrf`).
+/// The CSRF token field of every POST form, for a handler that checks it itself.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     pub csrf: String,
+}
+
+/// A form with no fields but the CSRF token (`Checked<NoFields>`, or just `Checked`).
+#[derive(Debug, Default, Deserialize)]
+pub struct NoFields {}
+
+/// A POST form whose `csrf` field matched the session's token (`TypedSession::check_csrf`),
+/// and its other fields `T`: a handler that takes one never runs for a stale or foreign form,
+/// which gets the 403 page.
+#[derive(Debug)]
+pub struct Checked<T = NoFields>(pub T);
+
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    csrf: String,
+    #[serde(flatten)]
+    fields: T,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = TypedSession::from(req.get_session());
+        let form = web::Form::<WithCsrf<T>>::from_request(req, payload);
+        Box::pin(async move {
+            let form = form.await?.into_inner();
+            session.check_csrf(&form.csrf)?;
+            Ok(Checked(form.fields))
+        })
+    }
 }

@@ -11,4 +11,4 @@ pub mod rekey;
 
 pub use crate::sessions::{AuthVia, CurrentUser};
 pub use cookie::TypedSession;
-pub use extractors::{AdminUser, ApiUser, CsrfForm};
+pub use extractors::{AdminUser, ApiUser, Checked, CsrfForm};

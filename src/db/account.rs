@@ -3,35 +3,11 @@
 
 use super::schema::{audit_log, sessions, users};
 use super::sessions::SessionKind;
-use super::users::utc;
+use super::user_sessions::{SessionInfo, newest_sessions};
 use super::{DbConn, DbError};
 use crate::domain::RevokeReason;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-
-/// A live browser session or API token as the account page shows it.
-#[derive(Debug, Clone)]
-pub struct LiveSession {
-    pub jti: String,
-    pub kind: SessionKind,
-    pub name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
-type Row = (
-    String,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<String>,
-);
 
 /// The user's unrevoked, unexpired sessions and tokens, newest first (at most `limit`).
 pub fn live_sessions(
@@ -39,37 +15,12 @@ pub fn live_sessions(
     user_id: i64,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<LiveSession>, DbError> {
-    let rows: Vec<Row> = sessions::table
+) -> Result<Vec<SessionInfo>, DbError> {
+    let query = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now.naive_utc()))
-        .order((sessions::created_at.desc(), sessions::jti.desc()))
-        .limit(limit)
-        .select((
-            sessions::jti,
-            sessions::kind,
-            sessions::name,
-            sessions::created_at,
-            sessions::expires_at,
-            sessions::last_used_at,
-            sessions::user_agent,
-            sessions::ip,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LiveSession {
-            jti: r.0,
-            kind: SessionKind::parse(&r.1),
-            name: r.2,
-            created_at: utc(r.3),
-            expires_at: utc(r.4),
-            last_used_at: r.5.map(utc),
-            user_agent: r.6,
-            ip: r.7,
-        })
-        .collect())
+        .filter(sessions::expires_at.gt(now.naive_utc()));
+    newest_sessions(conn, query.into_boxed(), limit)
 }
 
 /// The kind and name of a live session or token of `user_id`; `None` when it is someone

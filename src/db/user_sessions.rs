@@ -9,11 +9,13 @@ use crate::domain::RevokeReason;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-/// A session as the user detail page shows it.
+/// A session or API token as a page lists it (the account page, an admin's user page).
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub jti: String,
     pub kind: SessionKind,
+    /// An API token's name (browser sessions have none).
+    pub name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -27,6 +29,7 @@ pub struct SessionInfo {
 type SessionInfoRow = (
     String,
     String,
+    Option<String>,
     NaiveDateTime,
     NaiveDateTime,
     Option<NaiveDateTime>,
@@ -42,13 +45,25 @@ pub fn user_sessions(
     user_id: i64,
     limit: i64,
 ) -> Result<(Vec<SessionInfo>, i64), DbError> {
-    let rows: Vec<SessionInfoRow> = sessions::table
-        .filter(sessions::user_id.eq(user_id))
+    let query = sessions::table.filter(sessions::user_id.eq(user_id));
+    let list = newest_sessions(conn, query.into_boxed(), limit)?;
+    let total = super::sessions::count_for_user(conn, user_id)?;
+    Ok((list, total))
+}
+
+/// The newest sessions `query` finds (at most `limit`): the one listing both pages share.
+pub(super) fn newest_sessions(
+    conn: &mut DbConn,
+    query: sessions::BoxedQuery<'_, <DbConn as Connection>::Backend>,
+    limit: i64,
+) -> Result<Vec<SessionInfo>, DbError> {
+    let rows: Vec<SessionInfoRow> = query
         .order((sessions::created_at.desc(), sessions::jti.desc()))
         .limit(limit)
         .select((
             sessions::jti,
             sessions::kind,
+            sessions::name,
             sessions::created_at,
             sessions::expires_at,
             sessions::last_used_at,
@@ -58,22 +73,21 @@ pub fn user_sessions(
             sessions::ip,
         ))
         .load(conn)?;
-    let total = super::sessions::count_for_user(conn, user_id)?;
-    let list = rows
+    Ok(rows
         .into_iter()
         .map(|r| SessionInfo {
             jti: r.0,
             kind: SessionKind::parse(&r.1),
-            created_at: utc(r.2),
-            expires_at: utc(r.3),
-            last_used_at: r.4.map(utc),
-            revoked_at: r.5.map(utc),
-            revoked_reason: r.6.as_deref().and_then(|s| RevokeReason::parse(s).ok()),
-            user_agent: r.7,
-            ip: r.8,
+            name: r.2,
+            created_at: utc(r.3),
+            expires_at: utc(r.4),
+            last_used_at: r.5.map(utc),
+            revoked_at: r.6.map(utc),
+            revoked_reason: r.7.as_deref().and_then(|s| RevokeReason::parse(s).ok()),
+            user_agent: r.8,
+            ip: r.9,
         })
-        .collect();
-    Ok((list, total))
+        .collect())
 }
 
 /// True when the session exists, belongs to `user_id` and has not been revoked.

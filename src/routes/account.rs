@@ -4,18 +4,17 @@
 //! `Sessions::change_user`, so this instance's cache forgets them in the same call.
 
 use super::render;
+use super::visit::Visit;
 use crate::admin::{Refusal, delete_user};
-use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::auth::Checked;
 use crate::db;
-use crate::db::account::{LiveSession, live_sessions};
-use crate::db::audit::Actor;
+use crate::db::account::live_sessions;
 use crate::db::sessions::SessionKind;
+use crate::db::user_sessions::SessionInfo;
 use crate::error::AppError;
-use crate::net::ClientInfo;
 use crate::paths;
-use crate::state::AppState;
 use crate::web::{Chrome, device_summary, fmt_time, see_other};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 use askama::Template;
 use serde::Deserialize;
 
@@ -49,20 +48,15 @@ pub struct AccountPage {
     pub tokens: Vec<TokenRow>,
 }
 
-fn last_used(s: &LiveSession) -> String {
+fn last_used(s: &SessionInfo) -> String {
     s.last_used_at.map_or_else(|| "—".into(), fmt_time)
 }
 
 /// `GET /account`: the person's live sessions (this one marked) and API tokens.
 #[tracing::instrument(skip_all)]
-pub async fn show_account(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let (id, now) = (cu.user().id, state.now());
-    let all = db::run(&state.pool, move |conn| {
+pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
+    let (id, now) = (v.user.user().id, v.state.now());
+    let all = db::run(&v.state.pool, move |conn| {
         live_sessions(conn, id, now, LISTED)
     })
     .await?;
@@ -74,7 +68,7 @@ pub async fn show_account(
                 ip: s.ip.clone().unwrap_or_else(|| "—".into()),
                 created: fmt_time(s.created_at),
                 last_used: last_used(&s),
-                current: s.jti == cu.jti(),
+                current: s.jti == v.user.jti(),
                 jti: s.jti,
             }),
             SessionKind::Api => tokens.push(TokenRow {
@@ -87,7 +81,7 @@ pub async fn show_account(
         }
     }
     render(AccountPage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        chrome: v.chrome(),
         sessions,
         tokens,
     })
@@ -95,7 +89,6 @@ pub async fn show_account(
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
-    csrf: String,
     #[serde(default)]
     jti: String,
 }
@@ -104,19 +97,13 @@ pub struct RevokeForm {
 /// (someone else's, unknown, already ended) is a 404 and changes nothing.
 #[tracing::instrument(skip_all)]
 pub async fn revoke(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-    form: web::Form<RevokeForm>,
-    state: web::Data<AppState>,
+    v: Visit,
+    Checked(RevokeForm { jti }): Checked<RevokeForm>,
 ) -> Result<HttpResponse, AppError> {
-    session.check_csrf(&form.csrf)?;
-    let jti = form.into_inner().jti;
     if jti.is_empty() || jti.len() > MAX_JTI_LEN {
         return Err(AppError::NotFound);
     }
-    let ip = ClientInfo::of(&req).ip;
-    if !state.sessions.revoke_own(&cu, jti, ip).await? {
+    if !v.state.sessions.revoke_own(&v.user, jti, v.ip()).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other(paths::ACCOUNT))
@@ -125,18 +112,8 @@ pub async fn revoke(
 /// `POST /account/sign-out-others`: every other browser session ends; this one and the API
 /// tokens stay.
 #[tracing::instrument(skip_all)]
-pub async fn sign_out_others(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-    form: web::Form<CsrfForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    session.check_csrf(&form.csrf)?;
-    let n = state
-        .sessions
-        .sign_out_others(&cu, ClientInfo::of(&req).ip)
-        .await?;
+pub async fn sign_out_others(v: Visit, _: Checked) -> Result<HttpResponse, AppError> {
+    let n = v.state.sessions.sign_out_others(&v.user, v.ip()).await?;
     tracing::info!(ended = n, "signed out everywhere else");
     Ok(see_other(paths::ACCOUNT))
 }
@@ -153,13 +130,9 @@ pub struct ConfirmDeletePage {
 
 /// `GET /account/delete`: what deleting removes, and the button that does it.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_delete(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-) -> Result<HttpResponse, AppError> {
+pub async fn confirm_delete(v: Visit) -> Result<HttpResponse, AppError> {
     render(ConfirmDeletePage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        chrome: v.chrome(),
         whose: "your account".into(),
         action: paths::ACCOUNT_DELETE.into(),
         cancel: paths::ACCOUNT.into(),
@@ -175,30 +148,19 @@ pub struct DeletedPage {
 
 /// `POST /account/delete`: the account, its sessions and tokens go; the browser is signed out.
 #[tracing::instrument(skip_all)]
-pub async fn delete_account(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-    form: web::Form<CsrfForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    session.check_csrf(&form.csrf)?;
-    let id = cu.user().id;
-    let actor = Actor::User {
-        id,
-        email: cu.user().email.clone(),
-    };
-    let now = state.now();
-    let done = state
+pub async fn delete_account(v: Visit, _: Checked) -> Result<HttpResponse, AppError> {
+    let (id, actor, now) = (v.person().user().id, v.actor(), v.state.now());
+    let done = v
+        .state
         .sessions
         .change_user(id, move |conn| delete_user(conn, &actor, id, None, now))
         .await?;
     match done {
         Ok(_) => {
             tracing::info!("account deleted by its owner");
-            session.purge();
+            v.session.purge();
             render(DeletedPage {
-                chrome: Chrome::new(&req, None, String::new()),
+                chrome: Chrome::new(&v.req, None, String::new()),
                 own: true,
             })
         }

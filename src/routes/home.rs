@@ -2,13 +2,13 @@
 
 use super::auth::LoginPage;
 use super::render;
-use crate::auth::{CurrentUser, TypedSession};
+use super::visit::Visit;
+use crate::auth::{Checked, CurrentUser, TypedSession};
 use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
 use crate::net::ClientInfo;
-use crate::state::AppState;
 use crate::web::{Chrome, fmt_date, fmt_time, initials};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -73,7 +73,6 @@ pub struct TokenPage {
 /// The token form: its CSRF field and the name the person gives the token.
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
-    csrf: String,
     #[serde(default)]
     name: String,
 }
@@ -82,13 +81,9 @@ pub struct TokenForm {
 /// once. Only a browser session reaches here: a Bearer token is ignored outside `/api/`.
 #[tracing::instrument(skip_all)]
 pub async fn create_api_token(
-    req: HttpRequest,
-    cu: CurrentUser,
-    session: TypedSession,
-    form: web::Form<TokenForm>,
-    state: web::Data<AppState>,
+    v: Visit,
+    Checked(form): Checked<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    session.check_csrf(&form.csrf)?;
     let name = TokenName::parse(&form.name).map_err(|e| {
         AppError::BadRequest(match e {
             ParseError::TokenNameTooLong => {
@@ -97,16 +92,17 @@ pub async fn create_api_token(
             _ => "Give the token a name (what it is for), then try again.".into(),
         })
     })?;
-    let (token, expires) = state
+    let (token, expires) = v
+        .state
         .sessions
-        .create_api_token(&cu, &name, &ClientInfo::of(&req))
+        .create_api_token(&v.user, &name, &ClientInfo::of(&v.req))
         .await?;
     tracing::info!(token = true, "API token created");
     render(TokenPage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        chrome: v.chrome(),
         name: name.as_str().to_string(),
         token: token.expose().to_string(),
         expires: fmt_time(expires),
-        origin: state.origin.clone(),
+        origin: v.state.origin.clone(),
     })
 }

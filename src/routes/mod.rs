@@ -7,6 +7,7 @@ pub mod auth;
 pub mod health;
 pub mod home;
 pub mod static_files;
+pub mod visit;
 
 use crate::auth::middleware::require_admin;
 use crate::error::AppError;

@@ -1,18 +1,15 @@
 //! `GET /admin/audit`: the audit log, newest first, in keyset pages, filtered by action and by
 //! user; and how one entry reads (also on a user's page).
 
-use super::{PAGE_SIZE, bad};
-use crate::auth::AdminUser;
-use crate::auth::TypedSession;
+use super::{AdminVisit, PAGE_SIZE, bad};
 use crate::db;
 use crate::db::audit::{self, AuditAction, Page};
 use crate::db::users::{self, User};
 use crate::domain::{Email, UserId};
 use crate::error::AppError;
 use crate::routes::render;
-use crate::state::AppState;
 use crate::web::{Chrome, fmt_time};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -116,11 +113,8 @@ fn parse_page(query: &AuditQuery) -> Result<Page, AppError> {
 /// public id; entries where the user acted or was acted on).
 #[tracing::instrument(skip_all)]
 pub async fn audit_log(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
+    v: AdminVisit,
     query: web::Query<AuditQuery>,
-    svc: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let action = match query.action.as_deref().unwrap_or("") {
         "" => None,
@@ -134,7 +128,7 @@ pub async fn audit_log(
     }
     let page = parse_page(&query)?;
     let lookup = user.clone();
-    let found = db::run(&svc.pool, move |conn| {
+    let found = db::run(&v.state.pool, move |conn| {
         let user_id = if lookup.is_empty() {
             None
         } else {
@@ -192,7 +186,7 @@ pub async fn audit_log(
         })
         .collect();
     render(AuditPage {
-        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
+        chrome: v.chrome(),
         entries: entries.into_iter().map(AuditView::from).collect(),
         actions,
         user,

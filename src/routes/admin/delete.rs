@@ -1,19 +1,18 @@
 //! An admin deletes a user: `GET /admin/users/{public_id}/delete` asks, the POST does it (the
 //! same deletion as the owner's own, CSRF-checked, audited, last-admin rule inside it).
 
-use super::actor;
+use super::AdminVisit;
 use super::flash::{Flash, FlashKind};
 use crate::admin::{Refusal, delete_user};
-use crate::auth::{AdminUser, CsrfForm, TypedSession};
+use crate::auth::Checked;
 use crate::db::{self, users};
 use crate::domain::UserId;
 use crate::error::AppError;
-use crate::net::ClientInfo;
 use crate::paths;
 use crate::routes::account::{ConfirmDeletePage, refused};
 use crate::routes::render;
-use crate::web::{Chrome, see_other};
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::web::see_other;
+use actix_web::{HttpResponse, web};
 
 async fn find(svc: &crate::state::AppState, raw: &str) -> Result<users::User, AppError> {
     let id = UserId::parse(raw).map_err(|_| AppError::NotFound)?;
@@ -25,16 +24,13 @@ async fn find(svc: &crate::state::AppState, raw: &str) -> Result<users::User, Ap
 /// `GET /admin/users/{public_id}/delete`: the confirmation page.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_delete_user(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
+    v: AdminVisit,
     path: web::Path<String>,
-    svc: web::Data<crate::state::AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let user = find(&svc, &path).await?;
+    let user = find(&v.state, &path).await?;
     let back = format!("{}/{}", paths::ADMIN_USERS, user.public_id);
     render(ConfirmDeletePage {
-        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
+        chrome: v.chrome(),
         whose: format!("the account of {}", user.email),
         action: format!("{back}/delete"),
         cancel: back,
@@ -44,21 +40,18 @@ pub async fn confirm_delete_user(
 /// `POST /admin/users/{public_id}/delete`: deletes the user; back to the list with a message.
 #[tracing::instrument(skip_all)]
 pub async fn delete_user_account(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
+    v: AdminVisit,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-    svc: web::Data<crate::state::AppState>,
+    _: Checked,
 ) -> Result<HttpResponse, AppError> {
-    session.check_csrf(&form.csrf)?;
-    let user = find(&svc, &path).await?;
-    if user.id == admin.0.user().id {
+    let user = find(&v.state, &path).await?;
+    if user.id == v.person().user().id {
         return Err(refused(Refusal::SelfAction));
     }
-    let (who, ip, now) = (actor(&admin), ClientInfo::of(&req).ip, svc.now());
+    let (who, ip, now) = (v.actor(), v.ip(), v.state.now());
     let id = user.id;
-    let done = svc
+    let done = v
+        .state
         .sessions
         .change_user(id, move |conn| {
             delete_user(conn, &who, id, ip.as_deref(), now)
@@ -68,7 +61,7 @@ pub async fn delete_user_account(
         Ok(pseudonym) => {
             tracing::info!(deleted = %pseudonym, "user deleted by an admin");
             Flash::set(
-                &session,
+                &v.session,
                 FlashKind::Ok,
                 format!(
                     "{} was deleted (now {pseudonym} in the audit log).",

@@ -16,8 +16,8 @@ pub use cache::OverviewCache;
 pub use user::{show_user, user_action};
 pub use users::list_users;
 
+use super::visit::Visit;
 use crate::auth::AdminUser;
-use crate::db::audit::Actor;
 use crate::error::AppError;
 use crate::paths;
 use crate::web::see_other;
@@ -43,13 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/audit", web::get().to(audit_log));
 }
 
-/// The admin as the audit log names them.
-fn actor(admin: &AdminUser) -> Actor {
-    Actor::User {
-        id: admin.0.user().id,
-        email: admin.0.user().email.clone(),
-    }
-}
+/// What an admin page handler reads about the request (see `Visit`).
+type AdminVisit = Visit<AdminUser>;
 
 /// A 400 page with `msg`.
 fn bad(msg: &str) -> AppError {

@@ -4,22 +4,19 @@
 use super::audit::AuditView;
 use super::flash::{Flash, FlashKind};
 use super::users::UserSummary;
-use super::{actor, bad};
+use super::{AdminVisit, bad};
 use crate::admin::{Action, Refusal, perform};
-use crate::auth::AdminUser;
-use crate::auth::TypedSession;
+use crate::auth::Checked;
 use crate::db;
 use crate::db::audit;
 use crate::db::user_sessions::{SessionInfo, user_sessions};
 use crate::db::users;
 use crate::domain::{RevokeReason, UserId};
 use crate::error::AppError;
-use crate::net::ClientInfo;
 use crate::routes::render;
-use crate::state::AppState;
 use crate::web::see_other;
 use crate::web::{Chrome, fmt_time};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -111,16 +108,10 @@ fn parse_public_id(raw: &str) -> Result<UserId, AppError> {
 
 /// `GET /admin/users/{public_id}`: profile, sessions, actions, recent audit entries.
 #[tracing::instrument(skip_all)]
-pub async fn show_user(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
-    path: web::Path<String>,
-    svc: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show_user(v: AdminVisit, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let id = parse_public_id(&path)?;
-    let now = svc.now();
-    let found = db::run(&svc.pool, move |conn| {
+    let now = v.state.now();
+    let found = db::run(&v.state.pool, move |conn| {
         let Some(user) = users::find_by_public_id(conn, &id)? else {
             return Ok(None);
         };
@@ -136,16 +127,16 @@ pub async fn show_user(
     let Some((user, sessions, total, recent)) = found else {
         return Err(AppError::NotFound);
     };
-    let own_jti = admin.0.jti();
+    let own_jti = v.person().jti();
     let sessions: Vec<SessionView> = sessions
         .into_iter()
         .map(|s| SessionView::new(s, own_jti, now))
         .collect();
     render(UserPage {
-        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
-        flash: Flash::take(&session),
+        chrome: v.chrome(),
+        flash: Flash::take(&v.session),
         user: UserSummary::from(&user),
-        is_self: user.id == admin.0.user().id,
+        is_self: user.id == v.person().user().id,
         email_verified: user.email_verified,
         locale: user.locale.clone().unwrap_or_else(|| "—".into()),
         updated: fmt_time(user.updated_at),
@@ -163,7 +154,6 @@ pub async fn show_user(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
-    csrf: String,
     jti: Option<String>,
 }
 
@@ -191,29 +181,28 @@ fn parse_action(raw: &str, form: &ActionForm) -> Result<Action, AppError> {
 /// revoke-all. CSRF-checked; answers with a redirect back to the user and a flash message.
 #[tracing::instrument(skip_all, fields(action))]
 pub async fn user_action(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
+    v: AdminVisit,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
-    svc: web::Data<AppState>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let (raw_id, raw_action) = path.into_inner();
     tracing::Span::current().record("action", raw_action.as_str());
-    session.check_csrf(&form.csrf)?;
     let id = parse_public_id(&raw_id)?;
     let action = parse_action(&raw_action, &form)?;
-    let actor = actor(&admin);
-    let ip = ClientInfo::of(&req).ip;
-    let now = svc.now();
-    let target = db::run(&svc.pool, move |conn| users::find_by_public_id(conn, &id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let actor = v.actor();
+    let ip = v.ip();
+    let now = v.state.now();
+    let target = db::run(&v.state.pool, move |conn| {
+        users::find_by_public_id(conn, &id)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     // The change and its audit row in one transaction; this instance forgets the target's
     // cached checks at once, others within the cache TTL.
     let result = {
         let target = target.clone();
-        svc.sessions
+        v.state
+            .sessions
             .change_user(target.id, move |conn| {
                 perform(conn, &actor, &target, &action, ip.as_deref(), now)
             })
@@ -222,11 +211,11 @@ pub async fn user_action(
     match result {
         Ok(outcome) => {
             tracing::info!(target = %target.public_id, changed = outcome.changed, "admin action");
-            Flash::set(&session, FlashKind::Ok, outcome.message);
+            Flash::set(&v.session, FlashKind::Ok, outcome.message);
         }
         Err(refusal) => {
             tracing::info!(target = %target.public_id, reason = %refusal, "admin action refused");
-            Flash::set(&session, FlashKind::Error, refusal_text(refusal).into());
+            Flash::set(&v.session, FlashKind::Error, refusal_text(refusal).into());
         }
     }
     Ok(see_other(&format!("/admin/users/{}", target.public_id)))

@@ -4,9 +4,7 @@
 use super::cache::OverviewCache;
 use super::flash::Flash;
 use super::overview::{BAR_STEP, CHART_H, CHART_W, Chart, OverviewView, chart, total_text};
-use super::{PAGE_SIZE, bad};
-use crate::auth::AdminUser;
-use crate::auth::TypedSession;
+use super::{AdminVisit, PAGE_SIZE, bad};
 use crate::db;
 use crate::db::user_list::{
     Cursor, ListFilter, ListPage, ListRow, SortKey, count_users, list_users as list_page,
@@ -15,9 +13,8 @@ use crate::db::users::User;
 use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
 use crate::routes::render;
-use crate::state::AppState;
 use crate::web::{Chrome, fmt_time, initials};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -244,22 +241,19 @@ pub struct UsersPage {
 /// `GET /admin/users`: overview, chart, search, filters, sort and keyset pages.
 #[tracing::instrument(skip_all)]
 pub async fn list_users(
-    req: HttpRequest,
-    admin: AdminUser,
-    session: TypedSession,
+    v: AdminVisit,
     query: web::Query<ListQuery>,
-    svc: web::Data<AppState>,
     cache: Option<web::Data<OverviewCache>>,
 ) -> Result<HttpResponse, AppError> {
     let mut state = ListState::parse(&query)?;
-    let now = svc.now();
+    let now = v.state.now();
     let filter = state.filter();
     let cached = cache.as_ref().and_then(|c| c.get(now));
     let fresh_overview = cached.is_none();
     let count_key = state.count_key();
     let cached_total = cache.as_ref().and_then(|c| c.count(&count_key, now));
     let (sort, descending, page) = (state.sort, state.descending, state.page);
-    let (rows, more, page, total, overview) = db::run(&svc.pool, move |conn| {
+    let (rows, more, page, total, overview) = db::run(&v.state.pool, move |conn| {
         let (mut rows, mut more) =
             list_page(conn, &filter, sort, descending, page, PAGE_SIZE, now)?;
         let mut page = page;
@@ -307,8 +301,8 @@ pub async fn list_users(
         .map(|r| state.link(sort_s, state.descending, Some(("after", r.cursor.encode()))));
     let first = (page != ListPage::First).then(|| state.link(sort_s, state.descending, None));
     render(UsersPage {
-        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
-        flash: Flash::take(&session),
+        chrome: v.chrome(),
+        flash: Flash::take(&v.session),
         overview: OverviewView::from(&overview),
         chart: chart(&overview.daily),
         chart_h: CHART_H,
