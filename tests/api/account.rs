@@ -3,21 +3,13 @@
 //! pseudonymised, deletion audited, cookie cleared), an admin deleting a user, the last admin
 //! kept, and CSRF on every new POST.
 
+use crate::app_test;
 use crate::both_backends;
 use crate::helpers::*;
 use diesel::prelude::*;
-use signin::db::schema::{audit_log, sessions, users};
+use signin::db::schema::{sessions, users};
 
 const ADMIN: &str = "admin@example.com";
-
-/// `(action, actor label, target label, detail, ip)`.
-type FullAuditRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
 
 async fn account_page(b: &Browser) -> String {
     let r = b.get("/account").await;
@@ -45,81 +37,75 @@ fn revoked(app: &TestApp, jti: &str) -> bool {
     })
 }
 
-both_backends!(
-    the_account_page_lists_and_revokes_only_ones_own,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let ada = app.signed_in("ada@example.com", "Ada").await;
-        let ada2 = app.signed_in("ada@example.com", "Ada").await;
-        let token = ada.create_named_token("laptop script").await;
-        let bob = app.signed_in("bob@example.com", "Bob").await;
-        let bob_jti = app.live_jtis("bob@example.com")[0].clone();
+app_test!(the_account_page_lists_and_revokes_only_ones_own, |app| {
+    let ada = app.signed_in("ada@example.com", "Ada").await;
+    let ada2 = app.signed_in("ada@example.com", "Ada").await;
+    let token = ada.create_named_token("laptop script").await;
+    let bob = app.signed_in("bob@example.com", "Bob").await;
+    let bob_jti = app.live_jtis("bob@example.com")[0].clone();
 
-        // Linked from the header; lists both sessions (this one marked) and the token.
-        let home = ada.get_text("/").await;
-        assert!(home.contains("href=\"/account\""), "{home}");
-        let html = account_page(&ada).await;
-        assert_eq!(html.matches("<tr class=\"session").count(), 2, "{html}");
-        assert_eq!(html.matches("this session").count(), 1);
-        assert!(html.contains("laptop script"));
-        assert!(html.contains("127.0.0.1"));
-        assert_eq!(jtis_on(&html).len(), 3);
+    // Linked from the header; lists both sessions (this one marked) and the token.
+    let home = ada.get_text("/").await;
+    assert!(home.contains("href=\"/account\""), "{home}");
+    let html = account_page(&ada).await;
+    assert_eq!(html.matches("<tr class=\"session").count(), 2, "{html}");
+    assert_eq!(html.matches("this session").count(), 1);
+    assert!(html.contains("laptop script"));
+    assert!(html.contains("127.0.0.1"));
+    assert_eq!(jtis_on(&html).len(), 3);
 
-        let csrf = ada.csrf().await;
-        // Without the CSRF token: refused, nothing changes.
-        let ada2_jti = app.live_jtis("ada@example.com")[1].clone();
-        let r = ada
-            .post_form("/account/revoke", &[("csrf", "forged"), ("jti", &ada2_jti)])
-            .await;
-        assert_friendly_page(r, 403, "forged csrf").await;
-        assert!(!revoked(&app, &ada2_jti));
-        // Someone else's: 404, nothing changes.
-        let r = ada
-            .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &bob_jti)])
-            .await;
-        assert_friendly_page(r, 404, "bob's session").await;
-        assert!(!revoked(&app, &bob_jti));
-        assert_eq!(bob.get("/api/me").await.status().as_u16(), 200);
-        let r = ada
-            .post_form("/account/revoke", &[("csrf", &csrf), ("jti", "nope")])
-            .await;
-        assert_friendly_page(r, 404, "unknown").await;
+    let csrf = ada.csrf().await;
+    // Without the CSRF token: refused, nothing changes.
+    let ada2_jti = app.live_jtis("ada@example.com")[1].clone();
+    let r = ada
+        .post_form("/account/revoke", &[("csrf", "forged"), ("jti", &ada2_jti)])
+        .await;
+    assert_friendly_page(r, 403, "forged csrf").await;
+    assert!(!revoked(app, &ada2_jti));
+    // Someone else's: 404, nothing changes.
+    let r = ada
+        .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &bob_jti)])
+        .await;
+    assert_friendly_page(r, 404, "bob's session").await;
+    assert!(!revoked(app, &bob_jti));
+    assert_eq!(bob.get("/api/me").await.status().as_u16(), 200);
+    let r = ada
+        .post_form("/account/revoke", &[("csrf", &csrf), ("jti", "nope")])
+        .await;
+    assert_friendly_page(r, 404, "unknown").await;
 
-        // Her other session: ended at once, audited.
-        let r = ada
-            .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &ada2_jti)])
-            .await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_api_401(ada2.get("/api/me").await, "revoked session").await;
-        // Her token: ended at once, audited as a token.
-        let token_jti = jti_of(&token);
-        let r = ada
-            .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &token_jti)])
-            .await;
-        assert_eq!(r.status().as_u16(), 303);
-        assert_api_401(app.me_with_bearer(&token).await, "revoked token").await;
-        let actions: Vec<String> = app.audit_rows().into_iter().map(|r| r.0).collect();
-        assert!(
-            actions.contains(&"revoke_session".to_string()),
-            "{actions:?}"
-        );
-        assert!(
-            actions.contains(&"revoke_api_token".to_string()),
-            "{actions:?}"
-        );
-        assert_eq!(
-            ada.get("/api/me").await.status().as_u16(),
-            200,
-            "this one stays"
-        );
-        app.stop().await;
-    }
-);
+    // Her other session: ended at once, audited.
+    let r = ada
+        .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &ada2_jti)])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_api_401(ada2.get("/api/me").await, "revoked session").await;
+    // Her token: ended at once, audited as a token.
+    let token_jti = jti_of(&token);
+    let r = ada
+        .post_form("/account/revoke", &[("csrf", &csrf), ("jti", &token_jti)])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_api_401(app.me_with_bearer(&token).await, "revoked token").await;
+    let actions: Vec<String> = app.audit_rows().into_iter().map(|r| r.0).collect();
+    assert!(
+        actions.contains(&"revoke_session".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"revoke_api_token".to_string()),
+        "{actions:?}"
+    );
+    assert_eq!(
+        ada.get("/api/me").await.status().as_u16(),
+        200,
+        "this one stays"
+    );
+});
 
-both_backends!(
+app_test!(
     sign_out_everywhere_else_keeps_this_session_and_the_tokens,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
+    |app| {
         let ada = app.signed_in("ada@example.com", "Ada").await;
         let others = [
             app.signed_in("ada@example.com", "Ada").await,
@@ -152,14 +138,12 @@ both_backends!(
             .find(|r| r.0 == "sign_out_others")
             .expect("audited");
         assert_eq!(row.3.as_deref(), Some("2 session(s) ended"));
-        app.stop().await;
     }
 );
 
-both_backends!(
+app_test!(
     deleting_ones_account_removes_it_and_pseudonymises_the_audit_log,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
+    |app| {
         let ada = app.signed_in("ada@example.com", "Ada").await;
         let _other = app.signed_in("ada@example.com", "Ada").await;
         let token = ada.create_api_token().await;
@@ -194,19 +178,7 @@ both_backends!(
         assert_api_401(ada.get("/api/me").await, "deleted user's browser").await;
 
         let pseudonym = signin::admin::pseudonym(id);
-        let rows: Vec<FullAuditRow> = app.query(|c| {
-            audit_log::table
-                .order(audit_log::id.asc())
-                .select((
-                    audit_log::action,
-                    audit_log::actor_label,
-                    audit_log::target_label,
-                    audit_log::detail,
-                    audit_log::ip,
-                ))
-                .load(c)
-                .unwrap()
-        });
+        let rows = app.audit_rows_with_ip();
         for r in &rows {
             let text = format!("{r:?}");
             assert!(!text.contains("ada@example.com"), "{text}");
@@ -227,7 +199,6 @@ both_backends!(
             rows.iter().any(|r| r.1 == "bob@example.com"),
             "others untouched"
         );
-        app.stop().await;
     }
 );
 

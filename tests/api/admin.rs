@@ -724,12 +724,7 @@ both_backends!(concurrent_removals_leave_one_admin, |backend| async move {
     // win and the other be refused, or the service is left with no admin at all. Disable
     // and demote both count as removals; the rounds mix them.
     for round in 0..40 {
-        app.query(|c| {
-            diesel::update(users::table)
-                .set((users::role.eq("admin"), users::status.eq("active")))
-                .execute(c)
-                .unwrap()
-        });
+        app.make_everyone_active_admin();
         let barrier = Arc::new(Barrier::new(2));
         let threads: Vec<_> = [(a, b), (b, a)]
             .into_iter()

@@ -25,11 +25,7 @@ both_backends!(
         let deputy = app.signed_in("deputy@example.com", "Deputy").await;
         assert_eq!(deputy.me().await["role"], "admin");
         // Each grant is one audit row, by `config`, at the first sign-in only.
-        let grants: Vec<_> = app
-            .audit_rows()
-            .into_iter()
-            .filter(|r| r.0 == "promote")
-            .collect();
+        let grants = app.audit_rows_of("promote");
         assert_eq!(grants.len(), 2, "{grants:?}");
         assert!(grants.iter().all(|r| r.1 == "config"), "{grants:?}");
 
@@ -74,11 +70,7 @@ both_backends!(
         let other = TestApp::as_google(backend, &env).await;
         let boss = other.signed_in("boss@example.com", "Boss").await;
         assert_eq!(boss.me().await["role"], "admin");
-        let grants: Vec<_> = other
-            .audit_rows()
-            .into_iter()
-            .filter(|r| r.0 == "promote")
-            .collect();
+        let grants = other.audit_rows_of("promote");
         assert_eq!(grants.len(), 1, "{grants:?}");
         assert_eq!(grants[0].1, "config");
         assert_eq!(grants[0].2.as_deref(), Some("boss@example.com"));

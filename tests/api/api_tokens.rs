@@ -3,6 +3,7 @@
 //! never extended by use, never beyond the user's status), a last-used time written at most
 //! once a minute, and audited creation.
 
+use crate::app_test;
 use crate::both_backends;
 use crate::helpers::*;
 use chrono::{Duration, NaiveDateTime};
@@ -97,56 +98,50 @@ both_backends!(
     }
 );
 
-both_backends!(
-    a_token_needs_a_name_which_is_kept_and_shown,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        let csrf = b.csrf().await;
-        for (name, says) in [
-            ("", "Give the token a name"),
-            ("   ", "Give the token a name"),
-        ] {
-            let r = b
-                .post_form("/tokens", &[("csrf", &csrf), ("name", name)])
-                .await;
-            assert_page_says(r, 400, "empty name", says).await;
-        }
-        let r = b.post_form("/tokens", &[("csrf", &csrf)]).await;
-        assert_page_says(r, 400, "no name", "Give the token a name").await;
-        let long = "x".repeat(101);
+app_test!(a_token_needs_a_name_which_is_kept_and_shown, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    let csrf = b.csrf().await;
+    for (name, says) in [
+        ("", "Give the token a name"),
+        ("   ", "Give the token a name"),
+    ] {
         let r = b
-            .post_form("/tokens", &[("csrf", &csrf), ("name", &long)])
+            .post_form("/tokens", &[("csrf", &csrf), ("name", name)])
             .await;
-        assert_page_says(r, 400, "long name", "at most 100").await;
-        assert!(api_rows(&app).is_empty(), "nothing made");
-
-        let r = b
-            .post_form("/tokens", &[("csrf", &csrf), ("name", "  CI <deploy>  ")])
-            .await;
-        assert_eq!(r.status().as_u16(), 200);
-        let html = r.text().await.unwrap();
-        assert!(
-            html.contains("CI &#60;deploy&#62;") || html.contains("CI &lt;deploy&gt;"),
-            "{html}"
-        );
-        assert!(scrape_token(&html).is_some());
-        assert_eq!(api_rows(&app)[0].0.as_deref(), Some("CI <deploy>"));
-        // Audited, by name, never with the token.
-        let rows = app.audit_rows();
-        let created: Vec<_> = rows.iter().filter(|r| r.0 == "create_api_token").collect();
-        assert_eq!(created.len(), 1, "{rows:?}");
-        assert_eq!(created[0].1, "ada@example.com");
-        assert!(
-            created[0]
-                .3
-                .as_deref()
-                .unwrap_or("")
-                .contains("CI <deploy>")
-        );
-        app.stop().await;
+        assert_page_says(r, 400, "empty name", says).await;
     }
-);
+    let r = b.post_form("/tokens", &[("csrf", &csrf)]).await;
+    assert_page_says(r, 400, "no name", "Give the token a name").await;
+    let long = "x".repeat(101);
+    let r = b
+        .post_form("/tokens", &[("csrf", &csrf), ("name", &long)])
+        .await;
+    assert_page_says(r, 400, "long name", "at most 100").await;
+    assert!(api_rows(app).is_empty(), "nothing made");
+
+    let r = b
+        .post_form("/tokens", &[("csrf", &csrf), ("name", "  CI <deploy>  ")])
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("CI &#60;deploy&#62;") || html.contains("CI &lt;deploy&gt;"),
+        "{html}"
+    );
+    assert!(scrape_token(&html).is_some());
+    assert_eq!(api_rows(app)[0].0.as_deref(), Some("CI <deploy>"));
+    // Audited, by name, never with the token.
+    let created = app.audit_rows_of("create_api_token");
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].1, "ada@example.com");
+    assert!(
+        created[0]
+            .3
+            .as_deref()
+            .unwrap_or("")
+            .contains("CI <deploy>")
+    );
+});
 
 both_backends!(
     a_token_lives_api_token_ttl_and_use_does_not_extend_it,
@@ -202,23 +197,18 @@ both_backends!(a_disabled_users_tokens_stop_at_once, |backend| async move {
     app.stop().await;
 });
 
-both_backends!(
-    last_used_is_written_at_most_once_a_minute,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("ada@example.com", "Ada").await;
-        let token = b.create_api_token().await;
-        let created = api_rows(&app)[0].1.expect("last used set on creation");
-        app.clock.advance(Duration::seconds(30));
-        assert_eq!(app.me_status_with_bearer(&token).await, 200);
-        assert_eq!(api_rows(&app)[0].1, Some(created), "not within the minute");
-        app.clock.advance(Duration::seconds(45));
-        assert_eq!(app.me_status_with_bearer(&token).await, 200);
-        let used = api_rows(&app)[0].1.expect("last used");
-        assert!(
-            used - created >= Duration::seconds(75),
-            "{created} → {used}"
-        );
-        app.stop().await;
-    }
-);
+app_test!(last_used_is_written_at_most_once_a_minute, |app| {
+    let b = app.signed_in("ada@example.com", "Ada").await;
+    let token = b.create_api_token().await;
+    let created = api_rows(app)[0].1.expect("last used set on creation");
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(app.me_status_with_bearer(&token).await, 200);
+    assert_eq!(api_rows(app)[0].1, Some(created), "not within the minute");
+    app.clock.advance(Duration::seconds(45));
+    assert_eq!(app.me_status_with_bearer(&token).await, 200);
+    let used = api_rows(app)[0].1.expect("last used");
+    assert!(
+        used - created >= Duration::seconds(75),
+        "{created} → {used}"
+    );
+});

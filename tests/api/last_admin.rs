@@ -1,13 +1,12 @@
 //! The last-admin rule is decided inside the transaction that changes the role or status
 //! (issue 11, item 8): on the target as it is then, not on a copy read before.
 
+use crate::app_test;
 use crate::both_backends;
 use crate::helpers::*;
 use chrono::Utc;
-use diesel::prelude::*;
 use signin::admin::{Action, Refusal, perform};
 use signin::db::audit::Actor;
-use signin::db::schema::users;
 
 fn actor(app: &TestApp, id: i64) -> Actor {
     let u = app
@@ -20,10 +19,9 @@ fn actor(app: &TestApp, id: i64) -> Actor {
     }
 }
 
-both_backends!(
+app_test!(
     a_removal_decides_on_the_target_as_it_is_in_the_transaction,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
+    |app| {
         let t = Utc::now().naive_utc();
         let a = app.insert_user("a@example.com", "A", t, None, "admin", "active");
         let c = app.insert_user("c@example.com", "C", t, None, "user", "active");
@@ -35,14 +33,14 @@ both_backends!(
         // …then C is promoted and demotes A: C is now the only admin.
         let now = Utc::now();
         let r =
-            app.query(|conn| perform(conn, &actor(&app, a), &stale_c, &Action::Promote, None, now));
+            app.query(|conn| perform(conn, &actor(app, a), &stale_c, &Action::Promote, None, now));
         assert!(r.unwrap().unwrap().changed);
         let fresh_a = app
             .query(|conn| signin::db::users::find_by_id(conn, a))
             .unwrap()
             .unwrap();
         let r =
-            app.query(|conn| perform(conn, &actor(&app, c), &fresh_a, &Action::Demote, None, now));
+            app.query(|conn| perform(conn, &actor(app, c), &fresh_a, &Action::Demote, None, now));
         assert!(r.unwrap().unwrap().changed);
         // A demotion of C on the stale copy ("not an admin") must still count the admins.
         for action in [Action::Demote, Action::Disable] {
@@ -51,7 +49,6 @@ both_backends!(
         }
         let admins = app.query(|conn| signin::db::roles::count_active_admins(conn).unwrap());
         assert_eq!(admins, 1);
-        app.stop().await;
     }
 );
 
@@ -79,12 +76,7 @@ both_backends!(
                         .unwrap()
                 })
                 .collect();
-            app.query(|c| {
-                diesel::update(users::table)
-                    .set((users::role.eq("admin"), users::status.eq("active")))
-                    .execute(c)
-                    .unwrap()
-            });
+            app.make_everyone_active_admin();
             let barrier = Arc::new(Barrier::new(2));
             let threads: Vec<_> = [a, b]
                 .into_iter()

@@ -110,9 +110,8 @@ both_backends!(
             assert_eq!(r.status().as_u16(), 400);
         }
         let refused = |app: &TestApp| -> Vec<Option<String>> {
-            app.audit_rows()
+            app.audit_rows_of("sign_in_refused")
                 .into_iter()
-                .filter(|r| r.0 == "sign_in_refused")
                 .map(|r| r.3)
                 .collect()
         };

@@ -67,42 +67,32 @@ app_test!(sqlite: dev_provider_requires_pkce_s256, |app| {
     assert_eq!(b.get(&callback).await.status().as_u16(), 303);
 });
 
-both_backends!(
-    same_sub_with_a_new_email_updates_the_one_user,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        app.signed_in("ada@example.com", "Ada").await;
-        let before = users(&app);
-        let faults = faults!(new_email: Some("ada.new@example.com".into()));
-        let r = sign_in_with(&app, faults, "ada@example.com").await;
-        assert_eq!(r.status().as_u16(), 303);
-        let after = users(&app);
-        assert_eq!(after.len(), 1, "one user: {after:?}");
-        assert_eq!(after[0].0, "ada.new@example.com");
-        assert_eq!(after[0].1, before[0].1, "the same subject");
-        app.stop().await;
-    }
-);
+app_test!(same_sub_with_a_new_email_updates_the_one_user, |app| {
+    app.signed_in("ada@example.com", "Ada").await;
+    let before = users(app);
+    let faults = faults!(new_email: Some("ada.new@example.com".into()));
+    let r = sign_in_with(app, faults, "ada@example.com").await;
+    assert_eq!(r.status().as_u16(), 303);
+    let after = users(app);
+    assert_eq!(after.len(), 1, "one user: {after:?}");
+    assert_eq!(after[0].0, "ada.new@example.com");
+    assert_eq!(after[0].1, before[0].1, "the same subject");
+});
 
-both_backends!(
-    new_sub_with_a_known_email_is_refused_not_merged,
-    |backend| async move {
-        let app = TestApp::spawn(backend).await;
-        let b = app.signed_in("bob@example.com", "Bob").await;
-        let before = users(&app);
-        let counts = app.counts();
-        let r = sign_in_with(&app, faults!(new_sub), "bob@example.com").await;
-        assert_page_says(r, 409, "new sub", "belongs to another account").await;
-        assert_eq!(users(&app), before, "nothing changed");
-        assert_eq!(app.counts(), counts, "no user, no session");
-        let last = app.audit_rows().pop().expect("an audit row");
-        assert_eq!(last.0, "sign_in_refused");
-        assert_eq!(last.3.as_deref(), Some("email_held_by_other"));
-        // The first account is untouched and still signed in.
-        assert_eq!(b.me().await["email"], "bob@example.com");
-        app.stop().await;
-    }
-);
+app_test!(new_sub_with_a_known_email_is_refused_not_merged, |app| {
+    let b = app.signed_in("bob@example.com", "Bob").await;
+    let before = users(app);
+    let counts = app.counts();
+    let r = sign_in_with(app, faults!(new_sub), "bob@example.com").await;
+    assert_page_says(r, 409, "new sub", "belongs to another account").await;
+    assert_eq!(users(app), before, "nothing changed");
+    assert_eq!(app.counts(), counts, "no user, no session");
+    let last = app.audit_rows().pop().expect("an audit row");
+    assert_eq!(last.0, "sign_in_refused");
+    assert_eq!(last.3.as_deref(), Some("email_held_by_other"));
+    // The first account is untouched and still signed in.
+    assert_eq!(b.me().await["email"], "bob@example.com");
+});
 
 app_test!(unknown_kid_costs_exactly_one_jwks_fetch, |app| {
     app.signed_in("first@example.com", "First").await;

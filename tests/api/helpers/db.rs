@@ -68,6 +68,15 @@ impl Drop for TestDb {
 /// One audit row as the tests read it: (action, actor_label, target_label, detail).
 pub type AuditRow = (String, String, Option<String>, Option<String>);
 
+/// `(action, actor label, target label, detail, ip)`.
+pub type AuditRowWithIp = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 impl TestApp {
     /// Runs a query on the app's database.
     pub fn query<T>(&self, f: impl FnOnce(&mut signin::db::DbConn) -> T) -> T {
@@ -209,8 +218,33 @@ impl TestApp {
         self.insert_user(email, name, now, None, "user", "active")
     }
 
+    /// Puts every user back to an active admin (between rounds of a race).
+    pub fn make_everyone_active_admin(&self) {
+        self.query(|c| {
+            diesel::update(users::table)
+                .set((users::role.eq("admin"), users::status.eq("active")))
+                .execute(c)
+                .expect("reset users")
+        });
+    }
+
     /// Every audit row, oldest first.
     pub fn audit_rows(&self) -> Vec<AuditRow> {
+        self.audit_rows_with_ip()
+            .into_iter()
+            .map(|(action, actor, target, detail, _)| (action, actor, target, detail))
+            .collect()
+    }
+
+    /// The audit rows of one action, oldest first.
+    pub fn audit_rows_of(&self, action: &str) -> Vec<AuditRow> {
+        let mut rows = self.audit_rows();
+        rows.retain(|r| r.0 == action);
+        rows
+    }
+
+    /// Every audit row with its IP address, oldest first.
+    pub fn audit_rows_with_ip(&self) -> Vec<AuditRowWithIp> {
         self.query(|c| {
             audit_log::table
                 .order(audit_log::id.asc())
@@ -219,6 +253,7 @@ impl TestApp {
                     audit_log::actor_label,
                     audit_log::target_label,
                     audit_log::detail,
+                    audit_log::ip,
                 ))
                 .load(c)
                 .expect("audit rows")
