@@ -6,10 +6,12 @@
 mod account;
 mod admin;
 mod admin_grant;
+mod allowlist;
 mod api_me;
 mod api_tokens;
 mod binary;
 mod browser;
+mod dev_admin;
 mod flow_cookie;
 mod hardening_db;
 mod hardening_headers;
