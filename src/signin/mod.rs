@@ -17,9 +17,9 @@ pub use refusal::Refusal;
 use register::register;
 
 use crate::cache::TtlCache;
-use crate::db::signin_states;
 use crate::db::users::{Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
+use crate::db::{invitations, signin_states};
 use crate::domain::{Email, random_token, safe_next};
 use crate::net::{ClientInfo, client_group};
 use crate::provider::{AuthorizeRequest, IdentityProvider, ProviderError, pkce_challenge};
@@ -206,8 +206,16 @@ impl SignIn {
             .as_deref()
             .and_then(|e| Email::parse(e).ok())
             .ok_or(ProviderError::IdToken("no usable email"))?;
-        self.policy
-            .admission(&email, who.hd.as_deref(), self.provider.is_google(), now)?;
+        if let Err(refused) =
+            self.policy
+                .admission(&email, who.hd.as_deref(), self.provider.is_google(), now)
+        {
+            // An invitation admits its address past the lists (looked up only on refusal).
+            let e = email.clone();
+            if !db::run(&self.pool, move |conn| invitations::is_invited(conn, &e)).await? {
+                return Err(refused.into());
+            }
+        }
         let name = who.name.unwrap_or_else(|| {
             email
                 .as_str()

@@ -2,6 +2,7 @@
 //! grants of a new account, the session row and the audit rows.
 
 use super::{Refusal, SignInError};
+use crate::db::invitations;
 use crate::db::roles::{self, UserChange};
 use crate::db::sessions::{self, SessionKind};
 use crate::db::users::{self, Profile, User};
@@ -29,7 +30,14 @@ pub(super) fn register(
 ) -> Result<(User, bool, Secret), SignInError> {
     // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
     // a transaction that has read into a writer while another one writes).
-    let (mut user, created) = users::upsert_on_sign_in(conn, profile, grant_admin, now)?;
+    // An invitation for this verified address is claimed first (also a write), keeping the
+    // role and name it was given; otherwise the usual upsert.
+    let invited = invitations::claim(conn, profile, now)?;
+    let claimed = invited.is_some();
+    let (mut user, created) = match invited {
+        Some(user) => (user, true),
+        None => users::upsert_on_sign_in(conn, profile, grant_admin, now)?,
+    };
     // Users are keyed on the provider subject: an address that another subject holds here is
     // refused (the upsert rolls back), never merged into that account or duplicated.
     if let Some(holder) = users::email_held_by_other(conn, &profile.email, &profile.google_sub)? {
@@ -46,7 +54,7 @@ pub(super) fn register(
         }
         .into());
     }
-    if created && user.is_admin() {
+    if created && !claimed && user.is_admin() {
         audit::insert(
             conn,
             &audit::NewEntry {
@@ -88,7 +96,11 @@ pub(super) fn register(
             },
             action: audit::AuditAction::SignIn,
             target: Some((user.id, &user.email)),
-            detail: created.then_some("first sign-in"),
+            detail: match (claimed, created) {
+                (true, _) => Some("first sign-in, invitation claimed"),
+                (false, true) => Some("first sign-in"),
+                (false, false) => None,
+            },
             ip: client.ip.as_deref(),
             at: now,
         },
