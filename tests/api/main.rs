@@ -21,6 +21,7 @@ mod hardening_rate_limit;
 mod health;
 mod helpers;
 mod id_token;
+mod invitations;
 mod keys;
 mod last_admin;
 mod limits;
