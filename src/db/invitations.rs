@@ -44,8 +44,14 @@ pub fn invite(
 /// Claims the invitation of `p.email` for the provider subject `p.google_sub`, unless that
 /// subject already has an account here; keeps the invitation's role (and its name, when one
 /// was given). Returns the claimed account, if any. The caller has checked that the provider
-/// verified the email. One statement, so two concurrent first sign-ins claim it once.
-pub fn claim(conn: &mut DbConn, p: &Profile, now: DateTime<Utc>) -> Result<Option<User>, DbError> {
+/// verified the email; an admin invitation is claimed only when `authoritative` (the provider
+/// vouches for the address itself, as `ADMIN_EMAILS` requires). One statement, so two concurrent first sign-ins claim it once.
+pub fn claim(
+    conn: &mut DbConn,
+    p: &Profile,
+    authoritative: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
     let now = now.naive_utc();
     let mut q = Sql::new(conn);
     let (no, yes) = if q.is_pg() {
@@ -78,6 +84,9 @@ pub fn claim(conn: &mut DbConn, p: &Profile, now: DateTime<Utc>) -> Result<Optio
         .push(" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.google_sub = ")
         .arg(Arg::Text(p.google_sub.clone()))
         .push(")");
+    if !authoritative {
+        q.push(" AND role <> 'admin'");
+    }
     if raw::execute(conn, q)? == 0 {
         return Ok(None);
     }

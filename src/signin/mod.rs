@@ -14,7 +14,7 @@ pub use allowlist::AllowFile;
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use policy::Policy;
 pub use refusal::Refusal;
-use register::register;
+use register::{Grants, register};
 
 use crate::cache::TtlCache;
 use crate::db::users::{Profile, User};
@@ -224,9 +224,12 @@ impl SignIn {
                 .unwrap_or_default()
                 .to_string()
         });
-        let grant_admin =
-            self.policy
-                .grants_admin(&email, who.hd.as_deref(), self.provider.is_google());
+        let google = self.provider.is_google();
+        let grants = Grants {
+            admin_email: self.policy.grants_admin(&email, who.hd.as_deref(), google),
+            authoritative: policy::authoritative(&email, who.hd.as_deref(), google),
+            dev_first_admin: self.policy.dev_first_admin,
+        };
         let profile = Profile {
             google_sub: who.subject,
             email,
@@ -244,22 +247,13 @@ impl SignIn {
         // transaction as the user and the session (a fault leaves none of them).
         let used = UsedState::of(&pending);
         let sessions = self.sessions.clone();
-        let dev_first_admin = self.policy.dev_first_admin;
         let (user, created, token) = db::run(&self.pool, move |conn| {
             Ok(db::transaction(conn, |conn| {
                 if !signin_states::consume(conn, &used.hash, used.until, now)? {
                     tracing::info!("state replayed after its first use");
                     return Err(Refusal::BadState.into());
                 }
-                register(
-                    conn,
-                    &sessions,
-                    &profile,
-                    grant_admin,
-                    dev_first_admin,
-                    now,
-                    &client,
-                )
+                register(conn, &sessions, &profile, grants, now, &client)
             }))
         })
         .await??;

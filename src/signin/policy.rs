@@ -75,11 +75,18 @@ impl Policy {
     /// (anyone can make a Google account on any other address); elsewhere, the verified email
     /// (which the sign-in requires before it gets here).
     pub fn grants_admin(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
-        let authoritative =
-            !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com");
-        authoritative && self.admin_emails.iter().any(|a| a == email.as_str())
+        authoritative(email, hd, google) && self.admin_emails.iter().any(|a| a == email.as_str())
     }
 }
+
+/// Whether the provider vouches for the address itself, not only for an account that claims
+/// it: at Google a Workspace account (`hd`) or a Gmail address; elsewhere the verified email.
+/// Needed for anything that makes an admin from an address (`ADMIN_EMAILS`, `--admin` invitations).
+pub fn authoritative(email: &Email, hd: Option<&str>, google: bool) -> bool {
+    !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com")
+}
+
+impl Policy {}
 
 #[cfg(test)]
 mod tests {

@@ -12,19 +12,28 @@ use crate::net::ClientInfo;
 use crate::secret::Secret;
 use crate::sessions::Sessions;
 
+/// What the policy decided about the person before the transaction.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Grants {
+    /// `ADMIN_EMAILS` lists them (and the provider is authoritative).
+    pub admin_email: bool,
+    /// The provider vouches for the address itself (an `--admin` invitation may be claimed).
+    pub authoritative: bool,
+    /// `serve --dev`: the first sign-in while no admin exists makes an admin.
+    pub dev_first_admin: bool,
+}
+
 /// Inside the sign-in transaction: the user upserted on the provider subject, refused if
-/// disabled, a session row minted, and the audit rows written. `grant_admin` is applied only
+/// disabled, a session row minted, and the audit rows written. `grants.admin_email` is applied only
 /// when this sign-in creates the user (recorded as done by `config`); after that only an admin
 /// or the CLI changes the role, so a demotion is never undone by a sign-in. With
-/// `dev_first_admin` (`serve --dev` only) a sign-in while no admin exists makes this person the
+/// `grants.dev_first_admin` (`serve --dev` only) a sign-in while no admin exists makes this person the
 /// admin, decided under a lock so that two concurrent first sign-ins cannot both win.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn register(
     conn: &mut db::DbConn,
     sessions: &Sessions,
     profile: &Profile,
-    grant_admin: bool,
-    dev_first_admin: bool,
+    grants: Grants,
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
 ) -> Result<(User, bool, Secret), SignInError> {
@@ -32,11 +41,11 @@ pub(super) fn register(
     // a transaction that has read into a writer while another one writes).
     // An invitation for this verified address is claimed first (also a write), keeping the
     // role and name it was given; otherwise the usual upsert.
-    let invited = invitations::claim(conn, profile, now)?;
+    let invited = invitations::claim(conn, profile, grants.authoritative, now)?;
     let claimed = invited.is_some();
     let (mut user, created) = match invited {
         Some(user) => (user, true),
-        None => users::upsert_on_sign_in(conn, profile, grant_admin, now)?,
+        None => users::upsert_on_sign_in(conn, profile, grants.admin_email, now)?,
     };
     // Users are keyed on the provider subject: an address that another subject holds here is
     // refused (the upsert rolls back), never merged into that account or duplicated.
@@ -67,7 +76,7 @@ pub(super) fn register(
             },
         )?;
     }
-    if dev_first_admin && !user.is_admin() {
+    if grants.dev_first_admin && !user.is_admin() {
         roles::lock_first_admin(conn)?;
         if !roles::other_admin_exists(conn, user.id)? {
             roles::apply(conn, user.id, UserChange::Role(Role::Admin), now)?;
