@@ -65,14 +65,14 @@ fn stamp_of(path: &Path) -> std::io::Result<(SystemTime, u64)> {
 
 /// Re-reads the file when its stamp changed; on any error forgets what it held.
 fn refresh(path: &Path, st: &mut FileState) {
+    let unreadable = |st: &mut FileState, e: std::io::Error| {
+        tracing::error!(path = %path.display(), error = %e, "ALLOWED_EMAILS_FILE cannot be read; it admits nobody");
+        st.stamp = None;
+        st.emails = None;
+    };
     let stamp = match stamp_of(path) {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "ALLOWED_EMAILS_FILE cannot be read; it admits nobody");
-            st.stamp = None;
-            st.emails = None;
-            return;
-        }
+        Err(e) => return unreadable(st, e),
     };
     if st.stamp == Some(stamp) && st.emails.is_some() {
         return;
@@ -87,11 +87,7 @@ fn refresh(path: &Path, st: &mut FileState) {
             st.stamp = Some(stamp);
             st.emails = Some(Arc::new(emails.into_iter().collect()));
         }
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "ALLOWED_EMAILS_FILE cannot be read; it admits nobody");
-            st.stamp = None;
-            st.emails = None;
-        }
+        Err(e) => unreadable(st, e),
     }
 }
 
