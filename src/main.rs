@@ -67,6 +67,20 @@ enum UsersCmd {
     Disable { email: String },
     /// Let a disabled account sign in again.
     Enable { email: String },
+    /// Invite someone: the account exists before their first sign-in, which claims it when the
+    /// provider has verified this email.
+    Add {
+        email: String,
+        /// Give the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// The name shown (default: the provider's at the first sign-in).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Delete the account, its sessions and tokens (never the last active admin); audit rows
+    /// are pseudonymised.
+    Delete { email: String },
     /// Insert synthetic users for measurements (refused when APP_ENV=production).
     Seed {
         #[arg(long)]
@@ -83,6 +97,8 @@ impl From<UsersCmd> for UsersCommand {
             UsersCmd::Disable { email } => UsersCommand::Disable(email),
             UsersCmd::Enable { email } => UsersCommand::Enable(email),
             UsersCmd::Seed { count } => UsersCommand::Seed { count },
+            UsersCmd::Add { email, admin, name } => UsersCommand::Add { email, admin, name },
+            UsersCmd::Delete { email } => UsersCommand::Delete(email),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::security::{SecurityHeaders, add_headers};
 use crate::sessions::jwt::JwtCodec;
 use crate::sessions::keys::Keys;
 use crate::sessions::{Lifetimes, Sessions};
-use crate::signin::{Policy, SignIn};
+use crate::signin::{AllowFile, Policy, SignIn};
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
 use crate::web::SiteInfo;
@@ -166,7 +166,14 @@ impl Application {
             Arc::new(oidc),
             Policy {
                 allowed_domains: config.allowed_email_domains.clone(),
+                allowed_emails: config.allowlist.emails.clone(),
+                allowed_emails_file: config
+                    .allowlist
+                    .file
+                    .clone()
+                    .map(|p| Arc::new(AllowFile::new(p))),
                 admin_emails: config.admin_emails.clone(),
+                dev_first_admin: config.dev_provider,
             },
             sessions.clone(),
             pool.clone(),

@@ -1,27 +1,40 @@
-//! `signin users …`: list, promote, demote, disable, enable and seed from the command line.
+//! `signin users …`: list, invite (`add`), promote, demote, disable, enable, delete and seed
+//! from the command line.
 //! Every change goes through `admin::perform`, so it obeys the same rules and is audited with
 //! the actor `cli`.
 
 pub mod seed;
 
-use crate::admin::{Action, perform};
+use crate::admin::{Action, delete_user, perform};
 use crate::db::audit::Actor;
+use crate::db::invitations;
 use crate::db::user_list::users_after;
 use crate::db::users::find_by_email;
 use crate::db::{DbConn, DbError};
-use crate::domain::Email;
+use crate::domain::{Email, Role};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
 /// A `users` subcommand, as parsed by `main`.
 #[derive(Debug, Clone)]
 pub enum UsersCommand {
-    List { admins: bool },
+    List {
+        admins: bool,
+    },
     Promote(String),
     Demote(String),
     Disable(String),
     Enable(String),
-    Seed { count: u64 },
+    Seed {
+        count: u64,
+    },
+    /// An invitation: the account exists before the first sign-in.
+    Add {
+        email: String,
+        admin: bool,
+        name: Option<String>,
+    },
+    Delete(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +63,10 @@ pub fn run(
         UsersCommand::Demote(e) => change(conn, &e, Action::Demote, now, out),
         UsersCommand::Disable(e) => change(conn, &e, Action::Disable, now, out),
         UsersCommand::Enable(e) => change(conn, &e, Action::Enable, now, out),
+        UsersCommand::Add { email, admin, name } => {
+            invite(conn, &email, admin, name.as_deref(), now, out)
+        }
+        UsersCommand::Delete(e) => delete(conn, &e, now, out),
         UsersCommand::Seed { count } => {
             if production {
                 return Err(CliError::Refused(
@@ -100,6 +117,56 @@ fn list(conn: &mut DbConn, admins: bool, out: &mut dyn Write) -> Result<(), CliE
     Ok(())
 }
 
+fn parse_email(raw: &str) -> Result<Email, CliError> {
+    Email::parse(raw).map_err(|_| CliError::Refused(format!("`{raw}` is not an email address")))
+}
+
+fn invite(
+    conn: &mut DbConn,
+    raw_email: &str,
+    admin: bool,
+    name: Option<&str>,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let email = parse_email(raw_email)?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let name = name.map(str::trim).unwrap_or_default();
+    match invitations::invite(conn, &email, name, role, now)? {
+        Some(_) => {
+            writeln!(
+                out,
+                "invited {email} as {}; their first sign-in with this verified address claims the account",
+                role.as_str()
+            )?;
+            Ok(())
+        }
+        None => Err(CliError::Refused(format!(
+            "a user with the email {email} already exists"
+        ))),
+    }
+}
+
+/// Deletes through the same path as the admin pages: audited as `cli`, the last active admin
+/// kept, the audit rows pseudonymised.
+fn delete(
+    conn: &mut DbConn,
+    raw_email: &str,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let email = parse_email(raw_email)?;
+    let user = find_by_email(conn, &email)?
+        .ok_or_else(|| CliError::Refused(format!("no user with the email {email}")))?;
+    match delete_user(conn, &Actor::Cli, user.id, None, now)? {
+        Ok(pseudonym) => {
+            writeln!(out, "deleted {email} (now {pseudonym} in the audit log)")?;
+            Ok(())
+        }
+        Err(refusal) => Err(CliError::Refused(format!("refused: {refusal}"))),
+    }
+}
+
 fn change(
     conn: &mut DbConn,
     raw_email: &str,
@@ -107,8 +174,7 @@ fn change(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let email = Email::parse(raw_email)
-        .map_err(|_| CliError::Refused(format!("`{raw_email}` is not an email address")))?;
+    let email = parse_email(raw_email)?;
     let user = find_by_email(conn, &email)?.ok_or_else(|| {
         CliError::Refused(format!(
             "no user with the email {email} (they must sign in once before they can be changed)"

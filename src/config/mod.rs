@@ -5,12 +5,14 @@
 //! Parsing has no side effects; the generated development secret is only *located* here and
 //! created by start-up.
 
+mod allowlist;
 mod keys;
 mod provider;
 mod read;
 #[cfg(test)]
 mod tests;
 
+pub use allowlist::{AllowlistConfig, BadLine, parse_allow_file};
 pub use keys::{MIN_SECRET_KEY_DISTINCT, MIN_SECRET_KEY_LEN, SecretKeySource};
 pub use provider::{
     DEV_CLIENT_ID, DEV_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_JWKS_URL,
@@ -78,6 +80,7 @@ pub struct Config {
     pub secret_key_previous: Vec<Secret>,
     pub provider: ProviderConfig,
     pub allowed_email_domains: Vec<String>,
+    pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
     pub jwt_ttl: chrono::Duration,
     pub jwt_renew_within: chrono::Duration,
@@ -228,6 +231,7 @@ impl Config {
         }
 
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
+        let allowlist = allowlist::read(&mut r);
         let admin_emails = split_list(r.get("ADMIN_EMAILS").unwrap_or(""));
         for e in &admin_emails {
             if !e.contains('@') {
@@ -293,6 +297,7 @@ impl Config {
             secret_key_previous,
             provider,
             allowed_email_domains,
+            allowlist,
             admin_emails,
             jwt_ttl,
             jwt_renew_within,

@@ -312,3 +312,51 @@ fn production_provider_urls_must_be_https_each_listed() {
     dev.push(("APP_ENV", "development"));
     assert!(Config::from_env(&production_env(&dev), false).is_ok());
 }
+
+#[test]
+fn allowlists_are_validated_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    std::fs::write(&good, "# team\n\nAnn@Example.com\n  bob@example.com  \n").unwrap();
+    let c = Config::from_env(
+        &env(&[
+            ("ALLOWED_EMAILS", "guest@other.org"),
+            ("ALLOWED_EMAILS_FILE", good.to_str().unwrap()),
+        ]),
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.allowlist.emails, vec!["guest@other.org"]);
+    assert_eq!(c.allowlist.file.as_deref(), Some(good.as_path()));
+    assert_eq!(
+        parse_allow_file(&std::fs::read_to_string(&good).unwrap()).0,
+        vec!["ann@example.com", "bob@example.com"]
+    );
+
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "ann@example.com\nnot an address\n# fine\nbob\n").unwrap();
+    let text = Config::from_env(
+        &env(&[
+            ("ALLOWED_EMAILS", "guest@other.org, nobody"),
+            ("ALLOWED_EMAILS_FILE", bad.to_str().unwrap()),
+        ]),
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(text.contains("ALLOWED_EMAILS: `nobody`"), "{text}");
+    assert!(text.contains("line 2: `not an address`"), "{text}");
+    assert!(text.contains("line 4: `bob`"), "{text}");
+
+    let missing = dir.path().join("missing");
+    let text = Config::from_env(
+        &env(&[("ALLOWED_EMAILS_FILE", missing.to_str().unwrap())]),
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        text.contains("ALLOWED_EMAILS_FILE") && text.contains("cannot be read"),
+        "{text}"
+    );
+}

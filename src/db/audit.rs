@@ -79,6 +79,8 @@ pub enum Actor {
     },
     Cli,
     Config,
+    /// `serve --dev`: the first person to sign in becomes the admin.
+    DevMode,
     Anonymous,
     /// A deleted user, by the pseudonym that replaced their email.
     Pseudonym(String),
@@ -97,10 +99,26 @@ impl Actor {
             Actor::User { email, .. } => email.as_str(),
             Actor::Cli => "cli",
             Actor::Config => "config",
+            Actor::DevMode => DEV_MODE_LABEL,
             Actor::Anonymous => "anonymous",
             Actor::Pseudonym(p) => p,
         }
     }
+}
+
+/// The actor label of the development mode's grant, and its detail.
+pub const DEV_MODE_LABEL: &str = "development mode";
+pub const DEV_FIRST_ADMIN: &str = "first sign-in to a development server";
+
+/// Whether the development mode made this user an admin (the home page says so).
+pub fn granted_by_dev_mode(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
+    let n: i64 = audit_log::table
+        .filter(audit_log::action.eq(AuditAction::Promote.as_str()))
+        .filter(audit_log::actor_label.eq(DEV_MODE_LABEL))
+        .filter(audit_log::target_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// One entry to write.

@@ -73,3 +73,29 @@ pub fn count_active_admins(conn: &mut DbConn) -> Result<i64, DbError> {
         .count()
         .get_result(conn)?)
 }
+
+/// Whether a user other than `user_id` holds the admin role (active or not). Called inside the
+/// sign-in transaction of `--dev` after `lock_first_admin`, so that of two concurrent first
+/// sign-ins exactly one sees no admin.
+pub fn other_admin_exists(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
+    let n: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::id.ne(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Serialises the development mode's first-admin decision: on PostgreSQL a transaction-scoped
+/// advisory lock (released at commit), taken before `other_admin_exists` reads, so a second
+/// first sign-in waits and then sees the first one's admin; on SQLite the sign-in transaction
+/// already holds the write lock (it began with the user upsert), so nothing more is needed.
+pub fn lock_first_admin(conn: &mut DbConn) -> Result<(), DbError> {
+    if super::is_postgres(conn) {
+        // Any constant works: no other advisory lock is taken by this application.
+        let mut q = Sql::new(conn);
+        q.push("SELECT count(*) AS n FROM (SELECT pg_advisory_xact_lock(7215001)) s");
+        raw::scalar(conn, q)?;
+    }
+    Ok(())
+}

@@ -109,6 +109,8 @@ struct UserListRow {
     updated_at: NaiveDateTime,
     #[diesel(sql_type = Nullable<Timestamp>)]
     last_login_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Bool)]
+    invited: bool,
     #[diesel(sql_type = Timestamp)]
     sort_key: NaiveDateTime,
 }
@@ -135,6 +137,7 @@ impl UserListRow {
             self.created_at,
             self.updated_at,
             self.last_login_at,
+            self.invited,
         );
         Ok((from_row(row)?, cursor))
     }
@@ -244,7 +247,7 @@ pub fn list_users(
     q.push(
         "SELECT x.id, x.public_id, x.email, x.email_verified, x.name, x.given_name, \
          x.family_name, x.picture, x.locale, x.role, x.status, x.created_at, x.updated_at, \
-         x.last_login_at, k.sort_key FROM (SELECT u.id, ",
+         x.last_login_at, x.invited, k.sort_key FROM (SELECT u.id, ",
     )
     .push(key)
     .push(" AS sort_key FROM users u WHERE 1 = 1");

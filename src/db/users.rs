@@ -24,6 +24,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Invited (`signin users add`) and not yet claimed by a first sign-in.
+    pub invited: bool,
 }
 
 impl User {
@@ -55,6 +57,7 @@ macro_rules! user_columns {
             users::created_at,
             users::updated_at,
             users::last_login_at,
+            users::invited,
         )
     };
 }
@@ -77,6 +80,7 @@ pub(super) type UserRow = (
     NaiveDateTime,
     NaiveDateTime,
     Option<NaiveDateTime>,
+    bool,
 );
 
 pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -104,6 +108,7 @@ pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
         created_at: utc(r.11),
         updated_at: utc(r.12),
         last_login_at: r.13.map(utc),
+        invited: r.14,
     })
 }
 

@@ -4,11 +4,13 @@ use super::auth::LoginPage;
 use super::render;
 use super::visit::Visit;
 use crate::auth::{Checked, CurrentUser, TypedSession};
+use crate::db::{self, audit};
 use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
 use crate::net::ClientInfo;
+use crate::state::AppState;
 use crate::web::{Chrome, fmt_date, fmt_time, initials};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -21,6 +23,8 @@ pub struct HomePage {
     pub picture: Option<String>,
     pub initials: String,
     pub is_admin: bool,
+    /// The development mode made this person the admin (`serve --dev`, first sign-in).
+    pub dev_admin: bool,
     pub member_since: String,
     pub last_sign_in: String,
     pub renews: String,
@@ -33,6 +37,7 @@ pub async fn home(
     req: HttpRequest,
     user: Option<CurrentUser>,
     session: TypedSession,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let Some(cu) = user else {
         return render(LoginPage {
@@ -42,8 +47,20 @@ pub async fn home(
         });
     };
     let u = cu.user();
+    let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
+    // Only a development server asks (no query on the home page otherwise).
+    let dev_admin = if chrome.dev && u.is_admin() {
+        let id = u.id;
+        db::run(&state.pool, move |conn| {
+            audit::granted_by_dev_mode(conn, id)
+        })
+        .await?
+    } else {
+        false
+    };
     let page = HomePage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        chrome,
+        dev_admin,
         name: u.name.clone(),
         email: u.email.clone(),
         picture: u.picture.clone(),

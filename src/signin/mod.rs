@@ -4,17 +4,22 @@
 //! registers the user and starts their session in one transaction, and writes the audit row of
 //! every refusal (docs/ARCHITECTURE.md, "Sign-in").
 
+mod allowlist;
 mod pending;
+mod policy;
 mod refusal;
+mod register;
 
+pub use allowlist::AllowFile;
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
+pub use policy::Policy;
 pub use refusal::Refusal;
+use register::{Grants, register};
 
 use crate::cache::TtlCache;
-use crate::db::sessions::{self, SessionKind};
-use crate::db::signin_states;
-use crate::db::users::{self, Profile, User};
+use crate::db::users::{Profile, User};
 use crate::db::{self, DbError, DbPool, audit};
+use crate::db::{invitations, signin_states};
 use crate::domain::{Email, random_token, safe_next};
 use crate::net::{ClientInfo, client_group};
 use crate::provider::{
@@ -25,44 +30,6 @@ use crate::sessions::Sessions;
 use crate::sessions::jwt::JwtError;
 use std::sync::Arc;
 use url::Url;
-
-/// Who may sign in and who becomes an admin (configuration).
-#[derive(Debug, Clone, Default)]
-pub struct Policy {
-    /// `ALLOWED_EMAIL_DOMAINS`, lower-cased; empty lets anyone in.
-    pub allowed_domains: Vec<String>,
-    /// `ADMIN_EMAILS`, lower-cased.
-    pub admin_emails: Vec<String>,
-}
-
-impl Policy {
-    /// The domain rule. With Google, a Workspace account proves its domain with the `hd` claim;
-    /// an email domain alone does not (anyone can make a Google account on any address), except
-    /// Google's own consumer domains. Other providers have no `hd`: their verified email decides.
-    pub fn domain_allowed(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
-        if self.allowed_domains.is_empty() {
-            return true;
-        }
-        let listed = |d: &str| self.allowed_domains.iter().any(|a| a == d);
-        match hd {
-            Some(hd) => listed(hd),
-            None if google => {
-                matches!(email.domain(), "gmail.com" | "googlemail.com") && listed(email.domain())
-            }
-            None => listed(email.domain()),
-        }
-    }
-
-    /// `ADMIN_EMAILS` grants the admin role to a new account only when the provider is
-    /// authoritative for its address: at Google, a Workspace account (`hd`) or a Gmail address
-    /// (anyone can make a Google account on any other address); elsewhere, the verified email
-    /// (which the sign-in requires before it gets here).
-    pub fn grants_admin(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
-        let authoritative =
-            !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com");
-        authoritative && self.admin_emails.iter().any(|a| a == email.as_str())
-    }
-}
 
 /// What the provider sent back to the callback.
 #[derive(Debug, Default)]
@@ -248,14 +215,15 @@ impl SignIn {
             .as_deref()
             .and_then(|e| Email::parse(e).ok())
             .ok_or(ProviderError::IdToken("no usable email"))?;
-        if !self
-            .policy
-            .domain_allowed(&email, who.hd.as_deref(), self.provider.is_google())
+        if let Err(refused) =
+            self.policy
+                .admission(&email, who.hd.as_deref(), self.provider.is_google(), now)
         {
-            return Err(Refusal::DomainNotAllowed {
-                allowed: self.policy.allowed_domains.join(", "),
+            // An invitation admits its address past the lists (looked up only on refusal).
+            let e = email.clone();
+            if !db::run(&self.pool, move |conn| invitations::is_invited(conn, &e)).await? {
+                return Err(refused.into());
             }
-            .into());
         }
         let name = who.name.unwrap_or_else(|| {
             email
@@ -265,9 +233,12 @@ impl SignIn {
                 .unwrap_or_default()
                 .to_string()
         });
-        let grant_admin =
-            self.policy
-                .grants_admin(&email, who.hd.as_deref(), self.provider.is_google());
+        let google = self.provider.is_google();
+        let grants = Grants {
+            admin_email: self.policy.grants_admin(&email, who.hd.as_deref(), google),
+            authoritative: policy::authoritative(&email, who.hd.as_deref(), google),
+            dev_first_admin: self.policy.dev_first_admin,
+        };
         let profile = Profile {
             google_sub: who.subject,
             email,
@@ -291,7 +262,7 @@ impl SignIn {
                     tracing::info!("state replayed after its first use");
                     return Err(Refusal::BadState.into());
                 }
-                register(conn, &sessions, &profile, grant_admin, now, &client)
+                register(conn, &sessions, &profile, grants, now, &client)
             }))
         })
         .await??;
@@ -368,115 +339,5 @@ impl UsedState {
             hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
             until,
         }
-    }
-}
-
-/// Inside the sign-in transaction: the user upserted on the provider subject, refused if
-/// disabled, a session row minted, and the audit rows written. `grant_admin` is applied only
-/// when this sign-in creates the user (recorded as done by `config`); after that only an admin
-/// or the CLI changes the role, so a demotion is never undone by a sign-in.
-fn register(
-    conn: &mut db::DbConn,
-    sessions: &Sessions,
-    profile: &Profile,
-    grant_admin: bool,
-    now: chrono::DateTime<chrono::Utc>,
-    client: &ClientInfo,
-) -> Result<(User, bool, Secret), SignInError> {
-    // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
-    // a transaction that has read into a writer while another one writes).
-    let (user, created) = users::upsert_on_sign_in(conn, profile, grant_admin, now)?;
-    // Users are keyed on the provider subject: an address that another subject holds here is
-    // refused (the upsert rolls back), never merged into that account or duplicated.
-    if let Some(holder) = users::email_held_by_other(conn, &profile.email, &profile.google_sub)? {
-        return Err(Refusal::EmailHeldByOther {
-            user_id: holder.id,
-            email: holder.email,
-        }
-        .into());
-    }
-    if !user.is_active() {
-        return Err(Refusal::UserDisabled {
-            user_id: user.id,
-            email: user.email,
-        }
-        .into());
-    }
-    if created && user.is_admin() {
-        audit::insert(
-            conn,
-            &audit::NewEntry {
-                actor: &audit::Actor::Config,
-                action: audit::AuditAction::Promote,
-                target: Some((user.id, &user.email)),
-                detail: Some("ADMIN_EMAILS, first sign-in"),
-                ip: client.ip.as_deref(),
-                at: now,
-            },
-        )?;
-    }
-    let (row, token) = sessions.mint(&user, SessionKind::Browser, now, client)?;
-    sessions::insert(conn, &row)?;
-    audit::insert(
-        conn,
-        &audit::NewEntry {
-            actor: &audit::Actor::User {
-                id: user.id,
-                email: user.email.clone(),
-            },
-            action: audit::AuditAction::SignIn,
-            target: Some((user.id, &user.email)),
-            detail: created.then_some("first sign-in"),
-            ip: client.ip.as_deref(),
-            at: now,
-        },
-    )?;
-    Ok((user, created, token))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn policy(domains: &[&str]) -> Policy {
-        Policy {
-            allowed_domains: domains.iter().map(|d| d.to_string()).collect(),
-            admin_emails: vec!["boss@example.com".into()],
-        }
-    }
-
-    #[test]
-    fn domain_rule_trusts_hd_at_google_and_the_email_elsewhere() {
-        let e = |s: &str| Email::parse(s).unwrap();
-        let p = policy(&["example.com", "gmail.com"]);
-        assert!(policy(&[]).domain_allowed(&e("a@any.org"), None, true));
-        assert!(p.domain_allowed(&e("a@example.com"), Some("example.com"), true));
-        assert!(
-            !p.domain_allowed(&e("a@example.com"), None, true),
-            "no hd at Google: the email's domain proves nothing"
-        );
-        assert!(p.domain_allowed(&e("a@gmail.com"), None, true));
-        assert!(p.domain_allowed(&e("a@example.com"), None, false));
-        assert!(!p.domain_allowed(&e("a@other.com"), Some("other.com"), true));
-    }
-
-    #[test]
-    fn admin_grant_is_by_exact_address() {
-        let p = policy(&[]);
-        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap(), None, false));
-        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap(), None, false));
-    }
-
-    #[test]
-    fn admin_grant_at_google_needs_hd_or_gmail() {
-        let e = |s: &str| Email::parse(s).unwrap();
-        let mut p = policy(&[]);
-        p.admin_emails.push("boss@gmail.com".into());
-        assert!(p.grants_admin(&e("boss@example.com"), Some("example.com"), true));
-        assert!(
-            !p.grants_admin(&e("boss@example.com"), None, true),
-            "a consumer Google account on someone else's address"
-        );
-        assert!(p.grants_admin(&e("boss@gmail.com"), None, true));
     }
 }

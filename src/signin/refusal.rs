@@ -22,6 +22,9 @@ pub enum Refusal {
     EmailUnverified,
     #[error("the email domain is not allowed")]
     DomainNotAllowed { allowed: String },
+    /// `ALLOWED_EMAILS` / `ALLOWED_EMAILS_FILE` (and the domains, if any) do not list the person.
+    #[error("the email address is not on the allowlist")]
+    NotOnAllowlist,
     #[error("the user is disabled")]
     UserDisabled { user_id: i64, email: Email },
     /// The email belongs to a user with another provider subject (the address was reassigned,
@@ -41,6 +44,7 @@ impl Refusal {
             Refusal::NoCode => "bad_request",
             Refusal::EmailUnverified => "email_unverified",
             Refusal::DomainNotAllowed { .. } => "domain_not_allowed",
+            Refusal::NotOnAllowlist => "email_not_allowed",
             Refusal::UserDisabled { .. } => "user_disabled",
             Refusal::EmailHeldByOther { .. } => "email_held_by_other",
             Refusal::Provider(p) => p.reason(),
@@ -55,6 +59,7 @@ impl Refusal {
             }
             Refusal::EmailUnverified
             | Refusal::DomainNotAllowed { .. }
+            | Refusal::NotOnAllowlist
             | Refusal::UserDisabled { .. } => 403,
             Refusal::EmailHeldByOther { .. } => 409,
             Refusal::Provider(ProviderError::Timeout) => 504,
@@ -102,6 +107,10 @@ impl Refusal {
             Refusal::DomainNotAllowed { allowed } => (
                 "This account is not allowed here",
                 format!("Only accounts from {allowed} can sign in to this service."),
+            ),
+            Refusal::NotOnAllowlist => (
+                "This account is not allowed here",
+                "This service lets in only the people on its list, and your address is not on it. Ask the administrator to add you.".into(),
             ),
             Refusal::UserDisabled { .. } => (
                 "This account is disabled",

@@ -554,7 +554,7 @@ both_backends!(
 
 const BIN: &str = env!("CARGO_BIN_EXE_signin");
 
-fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+pub(crate) fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(BIN);
     cmd.args(args)
@@ -568,7 +568,7 @@ fn cli(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Outpu
     cmd.output().unwrap()
 }
 
-fn text(o: &std::process::Output) -> String {
+pub(crate) fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -167,7 +167,11 @@ impl From<&User> for UserSummary {
             is_admin: u.is_admin(),
             disabled: !u.is_active(),
             created: fmt_time(u.created_at),
-            last_sign_in: u.last_login_at.map_or_else(|| "never".into(), fmt_time),
+            last_sign_in: match (u.invited, u.last_login_at) {
+                (true, _) => "invited, not signed in yet".into(),
+                (false, Some(t)) => fmt_time(t),
+                (false, None) => "never".into(),
+            },
         }
     }
 }

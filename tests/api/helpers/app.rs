@@ -49,6 +49,9 @@ pub struct TestOptions {
     /// The new provider calls itself Google's issuer, so that the app applies Google's rules
     /// (the `hd` claim proves a Workspace domain); its endpoints stay on loopback.
     pub as_google: bool,
+    /// Runs as `serve --dev` does (`Config.dev_provider`), while signing in through the test's
+    /// own provider as every other test does.
+    pub dev_mode: bool,
 }
 
 impl TestOptions {
@@ -154,14 +157,15 @@ impl TestApp {
         .chain(opts.env)
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let config = Config::from_env(&env, false).expect("test config");
+        let mut config = Config::from_env(&env, false).expect("test config");
+        config.dev_provider = opts.dev_mode;
         let clock = ShiftedClock::new();
         let app = Application::build(
             config,
             AppOptions {
                 clock: Arc::new(clock.clone()),
                 listener: Some(listener),
-                dev_keys: None,
+                dev_keys: opts.dev_mode.then(test_keys),
                 dev_auto_approve: false,
                 workers: Some(2),
             },

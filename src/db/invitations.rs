@@ -1,0 +1,114 @@
+//! Invitations: a user row made before the person's first sign-in (`signin users add`), with a
+//! placeholder subject and `invited` set, and its claim by the first sign-in whose verified email
+//! matches (see the migration `2026-12-05-100001_invitations`).
+
+use super::raw::{self, Arg, Sql};
+use super::schema::users;
+use super::users::{Profile, USER_COLUMNS, User, UserRow, from_row};
+use super::{DbConn, DbError};
+use crate::domain::{Email, Role, Status, UserId, random_token};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+/// Inserts the invitation; `None` when a user with this email already exists. An empty `name`
+/// takes the provider's at the claim.
+pub fn invite(
+    conn: &mut DbConn,
+    email: &Email,
+    name: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
+    if super::users::find_by_email(conn, email)?.is_some() {
+        return Ok(None);
+    }
+    let now = now.naive_utc();
+    let row: UserRow = diesel::insert_into(users::table)
+        .values((
+            users::public_id.eq(UserId::generate().as_str()),
+            users::google_sub.eq(format!("invitation:{}", random_token(32))),
+            users::email.eq(email.as_str()),
+            users::email_verified.eq(false),
+            users::name.eq(name),
+            users::role.eq(role.as_str()),
+            users::status.eq(Status::Active.as_str()),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+            users::invited.eq(true),
+        ))
+        .returning(USER_COLUMNS)
+        .get_result(conn)?;
+    from_row(row).map(Some)
+}
+
+/// Claims the invitation of `p.email` for the provider subject `p.google_sub`, unless that
+/// subject already has an account here; keeps the invitation's role (and its name, when one
+/// was given). Returns the claimed account, if any. The caller has checked that the provider
+/// verified the email; an admin invitation is claimed only when `authoritative` (the provider
+/// vouches for the address itself, as `ADMIN_EMAILS` requires). One statement, so two concurrent first sign-ins claim it once.
+pub fn claim(
+    conn: &mut DbConn,
+    p: &Profile,
+    authoritative: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
+    let now = now.naive_utc();
+    let mut q = Sql::new(conn);
+    let (no, yes) = if q.is_pg() {
+        ("false", "true")
+    } else {
+        ("0", "1")
+    };
+    q.push("UPDATE users SET google_sub = ")
+        .arg(Arg::Text(p.google_sub.clone()))
+        .push(", invited = ")
+        .push(no)
+        .push(", email_verified = ")
+        .push(yes)
+        .push(", name = CASE WHEN name = '' THEN ")
+        .arg(Arg::Text(p.name.clone()))
+        .push(" ELSE name END, given_name = ")
+        .arg(Arg::OptText(p.given_name.clone()))
+        .push(", family_name = ")
+        .arg(Arg::OptText(p.family_name.clone()))
+        .push(", picture = ")
+        .arg(Arg::OptText(p.picture.clone()))
+        .push(", locale = ")
+        .arg(Arg::OptText(p.locale.clone()))
+        .push(", updated_at = ")
+        .arg(Arg::Ts(now))
+        .push(", last_login_at = ")
+        .arg(Arg::Ts(now))
+        .push(" WHERE invited AND email = ")
+        .arg(Arg::Text(p.email.as_str().to_string()))
+        .push(" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.google_sub = ")
+        .arg(Arg::Text(p.google_sub.clone()))
+        .push(")");
+    if !authoritative {
+        q.push(" AND role <> 'admin'");
+    }
+    if raw::execute(conn, q)? == 0 {
+        return Ok(None);
+    }
+    find_by_sub(conn, &p.google_sub)
+}
+
+/// The account of a provider subject.
+fn find_by_sub(conn: &mut DbConn, sub: &str) -> Result<Option<User>, DbError> {
+    let row: Option<UserRow> = users::table
+        .filter(users::google_sub.eq(sub))
+        .select(USER_COLUMNS)
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
+}
+
+/// Whether an unclaimed invitation exists for `email` (it admits the person past the allowlists).
+pub fn is_invited(conn: &mut DbConn, email: &Email) -> Result<bool, DbError> {
+    let n: i64 = users::table
+        .filter(users::invited.eq(true))
+        .filter(users::email.eq(email.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
