@@ -14,7 +14,8 @@ use crate::error::AppError;
 use crate::net::ClientInfo;
 use crate::paths;
 use crate::state::AppState;
-use crate::web::{Chrome, device_summary, fmt_time, see_other};
+use crate::i18n::format::Formats;
+use crate::web::{Chrome, device_summary, see_other};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -49,8 +50,8 @@ pub struct AccountPage {
     pub tokens: Vec<TokenRow>,
 }
 
-fn last_used(s: &LiveSession) -> String {
-    s.last_used_at.map_or_else(|| "—".into(), fmt_time)
+fn last_used(f: &Formats, s: &LiveSession) -> String {
+    s.last_used_at.map_or_else(|| "—".into(), |t| f.time(t))
 }
 
 /// `GET /account`: the person's live sessions (this one marked) and API tokens.
@@ -66,28 +67,33 @@ pub async fn show_account(
         live_sessions(conn, id, now, LISTED)
     })
     .await?;
+    let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
+    let f = chrome.formats;
     let (mut sessions, mut tokens) = (Vec::new(), Vec::new());
     for s in all {
         match s.kind {
             SessionKind::Browser => sessions.push(SessionRow {
                 device: device_summary(s.user_agent.as_deref()),
                 ip: s.ip.clone().unwrap_or_else(|| "—".into()),
-                created: fmt_time(s.created_at),
-                last_used: last_used(&s),
+                created: f.time(s.created_at),
+                last_used: last_used(&f, &s),
                 current: s.jti == cu.jti(),
                 jti: s.jti,
             }),
             SessionKind::Api => tokens.push(TokenRow {
-                name: s.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-                created: fmt_time(s.created_at),
-                last_used: last_used(&s),
-                expires: fmt_time(s.expires_at),
+                name: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| chrome.t("account.unnamed").into_owned()),
+                created: f.time(s.created_at),
+                last_used: last_used(&f, &s),
+                expires: f.time(s.expires_at),
                 jti: s.jti,
             }),
         }
     }
     render(AccountPage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
+        chrome,
         sessions,
         tokens,
     })
@@ -145,7 +151,7 @@ pub async fn sign_out_others(
 #[template(path = "delete_account.html")]
 pub struct ConfirmDeletePage {
     pub chrome: Chrome,
-    /// Whose account: "your account" or the user's email.
+    /// The heading: whose account is deleted.
     pub whose: String,
     pub action: String,
     pub cancel: String,
@@ -158,9 +164,10 @@ pub async fn confirm_delete(
     cu: CurrentUser,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
+    let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
     render(ConfirmDeletePage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
-        whose: "your account".into(),
+        whose: chrome.t("delete.heading_own").into_owned(),
+        chrome,
         action: paths::ACCOUNT_DELETE.into(),
         cancel: paths::ACCOUNT.into(),
     })
@@ -209,12 +216,8 @@ pub async fn delete_account(
 /// A refused deletion as the page says it.
 pub(crate) fn refused(r: Refusal) -> AppError {
     match r {
-        Refusal::LastAdmin => AppError::Forbidden(
-            "This is the last active admin account, so it cannot be deleted. Promote someone else to admin first; nothing was removed.".into(),
-        ),
+        Refusal::LastAdmin => AppError::Forbidden("error.delete_last_admin".into()),
         Refusal::NoSuchUser | Refusal::NoSuchSession => AppError::NotFound,
-        Refusal::SelfAction => AppError::Forbidden(
-            "Delete your own account from your account page, not from the admin area.".into(),
-        ),
+        Refusal::SelfAction => AppError::Forbidden("error.delete_self_in_admin".into()),
     }
 }

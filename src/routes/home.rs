@@ -7,7 +7,8 @@ use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
 use crate::net::ClientInfo;
 use crate::state::AppState;
-use crate::web::{Chrome, fmt_date, fmt_time, initials};
+use crate::i18n::Msg;
+use crate::web::{Chrome, initials};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -42,20 +43,21 @@ pub async fn home(
         });
     };
     let u = cu.user();
+    let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
+    let f = chrome.formats;
     let page = HomePage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
         name: u.name.clone(),
         email: u.email.clone(),
         picture: u.picture.clone(),
         initials: initials(&u.name),
         is_admin: u.is_admin(),
-        member_since: fmt_date(u.created_at),
-        last_sign_in: u.last_login_at.map(fmt_time).unwrap_or_else(|| "—".into()),
+        member_since: f.date(u.created_at),
+        last_sign_in: u.last_login_at.map_or_else(|| "—".into(), |t| f.time(t)),
         renews: cu
             .renews_at
-            .map(fmt_time)
-            .unwrap_or_else(|| "not before it ends".into()),
-        ends: fmt_time(cu.ends_at),
+            .map_or_else(|| chrome.t("home.renews_never").into_owned(), |t| f.time(t)),
+        ends: f.time(cu.ends_at),
+        chrome,
     };
     render(page)
 }
@@ -92,9 +94,9 @@ pub async fn create_api_token(
     let name = TokenName::parse(&form.name).map_err(|e| {
         AppError::BadRequest(match e {
             ParseError::TokenNameTooLong => {
-                format!("A token name is at most {TOKEN_NAME_MAX} characters. Go back and choose a shorter one.")
+                Msg::new("error.token_name_too_long").arg("max", TOKEN_NAME_MAX)
             }
-            _ => "Give the token a name (what it is for), then try again.".into(),
+            _ => Msg::new("error.token_name_missing"),
         })
     })?;
     let (token, expires) = state
@@ -102,11 +104,12 @@ pub async fn create_api_token(
         .create_api_token(&cu, &name, &ClientInfo::of(&req))
         .await?;
     tracing::info!(token = true, "API token created");
+    let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
     render(TokenPage {
-        chrome: Chrome::new(&req, Some(&cu), session.csrf_token()),
         name: name.as_str().to_string(),
         token: token.expose().to_string(),
-        expires: fmt_time(expires),
+        expires: chrome.time(expires),
+        chrome,
         origin: state.origin.clone(),
     })
 }

@@ -18,6 +18,7 @@ mod hardening_provider;
 mod hardening_rate_limit;
 mod health;
 mod helpers;
+mod i18n;
 mod id_token;
 mod keys;
 mod last_admin;

@@ -3,6 +3,7 @@
 
 use super::actor;
 use super::flash::{Flash, FlashKind};
+use crate::i18n::Msg;
 use crate::admin::{Refusal, delete_user};
 use crate::auth::{AdminUser, CsrfForm, TypedSession};
 use crate::db::{self, users};
@@ -33,9 +34,10 @@ pub async fn confirm_delete_user(
 ) -> Result<HttpResponse, AppError> {
     let user = find(&svc, &path).await?;
     let back = format!("{}/{}", paths::ADMIN_USERS, user.public_id);
+    let chrome = Chrome::new(&req, Some(&admin.0), session.csrf_token());
     render(ConfirmDeletePage {
-        chrome: Chrome::new(&req, Some(&admin.0), session.csrf_token()),
-        whose: format!("the account of {}", user.email),
+        whose: chrome.t1("delete.heading_other", "email", &user.email),
+        chrome,
         action: format!("{back}/delete"),
         cancel: back,
     })
@@ -70,10 +72,9 @@ pub async fn delete_user_account(
             Flash::set(
                 &session,
                 FlashKind::Ok,
-                format!(
-                    "{} was deleted (now {pseudonym} in the audit log).",
-                    user.email
-                ),
+                Msg::new("flash.deleted")
+                    .arg("email", &user.email)
+                    .arg("pseudonym", pseudonym),
             );
             Ok(see_other(paths::ADMIN_USERS))
         }

@@ -51,9 +51,9 @@ fn actor(admin: &AdminUser) -> Actor {
     }
 }
 
-/// A 400 page with `msg`.
-fn bad(msg: &str) -> AppError {
-    AppError::BadRequest(msg.into())
+/// A 400 page saying the catalog's `key`.
+fn bad(key: &'static str) -> AppError {
+    AppError::BadRequest(key.into())
 }
 
 /// `GET /admin`: the user list.
