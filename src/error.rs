@@ -206,7 +206,7 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
     let code = err.code();
     let mut b = HttpResponse::build(status);
     b.insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some(AppError::TooManyRequests { retry_after_secs }) = err {
+    if let AppError::TooManyRequests { retry_after_secs } = err {
         b.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
     }
     if is_api(req) {

@@ -137,8 +137,9 @@ impl Chrome {
         self.formats.date(t)
     }
 
-    pub fn count(&self, n: i64) -> String {
-        self.formats.count(n)
+    /// A count with the language's grouping (templates pass it by reference).
+    pub fn count<N: Copy + TryInto<i64>>(&self, n: &N) -> String {
+        self.formats.count((*n).try_into().unwrap_or(i64::MAX))
     }
 
     /// The switcher's links: each language, its link back to this page, and whether it is the

@@ -119,6 +119,7 @@ both_backends!(every_page_renders_in_both_languages_without_a_missing_key, |back
     let ada = app.browser.get_text("/admin/users?q=ada").await;
     let at = ada.find("href=\"/admin/users/").expect("ada's link") + "href=\"".len();
     let ada_page = ada[at..at + ada[at..].find('"').unwrap()].to_string();
+    let ada_delete = format!("{ada_page}/delete");
 
     for lang in ["en", "ko"] {
         let r = app.browser.get(&format!("/language?lang={lang}&next=/")).await;
@@ -138,7 +139,7 @@ both_backends!(every_page_renders_in_both_languages_without_a_missing_key, |back
             "/account/delete",
             "/admin/users",
             ada_page.as_str(),
-            &format!("{ada_page}/delete"),
+            ada_delete.as_str(),
             "/admin/audit",
             "/no/such/page",
         ] {

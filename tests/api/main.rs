@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod a11y;
 mod admin_grant;
 mod api_me;
 mod api_tokens;

@@ -40,7 +40,7 @@ impl Flash {
     }
 
     /// The message in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
+    pub fn message(&self, lang: &Lang) -> String {
         let args: Vec<(&str, &dyn std::fmt::Display)> = self
             .args
             .iter()
