@@ -77,9 +77,7 @@ impl From<SessionError> for AppError {
         match e {
             SessionError::Db(e) => e.into(),
             e @ SessionError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
-            SessionError::NotFromBrowser => {
-                AppError::Forbidden("error.token_from_browser".into())
-            }
+            SessionError::NotFromBrowser => AppError::Forbidden("error.token_from_browser".into()),
         }
     }
 }
@@ -106,10 +104,9 @@ impl AppError {
             AppError::Forbidden(m) => ("error.forbidden.title", m.clone()),
             AppError::NotFound => ("error.not_found.title", Msg::new("error.not_found.message")),
             AppError::SignIn(r) => r.text(),
-            AppError::TooManyRequests { .. } => (
-                "error.too_many.title",
-                Msg::new("error.too_many.message"),
-            ),
+            AppError::TooManyRequests { .. } => {
+                ("error.too_many.title", Msg::new("error.too_many.message"))
+            }
             AppError::Unavailable(_) => (
                 "error.unavailable.title",
                 Msg::new("error.unavailable.message"),

@@ -27,9 +27,9 @@ pub(super) fn read(r: &mut Reader, base_url: &Url) -> SiteConfig {
                 ));
             }
             // The brand link and a sign-in control must never share an accessible name.
-            let taken = Lang::ALL.into_iter().flat_map(|l| {
-                [l.t("login.button"), l.t("nav.sign_in"), l.t("nav.sign_out")]
-            });
+            let taken = Lang::ALL
+                .into_iter()
+                .flat_map(|l| [l.t("login.button"), l.t("nav.sign_in"), l.t("nav.sign_out")]);
             for t in taken {
                 if t.to_lowercase() == n.to_lowercase() {
                     r.problem(format!(

@@ -2,8 +2,8 @@
 //! authorization request, then redirects back to the client with a code or an `error=`.
 
 use super::page::{html, lang_of, refused};
-use crate::i18n::Lang;
 use super::{DevProvider, Grant, Person};
+use crate::i18n::Lang;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -2,10 +2,10 @@
 //! and its stylesheet. Nothing here comes from the app's pages, so the provider looks the same
 //! mounted in `serve --dev` and standalone.
 
-use actix_web::{HttpRequest, HttpResponse};
-use actix_web::http::{StatusCode, header};
-use askama::Template;
 use crate::i18n::Lang;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 
 /// Where the stylesheet is served, relative to the provider's mount point; pages link it
 /// relatively (`style.css`), so the link works under `/dev/oidc` and at the root alike.

@@ -36,7 +36,10 @@ impl Formats {
                     0 => 12,
                     h => h,
                 };
-                format!("{} {half} {h12}:{m:02} {zone}", self.day(local.date_naive()))
+                format!(
+                    "{} {half} {h12}:{m:02} {zone}",
+                    self.day(local.date_naive())
+                )
             }
         }
     }
@@ -76,7 +79,7 @@ impl Formats {
             out.push('-');
         }
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);

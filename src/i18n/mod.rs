@@ -155,9 +155,7 @@ pub fn negotiate(choice: Option<&str>, accept_language: Option<&str>, default: L
     if let Some(l) = choice.and_then(|c| Lang::ALL.into_iter().find(|l| l.code() == c)) {
         return l;
     }
-    accept_language
-        .and_then(best_accepted)
-        .unwrap_or(default)
+    accept_language.and_then(best_accepted).unwrap_or(default)
 }
 
 /// The supported language with the highest q-value in an `Accept-Language` header.
@@ -184,7 +182,9 @@ fn best_accepted(header: &str) -> Option<Lang> {
 /// A q-value as thousandths (`0.8` → 800); `None` when it is not one.
 fn parse_q(v: &str) -> Option<u16> {
     let q: f32 = v.trim().parse().ok()?;
-    (0.0..=1.0).contains(&q).then(|| (q * 1000.0).round() as u16)
+    (0.0..=1.0)
+        .contains(&q)
+        .then(|| (q * 1000.0).round() as u16)
 }
 
 #[cfg(test)]

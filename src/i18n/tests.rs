@@ -80,26 +80,47 @@ fn dates_in_both_languages_and_two_zones() {
     assert_eq!(en.date(t), "3 Dec 2026");
     assert_eq!(ko.date(t), "2026년 12월 3일");
     // 16:59 UTC is 01:59 the next day in Seoul.
-    assert_eq!(Formats::new(Lang::En, seoul).time(t), "4 Dec 2026, 01:59 KST");
+    assert_eq!(
+        Formats::new(Lang::En, seoul).time(t),
+        "4 Dec 2026, 01:59 KST"
+    );
     assert_eq!(
         Formats::new(Lang::Ko, seoul).time(t),
         "2026년 12월 4일 오전 1:59 KST"
     );
     assert_eq!(Formats::new(Lang::Ko, seoul).date(t), "2026년 12월 4일");
     // Noon and midnight in Korean.
-    assert_eq!(ko.time(utc(2026, 1, 2, 0, 5).unwrap()), "2026년 1월 2일 오전 12:05 UTC");
-    assert_eq!(ko.time(utc(2026, 1, 2, 12, 5).unwrap()), "2026년 1월 2일 오후 12:05 UTC");
+    assert_eq!(
+        ko.time(utc(2026, 1, 2, 0, 5).unwrap()),
+        "2026년 1월 2일 오전 12:05 UTC"
+    );
+    assert_eq!(
+        ko.time(utc(2026, 1, 2, 12, 5).unwrap()),
+        "2026년 1월 2일 오후 12:05 UTC"
+    );
 }
 
 #[test]
 fn a_zone_with_daylight_saving_time_shows_the_offset_in_force() {
     let berlin = parse_zone("Europe/Berlin").unwrap();
     let en = Formats::new(Lang::En, berlin);
-    assert_eq!(en.time(utc(2026, 1, 15, 12, 0).unwrap()), "15 Jan 2026, 13:00 CET");
-    assert_eq!(en.time(utc(2026, 7, 15, 12, 0).unwrap()), "15 Jul 2026, 14:00 CEST");
+    assert_eq!(
+        en.time(utc(2026, 1, 15, 12, 0).unwrap()),
+        "15 Jan 2026, 13:00 CET"
+    );
+    assert_eq!(
+        en.time(utc(2026, 7, 15, 12, 0).unwrap()),
+        "15 Jul 2026, 14:00 CEST"
+    );
     // The night the clocks go forward (29 March 2026, 01:00 UTC).
-    assert_eq!(en.time(utc(2026, 3, 29, 0, 59).unwrap()), "29 Mar 2026, 01:59 CET");
-    assert_eq!(en.time(utc(2026, 3, 29, 1, 0).unwrap()), "29 Mar 2026, 03:00 CEST");
+    assert_eq!(
+        en.time(utc(2026, 3, 29, 0, 59).unwrap()),
+        "29 Mar 2026, 01:59 CET"
+    );
+    assert_eq!(
+        en.time(utc(2026, 3, 29, 1, 0).unwrap()),
+        "29 Mar 2026, 03:00 CEST"
+    );
     let ko = Formats::new(Lang::Ko, berlin);
     assert_eq!(
         ko.time(utc(2026, 7, 15, 12, 0).unwrap()),

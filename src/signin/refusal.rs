@@ -2,8 +2,8 @@
 //! metrics reason, its HTTP status and the text the person reads. The handler renders it; the
 //! audit log and the metrics read `reason()`.
 
-use crate::i18n::Msg;
 use crate::domain::Email;
+use crate::i18n::Msg;
 use crate::provider::ProviderError;
 
 #[derive(Debug, thiserror::Error)]
@@ -92,10 +92,7 @@ impl Refusal {
                 "refusal.bad_state.title",
                 Msg::new("refusal.bad_state.message"),
             ),
-            Refusal::NoCode => (
-                "refusal.no_code.title",
-                Msg::new("refusal.no_code.message"),
-            ),
+            Refusal::NoCode => ("refusal.no_code.title", Msg::new("refusal.no_code.message")),
             Refusal::EmailUnverified => (
                 "refusal.email_unverified.title",
                 Msg::new("refusal.email_unverified.message"),

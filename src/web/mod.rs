@@ -118,14 +118,7 @@ impl Chrome {
     }
 
     /// The same with two.
-    pub fn t2(
-        &self,
-        key: &str,
-        n1: &str,
-        v1: impl Display,
-        n2: &str,
-        v2: impl Display,
-    ) -> String {
+    pub fn t2(&self, key: &str, n1: &str, v1: impl Display, n2: &str, v2: impl Display) -> String {
         self.lang.t2(key, n1, v1, n2, v2)
     }
 

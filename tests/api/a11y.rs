@@ -89,7 +89,11 @@ async fn audit(c: &Context, label: &str, found: &mut Vec<String>) -> R {
             .await
             .map_err(err("axe.run"))?;
         for line in v.as_array().cloned().unwrap_or_default() {
-            found.push(format!("{label} [{} {s}]: {}", lang.as_str().unwrap_or("?"), line.as_str().unwrap_or("?")));
+            found.push(format!(
+                "{label} [{} {s}]: {}",
+                lang.as_str().unwrap_or("?"),
+                line.as_str().unwrap_or("?")
+            ));
         }
     }
     scheme(c, "light").await
@@ -128,7 +132,8 @@ async fn signed_out_pages(c: &Context, found: &mut Vec<String>) -> R {
     for lang in LANGS {
         choose(c, lang).await?;
         c.goto("/login").await?;
-        c.wait_for("the sign-in page", "button.google-button").await?;
+        c.wait_for("the sign-in page", "button.google-button")
+            .await?;
         screenshot(c, &format!("signin-{lang}")).await?;
         audit(c, "sign-in", found).await?;
         c.goto("/no/such/page").await?;
@@ -148,11 +153,16 @@ async fn person_pages(c: &Context, found: &mut Vec<String>) -> R {
         screenshot(c, &format!("home-{lang}")).await?;
         audit(c, "home", found).await?;
         c.fill("input#token-name", "audit").await?;
-        c.click("Create API token", Locator::Css("form.token-form button")).await?;
+        c.click("Create API token", Locator::Css("form.token-form button"))
+            .await?;
         c.wait_for("the token", "textarea#token").await?;
         audit(c, "token page", found).await?;
         c.goto("/account").await?;
-        c.wait_for("the account page", "form[action='/account/sign-out-others']").await?;
+        c.wait_for(
+            "the account page",
+            "form[action='/account/sign-out-others']",
+        )
+        .await?;
         audit(c, "account", found).await?;
         c.goto("/account/delete").await?;
         c.wait_for("the confirmation", "button.danger").await?;
@@ -166,7 +176,11 @@ async fn deleted_pages(c: &Context, found: &mut Vec<String>) -> R {
         sign_in(c, &format!("leaving-{lang}@example.com"), "Leaving").await?;
         choose(c, lang).await?;
         c.goto("/account/delete").await?;
-        c.click("Delete the account", Locator::Css("main form button.danger")).await?;
+        c.click(
+            "Delete the account",
+            Locator::Css("main form button.danger"),
+        )
+        .await?;
         c.wait_for("the deleted page", "main section.card").await?;
         audit(c, "deleted", found).await?;
     }
@@ -235,16 +249,24 @@ async fn tab_to(c: &Context, what: &str, css: &str) -> R {
 
 async fn keyboard_walk(c: &Context) -> R {
     c.goto("/login").await?;
-    c.wait_for("the sign-in page", "button.google-button").await?;
+    c.wait_for("the sign-in page", "button.google-button")
+        .await?;
     tab_to(c, "the sign-in button", "button.google-button").await?;
     press(c, Key::Enter).await?;
     c.wait_for("the provider's page", "#email").await?;
     tab_to(c, "a sample person", "form.people button[name='sample']").await?;
     press(c, Key::Enter).await?;
-    c.wait_for("the profile after a keyboard sign-in", "section.profile").await?;
-    tab_to(c, "the sign-out button", "main form[action='/logout'] button").await?;
+    c.wait_for("the profile after a keyboard sign-in", "section.profile")
+        .await?;
+    tab_to(
+        c,
+        "the sign-out button",
+        "main form[action='/logout'] button",
+    )
+    .await?;
     press(c, Key::Enter).await?;
-    c.wait_for("the sign-in page after signing out", "button.google-button").await?;
+    c.wait_for("the sign-in page after signing out", "button.google-button")
+        .await?;
     Ok(())
 }
 
@@ -271,9 +293,15 @@ async fn every_page_passes_axe_in_both_languages_and_schemes_and_sign_in_works_b
         keyboard_walk(&c).await?;
         signed_out_pages(&c, &mut found).await?;
         person_pages(&c, &mut found).await?;
-        c.client.delete_all_cookies().await.map_err(err("cookies"))?;
+        c.client
+            .delete_all_cookies()
+            .await
+            .map_err(err("cookies"))?;
         deleted_pages(&c, &mut found).await?;
-        c.client.delete_all_cookies().await.map_err(err("cookies"))?;
+        c.client
+            .delete_all_cookies()
+            .await
+            .map_err(err("cookies"))?;
         admin_pages(&c, &mut found).await?;
         Ok::<_, String>(found)
     })

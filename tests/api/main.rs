@@ -3,9 +3,9 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives
 //! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
+mod a11y;
 mod account;
 mod admin;
-mod a11y;
 mod admin_grant;
 mod api_me;
 mod api_tokens;

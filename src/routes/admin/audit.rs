@@ -9,9 +9,9 @@ use crate::db::audit::{self, AuditAction, Page};
 use crate::db::users::{self, User};
 use crate::domain::{Email, UserId};
 use crate::error::AppError;
+use crate::i18n::format::Formats;
 use crate::routes::render;
 use crate::state::AppState;
-use crate::i18n::format::Formats;
 use crate::web::Chrome;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -134,9 +134,7 @@ pub async fn audit_log(
 ) -> Result<HttpResponse, AppError> {
     let action = match query.action.as_deref().unwrap_or("") {
         "" => None,
-        a => Some(
-            AuditAction::parse(a).ok_or_else(|| bad("error.admin.no_such_action"))?,
-        ),
+        a => Some(AuditAction::parse(a).ok_or_else(|| bad("error.admin.no_such_action"))?),
     };
     let user = query.user.as_deref().unwrap_or("").trim().to_string();
     if user.len() > MAX_USER_FILTER_LEN {

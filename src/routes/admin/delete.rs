@@ -3,12 +3,12 @@
 
 use super::actor;
 use super::flash::{Flash, FlashKind};
-use crate::i18n::Msg;
 use crate::admin::{Refusal, delete_user};
 use crate::auth::{AdminUser, CsrfForm, TypedSession};
 use crate::db::{self, users};
 use crate::domain::UserId;
 use crate::error::AppError;
+use crate::i18n::Msg;
 use crate::net::ClientInfo;
 use crate::paths;
 use crate::routes::account::{ConfirmDeletePage, refused};

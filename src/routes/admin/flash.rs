@@ -61,11 +61,7 @@ impl Flash {
             key: message.key().to_string(),
             args,
         };
-        if session
-            .inner()
-            .insert(FLASH, flash)
-            .is_err()
-        {
+        if session.inner().insert(FLASH, flash).is_err() {
             tracing::warn!("could not store the flash message");
         }
     }

@@ -91,9 +91,7 @@ pub fn chart(daily: &[(NaiveDate, i64)], f: &Formats) -> Chart {
         ),
         _ => f.lang.t("users.chart_none").into_owned(),
     };
-    let day = |d: Option<&(NaiveDate, i64)>| {
-        d.map(|d| f.short_day(d.0)).unwrap_or_default()
-    };
+    let day = |d: Option<&(NaiveDate, i64)>| d.map(|d| f.short_day(d.0)).unwrap_or_default();
     Chart {
         bars,
         max,
@@ -120,9 +118,15 @@ mod tests {
             total_text(Total::About(1_000_000), &f),
             "about 1,000,000 (estimate)"
         );
-        assert_eq!(total_text(Total::MoreThan(100_000), &f), "more than 100,000");
+        assert_eq!(
+            total_text(Total::MoreThan(100_000), &f),
+            "more than 100,000"
+        );
         let ko = Formats::new(Lang::Ko, chrono_tz::Tz::UTC);
-        assert_eq!(total_text(Total::About(1_000_000), &ko), "약 1,000,000 (추정)");
+        assert_eq!(
+            total_text(Total::About(1_000_000), &ko),
+            "약 1,000,000 (추정)"
+        );
     }
 
     #[test]

@@ -14,13 +14,13 @@ use crate::db::user_sessions::{SessionInfo, user_sessions};
 use crate::db::users;
 use crate::domain::{RevokeReason, UserId};
 use crate::error::AppError;
+use crate::i18n::Msg;
+use crate::i18n::format::Formats;
 use crate::net::ClientInfo;
 use crate::routes::render;
 use crate::state::AppState;
-use crate::web::see_other;
-use crate::i18n::Msg;
-use crate::i18n::format::Formats;
 use crate::web::Chrome;
+use crate::web::see_other;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -67,11 +67,7 @@ impl SessionView {
 }
 
 /// The session's state in words, its badge's class, and whether it is live.
-fn session_state(
-    s: &SessionInfo,
-    now: DateTime<Utc>,
-    f: &Formats,
-) -> (String, &'static str, bool) {
+fn session_state(s: &SessionInfo, now: DateTime<Utc>, f: &Formats) -> (String, &'static str, bool) {
     let l = f.lang;
     match (s.revoked_at, s.revoked_reason) {
         (Some(at), Some(RevokeReason::Rotated)) => (
@@ -86,7 +82,10 @@ fn session_state(
                 Some(RevokeReason::Disabled) => "session.why_disabled",
                 Some(RevokeReason::Rotated) | None => "session.why_revoked",
             };
-            let text = l.tf("session.revoked", &[("why", &l.t(why)), ("at", &f.time(at))]);
+            let text = l.tf(
+                "session.revoked",
+                &[("why", &l.t(why)), ("at", &f.time(at))],
+            );
             (text, "revoked", false)
         }
         (None, _) if s.expires_at <= now => (l.t("session.expired").into_owned(), "muted", false),

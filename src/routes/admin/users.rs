@@ -14,9 +14,9 @@ use crate::db::user_list::{
 use crate::db::users::User;
 use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
+use crate::i18n::format::Formats;
 use crate::routes::render;
 use crate::state::AppState;
-use crate::i18n::format::Formats;
 use crate::web::{Chrome, initials};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -71,11 +71,8 @@ impl ListState {
             "asc" => false,
             _ => return Err(bad("error.admin.bad_direction")),
         };
-        let cursor = |raw: &str| {
-            Cursor::decode(raw).ok_or_else(|| {
-                bad("error.admin.bad_page_link")
-            })
-        };
+        let cursor =
+            |raw: &str| Cursor::decode(raw).ok_or_else(|| bad("error.admin.bad_page_link"));
         let after = query.after.as_deref().filter(|s| !s.is_empty());
         let before = query.before.as_deref().filter(|s| !s.is_empty());
         let page = match (after, before) {
@@ -323,7 +320,12 @@ pub async fn list_users(
         status: state.status.map(Status::as_str).unwrap_or(""),
         sort: sort_s,
         dir: if state.descending { "desc" } else { "asc" },
-        sort_created: sort_link(&state, SortKey::Created, chrome.t("col.created").into(), "created"),
+        sort_created: sort_link(
+            &state,
+            SortKey::Created,
+            chrome.t("col.created").into(),
+            "created",
+        ),
         sort_last: sort_link(
             &state,
             SortKey::LastSignIn,
