@@ -224,7 +224,7 @@ impl Context {
     }
 
     /// Chrome's console log since the last call (chromedriver's `se/log` extension command).
-    async fn browser_log(&self) -> R<Vec<Value>> {
+    pub(crate) async fn browser_log(&self) -> R<Vec<Value>> {
         let id = self
             .client
             .session_id()
