@@ -3,6 +3,7 @@
 //! are logged with their chain and never shown.
 
 use crate::db::DbError;
+use crate::i18n::{Lang, Msg};
 use crate::sessions::SessionError;
 use crate::signin::{Refusal, SignInError};
 use crate::web::{Chrome, ErrorPage, RenderError};
@@ -17,7 +18,7 @@ use tracing_actix_web::RequestId;
 #[derive(thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     /// A page that needs a signed-in person; they are sent to sign in and brought back.
     #[error("sign-in required")]
     LoginRequired { next: String },
@@ -25,7 +26,7 @@ pub enum AppError {
     #[error("authentication required")]
     Unauthorized,
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     #[error("not found")]
     NotFound,
     /// A sign-in that was refused for a reason the person should read.
@@ -76,9 +77,7 @@ impl From<SessionError> for AppError {
         match e {
             SessionError::Db(e) => e.into(),
             e @ SessionError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
-            SessionError::NotFromBrowser => AppError::Forbidden(
-                "API tokens are made from a signed-in browser, not with another token.".into(),
-            ),
+            SessionError::NotFromBrowser => AppError::Forbidden("error.token_from_browser".into()),
         }
     }
 }
@@ -92,38 +91,32 @@ impl From<RenderError> for AppError {
 impl AppError {
     /// The answer to a form whose CSRF token does not match the session's.
     pub fn stale_form() -> Self {
-        AppError::Forbidden("The form had expired. Go back, reload the page and try again.".into())
+        AppError::Forbidden("error.stale_form".into())
     }
 
-    /// Title and message for people; never internal detail.
-    fn public_text(&self) -> (&'static str, String) {
-        match self {
-            AppError::BadRequest(m) => ("That request could not be used", m.clone()),
+    /// Title and message for people, in `lang`; never internal detail.
+    fn public_text(&self, lang: Lang) -> (String, String) {
+        let (title, message): (&str, Msg) = match self {
+            AppError::BadRequest(m) => ("error.bad_request.title", m.clone()),
             AppError::LoginRequired { .. } | AppError::Unauthorized => {
-                ("Please sign in", "You need to sign in to see this.".into())
+                ("error.sign_in.title", Msg::new("error.sign_in.message"))
             }
-            AppError::Forbidden(m) => ("Not allowed", m.clone()),
-            AppError::NotFound => (
-                "Page not found",
-                "There is nothing at this address. Check the link, or go back to the home page."
-                    .into(),
-            ),
+            AppError::Forbidden(m) => ("error.forbidden.title", m.clone()),
+            AppError::NotFound => ("error.not_found.title", Msg::new("error.not_found.message")),
             AppError::SignIn(r) => r.text(),
-            AppError::TooManyRequests { .. } => (
-                "Too many requests",
-                "You are going a little fast. Please wait a moment and try again.".into(),
-            ),
+            AppError::TooManyRequests { .. } => {
+                ("error.too_many.title", Msg::new("error.too_many.message"))
+            }
             AppError::Unavailable(_) => (
-                "Temporarily unavailable",
-                "The service cannot reach its database right now. Please try again in a moment."
-                    .into(),
+                "error.unavailable.title",
+                Msg::new("error.unavailable.message"),
             ),
             AppError::Unexpected(_) => (
-                "Something went wrong",
-                "An unexpected error happened on our side. It has been logged; please try again."
-                    .into(),
+                "error.unexpected.title",
+                Msg::new("error.unexpected.message"),
             ),
-        }
+        };
+        (lang.t(title).into_owned(), message.render(lang))
     }
 
     /// The machine-readable code: the JSON `error` field, and the metrics' reason.
@@ -192,36 +185,30 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
         _ => status,
     };
     let fallback;
-    let (title, message, code) = match err {
-        Some(e) => {
-            let (t, m) = e.public_text();
-            (t, m, e.code())
-        }
+    let err = match err {
+        Some(e) => e,
         None => {
             fallback = match status {
                 StatusCode::NOT_FOUND => AppError::NotFound,
                 s if s.is_server_error() => AppError::Unexpected(anyhow::anyhow!("{s}")),
-                StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest(
-                    "This address does not accept that kind of request.".into(),
-                ),
-                StatusCode::PAYLOAD_TOO_LARGE => {
-                    AppError::BadRequest("That request is too large.".into())
+                StatusCode::METHOD_NOT_ALLOWED => {
+                    AppError::BadRequest("error.method_not_allowed".into())
                 }
-                _ => AppError::BadRequest(
-                    "Some of the information sent was missing or not in the expected form.".into(),
-                ),
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::BadRequest("error.too_large".into()),
+                _ => AppError::BadRequest("error.malformed".into()),
             };
-            let (t, m) = fallback.public_text();
-            (t, m, fallback.code())
+            &fallback
         }
     };
-
+    let code = err.code();
     let mut b = HttpResponse::build(status);
     b.insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some(AppError::TooManyRequests { retry_after_secs }) = err {
+    if let AppError::TooManyRequests { retry_after_secs } = err {
         b.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
     }
     if is_api(req) {
+        // The JSON API speaks English, whatever the reader's language.
+        let (_, message) = err.public_text(Lang::En);
         if status == StatusCode::UNAUTHORIZED {
             b.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -231,13 +218,15 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
             "request_id": request_id,
         }));
     }
+    let chrome = Chrome::for_error(req);
+    let (title, message) = err.public_text(chrome.lang);
     let page = ErrorPage {
-        chrome: Chrome::for_error(req),
+        chrome,
         status: status.as_u16(),
-        title,
+        title: &title,
         message: &message,
         request_id: &request_id,
-        retry_sign_in: matches!(err, Some(AppError::SignIn(r)) if r.offers_retry()),
+        retry_sign_in: matches!(err, AppError::SignIn(r) if r.offers_retry()),
     };
     match page.render() {
         Ok(html) => b.content_type("text/html; charset=utf-8").body(html),

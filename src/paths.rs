@@ -8,6 +8,8 @@ pub const GOOGLE_LOGIN: &str = "/auth/google/login";
 /// Where the provider sends the browser back (the OAuth redirect URI's path).
 pub const GOOGLE_CALLBACK: &str = "/auth/google/callback";
 pub const LOGOUT: &str = "/logout";
+/// The footer's language switcher.
+pub const LANGUAGE: &str = "/language";
 pub const TOKENS: &str = "/tokens";
 /// The signed-in person's own sessions, tokens and account.
 pub const ACCOUNT: &str = "/account";

@@ -188,10 +188,7 @@ impl Application {
 
         let provider_origin = config.provider.auth_url.origin().ascii_serialization();
         let security = web::Data::new(SecurityHeaders::new(&provider_origin, config.is_https()));
-        let site = web::Data::new(SiteInfo {
-            dev: config.dev_provider,
-            name: "Sign in with Google",
-        });
+        let site = web::Data::new(SiteInfo::from_config(&config));
         let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let overview_cache = web::Data::new(routes::admin::OverviewCache::default());
         let limits = web::Data::new(RateLimits::new(&config.rate_limit));

@@ -13,6 +13,7 @@ use crate::db::user_sessions::session_belongs_to;
 use crate::db::users::{User, find_by_id};
 use crate::db::{DbConn, DbError, transaction};
 use crate::domain::{RevokeReason, Role, Status};
+use crate::i18n::Msg;
 use chrono::{DateTime, Utc};
 
 /// What an admin (or the CLI) can do to a user.
@@ -48,14 +49,14 @@ impl Action {
 /// How a role or status change reads after the email: done, or already so.
 fn change_text(change: UserChange, changed: bool) -> &'static str {
     match (change, changed) {
-        (UserChange::Status(Status::Disabled), true) => "is disabled and signed out everywhere.",
-        (UserChange::Status(Status::Disabled), false) => "was already disabled.",
-        (UserChange::Status(Status::Active), true) => "can sign in again.",
-        (UserChange::Status(Status::Active), false) => "was already active.",
-        (UserChange::Role(Role::Admin), true) => "is now an admin.",
-        (UserChange::Role(Role::Admin), false) => "was already an admin.",
-        (UserChange::Role(Role::User), true) => "is no longer an admin.",
-        (UserChange::Role(Role::User), false) => "was not an admin.",
+        (UserChange::Status(Status::Disabled), true) => "flash.disabled",
+        (UserChange::Status(Status::Disabled), false) => "flash.already_disabled",
+        (UserChange::Status(Status::Active), true) => "flash.enabled",
+        (UserChange::Status(Status::Active), false) => "flash.already_active",
+        (UserChange::Role(Role::Admin), true) => "flash.promoted",
+        (UserChange::Role(Role::Admin), false) => "flash.already_admin",
+        (UserChange::Role(Role::User), true) => "flash.demoted",
+        (UserChange::Role(Role::User), false) => "flash.not_admin",
     }
 }
 
@@ -77,7 +78,7 @@ pub enum Refusal {
 pub struct Outcome {
     /// False when the user was already in the asked-for state (nothing written, no audit row).
     pub changed: bool,
-    pub message: String,
+    pub message: Msg,
 }
 
 /// What ends the transaction early: a refusal (rolled back, answered) or a database error.
@@ -93,7 +94,7 @@ enum TxError {
 struct Done {
     changed: bool,
     detail: Option<String>,
-    message: String,
+    message: Msg,
 }
 
 /// Performs `action` on `target` as `actor`, with its audit row, in one transaction.
@@ -148,7 +149,7 @@ pub fn perform(
                 Done {
                     changed: true,
                     detail: Some(format!("session {short}…")),
-                    message: "The session was revoked.".to_string(),
+                    message: Msg::new("flash.session_revoked"),
                 }
             }
             Action::RevokeAllSessions => {
@@ -156,7 +157,9 @@ pub fn perform(
                 Done {
                     changed: n > 0,
                     detail: Some(format!("{n} session(s) ended")),
-                    message: format!("{n} session(s) of {} revoked.", target.email),
+                    message: Msg::new("flash.sessions_revoked")
+                        .arg("count", n)
+                        .arg("email", &target.email),
                 }
             }
         };
@@ -207,6 +210,6 @@ fn set(
     Ok(Done {
         changed,
         detail,
-        message: format!("{} {}", target.email, change_text(change, changed)),
+        message: Msg::new(change_text(change, changed)).arg("email", &target.email),
     })
 }

@@ -58,7 +58,7 @@ from_extensions!(
     else |_| AppError::Forbidden(NOT_AN_ADMIN.into())
 );
 
-pub(crate) const NOT_AN_ADMIN: &str = "This part of the site is for administrators. If you need access, ask an administrator to give your account the admin role.";
+pub(crate) const NOT_AN_ADMIN: &str = "error.not_an_admin";
 
 /// The CSRF token field of every POST form, for a handler that checks it itself.
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ mod allowlist;
 mod keys;
 mod provider;
 mod read;
+mod site;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ pub use provider::{
     GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, ProviderConfig,
 };
 pub use read::{DurationError, parse_duration};
+pub use site::{MAX_SITE_NAME, SiteConfig};
 
 use crate::db::DatabaseUrl;
 use crate::paths;
@@ -94,6 +96,8 @@ pub struct Config {
     pub shutdown_timeout: StdDuration,
     /// `METRICS_ADDR`: `/metrics` on its own listener there, and not on the public one.
     pub metrics_addr: Option<String>,
+    /// `SITE_NAME`, `DEFAULT_LANGUAGE`, `DISPLAY_TIMEZONE`.
+    pub site: SiteConfig,
 }
 
 /// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
@@ -285,6 +289,8 @@ impl Config {
             ));
         }
 
+        let site = site::read(&mut r, &base_url);
+
         r.finish(Config {
             app_env,
             dev_provider,
@@ -309,6 +315,7 @@ impl Config {
             rate_limit,
             shutdown_timeout,
             metrics_addr,
+            site,
         })
     }
 

@@ -360,3 +360,54 @@ fn allowlists_are_validated_with_line_numbers() {
         "{text}"
     );
 }
+
+#[test]
+fn site_defaults_to_the_host_english_and_utc() {
+    let c = Config::from_env(&env(&[("APP_BASE_URL", "http://127.0.0.1:8000")]), true).unwrap();
+    assert_eq!(c.site.name, "127.0.0.1");
+    assert_eq!(c.site.default_lang, crate::i18n::Lang::En);
+    assert_eq!(c.site.display_tz, chrono_tz::Tz::UTC);
+}
+
+#[test]
+fn site_name_language_and_zone_are_read() {
+    let c = Config::from_env(
+        &env(&[
+            ("SITE_NAME", "  사내 포털 "),
+            ("DEFAULT_LANGUAGE", "ko"),
+            ("DISPLAY_TIMEZONE", "Asia/Seoul"),
+        ]),
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.site.name, "사내 포털");
+    assert_eq!(c.site.default_lang, crate::i18n::Lang::Ko);
+    assert_eq!(c.site.display_tz, chrono_tz::Asia::Seoul);
+}
+
+#[test]
+fn unknown_language_and_zone_are_clear_errors() {
+    let err = Config::from_env(
+        &env(&[
+            ("DEFAULT_LANGUAGE", "fr"),
+            ("DISPLAY_TIMEZONE", "Mars/Olympus"),
+            ("SITE_NAME", &"x".repeat(MAX_SITE_NAME + 1)),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("DEFAULT_LANGUAGE `fr`"), "{text}");
+    assert!(text.contains("en, ko"), "{text}");
+    assert!(text.contains("DISPLAY_TIMEZONE `Mars/Olympus`"), "{text}");
+    assert!(text.contains("SITE_NAME"), "{text}");
+    assert_eq!(err.0.len(), 3, "{text}");
+}
+
+#[test]
+fn a_site_name_equal_to_a_sign_in_button_is_refused() {
+    for name in ["Sign in with Google", "Google 계정으로 로그인", "sign in"] {
+        let err = Config::from_env(&env(&[("SITE_NAME", name)]), true).unwrap_err();
+        assert!(err.to_string().contains("SITE_NAME"), "{name}: {err}");
+    }
+}

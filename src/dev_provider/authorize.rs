@@ -1,10 +1,11 @@
 //! `GET /authorize` (the consent page) and `POST /authorize` (the person's decision): checks the
 //! authorization request, then redirects back to the client with a code or an `error=`.
 
-use super::page::{html, refused};
+use super::page::{html, lang_of, refused};
 use super::{DevProvider, Grant, Person};
+use crate::i18n::Lang;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use std::time::Instant;
@@ -37,6 +38,7 @@ pub(super) struct AuthParams {
 #[derive(Template)]
 #[template(path = "dev/authorize.html")]
 struct AuthorizePage<'a> {
+    t: Lang,
     p: &'a AuthParams,
     samples: &'a [(&'a str, &'a str)],
 }
@@ -51,6 +53,17 @@ enum NotRedirectable {
     RedirectUri,
     #[error("The consent form was incomplete.")]
     IncompleteForm,
+}
+
+impl NotRedirectable {
+    /// The catalog key of what the person reads.
+    fn key(&self) -> &'static str {
+        match self {
+            Self::UnknownClient => "dev.unknown_client",
+            Self::RedirectUri => "dev.redirect_uri",
+            Self::IncompleteForm => "dev.incomplete",
+        }
+    }
 }
 
 /// Problems reported back to the client with `error=` on its redirect URI; the message is the
@@ -107,9 +120,9 @@ fn check_request(a: &AuthParams) -> Result<(), BadRequest> {
 }
 
 /// Both checks; a refusal is the whole answer (the error page, or the redirect with `error=`).
-fn refusal(p: &DevProvider, a: &AuthParams) -> Option<HttpResponse> {
+fn refusal(p: &DevProvider, a: &AuthParams, t: Lang) -> Option<HttpResponse> {
     if let Err(e) = check_client(p, a) {
-        return Some(refused(&e));
+        return Some(refused(t, e.key()));
     }
     let e = check_request(a).err()?;
     let description = e.to_string();
@@ -155,9 +168,14 @@ fn approve(p: &DevProvider, a: &AuthParams, person: Person) -> HttpResponse {
 }
 
 /// `GET /authorize`.
-pub(super) async fn page(p: web::Data<DevProvider>, q: web::Query<AuthParams>) -> HttpResponse {
+pub(super) async fn page(
+    req: HttpRequest,
+    p: web::Data<DevProvider>,
+    q: web::Query<AuthParams>,
+) -> HttpResponse {
     let a = q.into_inner();
-    if let Some(answer) = refusal(&p, &a) {
+    let t = lang_of(&req);
+    if let Some(answer) = refusal(&p, &a, t) {
         return answer;
     }
     if p.settings.auto_approve
@@ -169,6 +187,7 @@ pub(super) async fn page(p: web::Data<DevProvider>, q: web::Query<AuthParams>) -
     html(
         StatusCode::OK,
         AuthorizePage {
+            t,
             p: &a,
             samples: SAMPLES,
         },
@@ -189,12 +208,17 @@ struct Decision {
 }
 
 /// `POST /authorize`: approve (as a sample person or as the typed one) or cancel.
-pub(super) async fn decision(p: web::Data<DevProvider>, body: web::Bytes) -> HttpResponse {
+pub(super) async fn decision(
+    req: HttpRequest,
+    p: web::Data<DevProvider>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let t = lang_of(&req);
     let Ok(d) = serde_urlencoded::from_bytes::<Decision>(&body) else {
-        return refused(&NotRedirectable::IncompleteForm);
+        return refused(t, NotRedirectable::IncompleteForm.key());
     };
     let a = &d.params;
-    if let Some(answer) = refusal(&p, a) {
+    if let Some(answer) = refusal(&p, a, t) {
         return answer;
     }
     if d.decision == "cancel" {
@@ -219,6 +243,7 @@ pub(super) async fn decision(p: web::Data<DevProvider>, body: web::Bytes) -> Htt
         let mut again = html(
             StatusCode::BAD_REQUEST,
             AuthorizePage {
+                t,
                 p: a,
                 samples: SAMPLES,
             },

@@ -12,8 +12,9 @@ use crate::db::account::live_sessions;
 use crate::db::sessions::SessionKind;
 use crate::db::user_sessions::SessionInfo;
 use crate::error::AppError;
+use crate::i18n::format::Formats;
 use crate::paths;
-use crate::web::{Chrome, device_summary, fmt_time, see_other};
+use crate::web::{Chrome, device_summary, see_other};
 use actix_web::HttpResponse;
 use askama::Template;
 use serde::Deserialize;
@@ -48,8 +49,8 @@ pub struct AccountPage {
     pub tokens: Vec<TokenRow>,
 }
 
-fn last_used(s: &SessionInfo) -> String {
-    s.last_used_at.map_or_else(|| "—".into(), fmt_time)
+fn last_used(f: &Formats, s: &SessionInfo) -> String {
+    s.last_used_at.map_or_else(|| "—".into(), |t| f.time(t))
 }
 
 /// `GET /account`: the person's live sessions (this one marked) and API tokens.
@@ -60,28 +61,33 @@ pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
         live_sessions(conn, id, now, LISTED)
     })
     .await?;
+    let chrome = v.chrome();
+    let f = chrome.formats;
     let (mut sessions, mut tokens) = (Vec::new(), Vec::new());
     for s in all {
         match s.kind {
             SessionKind::Browser => sessions.push(SessionRow {
                 device: device_summary(s.user_agent.as_deref()),
                 ip: s.ip.clone().unwrap_or_else(|| "—".into()),
-                created: fmt_time(s.created_at),
-                last_used: last_used(&s),
+                created: f.time(s.created_at),
+                last_used: last_used(&f, &s),
                 current: s.jti == v.user.jti(),
                 jti: s.jti,
             }),
             SessionKind::Api => tokens.push(TokenRow {
-                name: s.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-                created: fmt_time(s.created_at),
-                last_used: last_used(&s),
-                expires: fmt_time(s.expires_at),
+                name: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| chrome.t("account.unnamed").into_owned()),
+                created: f.time(s.created_at),
+                last_used: last_used(&f, &s),
+                expires: f.time(s.expires_at),
                 jti: s.jti,
             }),
         }
     }
     render(AccountPage {
-        chrome: v.chrome(),
+        chrome,
         sessions,
         tokens,
     })
@@ -122,7 +128,7 @@ pub async fn sign_out_others(v: Visit, _: Checked) -> Result<HttpResponse, AppEr
 #[template(path = "delete_account.html")]
 pub struct ConfirmDeletePage {
     pub chrome: Chrome,
-    /// Whose account: "your account" or the user's email.
+    /// The heading: whose account is deleted.
     pub whose: String,
     pub action: String,
     pub cancel: String,
@@ -131,9 +137,10 @@ pub struct ConfirmDeletePage {
 /// `GET /account/delete`: what deleting removes, and the button that does it.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_delete(v: Visit) -> Result<HttpResponse, AppError> {
+    let chrome = v.chrome();
     render(ConfirmDeletePage {
-        chrome: v.chrome(),
-        whose: "your account".into(),
+        whose: chrome.t("delete.heading_own").into_owned(),
+        chrome,
         action: paths::ACCOUNT_DELETE.into(),
         cancel: paths::ACCOUNT.into(),
     })
@@ -171,12 +178,8 @@ pub async fn delete_account(v: Visit, _: Checked) -> Result<HttpResponse, AppErr
 /// A refused deletion as the page says it.
 pub(crate) fn refused(r: Refusal) -> AppError {
     match r {
-        Refusal::LastAdmin => AppError::Forbidden(
-            "This is the last active admin account, so it cannot be deleted. Promote someone else to admin first; nothing was removed.".into(),
-        ),
+        Refusal::LastAdmin => AppError::Forbidden("error.delete_last_admin".into()),
         Refusal::NoSuchUser | Refusal::NoSuchSession => AppError::NotFound,
-        Refusal::SelfAction => AppError::Forbidden(
-            "Delete your own account from your account page, not from the admin area.".into(),
-        ),
+        Refusal::SelfAction => AppError::Forbidden("error.delete_self_in_admin".into()),
     }
 }

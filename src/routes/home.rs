@@ -7,9 +7,10 @@ use crate::auth::{Checked, CurrentUser, TypedSession};
 use crate::db::{self, audit};
 use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
+use crate::i18n::Msg;
 use crate::net::ClientInfo;
 use crate::state::AppState;
-use crate::web::{Chrome, fmt_date, fmt_time, initials};
+use crate::web::{Chrome, initials};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -58,21 +59,21 @@ pub async fn home(
     } else {
         false
     };
+    let f = chrome.formats;
     let page = HomePage {
-        chrome,
         dev_admin,
         name: u.name.clone(),
         email: u.email.clone(),
         picture: u.picture.clone(),
         initials: initials(&u.name),
         is_admin: u.is_admin(),
-        member_since: fmt_date(u.created_at),
-        last_sign_in: u.last_login_at.map(fmt_time).unwrap_or_else(|| "—".into()),
+        member_since: f.date(u.created_at),
+        last_sign_in: u.last_login_at.map_or_else(|| "—".into(), |t| f.time(t)),
         renews: cu
             .renews_at
-            .map(fmt_time)
-            .unwrap_or_else(|| "not before it ends".into()),
-        ends: fmt_time(cu.ends_at),
+            .map_or_else(|| chrome.t("home.renews_never").into_owned(), |t| f.time(t)),
+        ends: f.time(cu.ends_at),
+        chrome,
     };
     render(page)
 }
@@ -104,9 +105,9 @@ pub async fn create_api_token(
     let name = TokenName::parse(&form.name).map_err(|e| {
         AppError::BadRequest(match e {
             ParseError::TokenNameTooLong => {
-                format!("A token name is at most {TOKEN_NAME_MAX} characters. Go back and choose a shorter one.")
+                Msg::new("error.token_name_too_long").arg("max", TOKEN_NAME_MAX)
             }
-            _ => "Give the token a name (what it is for), then try again.".into(),
+            _ => Msg::new("error.token_name_missing"),
         })
     })?;
     let (token, expires) = v
@@ -115,11 +116,12 @@ pub async fn create_api_token(
         .create_api_token(&v.user, &name, &ClientInfo::of(&v.req))
         .await?;
     tracing::info!(token = true, "API token created");
+    let chrome = v.chrome();
     render(TokenPage {
-        chrome: v.chrome(),
         name: name.as_str().to_string(),
         token: token.expose().to_string(),
-        expires: fmt_time(expires),
+        expires: chrome.time(expires),
+        chrome,
         origin: v.state.origin.clone(),
     })
 }

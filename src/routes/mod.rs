@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod language;
 pub mod static_files;
 pub mod visit;
 
@@ -51,7 +52,8 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
 pub fn open_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HEALTHZ, web::get().to(health::healthz))
         .route(paths::READYZ, web::get().to(health::readyz))
-        .route(paths::STATIC_FILE, web::get().to(static_files::asset));
+        .route(paths::STATIC_FILE, web::get().to(static_files::asset))
+        .route(paths::LANGUAGE, web::get().to(language::choose_language));
 }
 
 /// `GET /metrics`.

@@ -3,6 +3,7 @@
 //! audit log and the metrics read `reason()`.
 
 use crate::domain::Email;
+use crate::i18n::Msg;
 use crate::provider::ProviderError;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,59 +82,53 @@ impl Refusal {
         }
     }
 
-    /// Title and message for the person; never internal detail.
-    pub fn text(&self) -> (&'static str, String) {
+    /// Title (a catalog key) and message for the person; never internal detail.
+    pub fn text(&self) -> (&'static str, Msg) {
         match self {
             Refusal::Cancelled => (
-                "Sign-in cancelled",
-                "You cancelled signing in with Google, so nothing was changed.".into(),
+                "refusal.cancelled.title",
+                Msg::new("refusal.cancelled.message"),
             ),
             Refusal::ProviderSaidNo => (
-                "Google could not sign you in",
-                "Google reported a problem and did not sign you in. Please try again.".into(),
+                "refusal.provider_said_no.title",
+                Msg::new("refusal.provider_said_no.message"),
             ),
             Refusal::BadState => (
-                "This sign-in link is no longer valid",
-                "The sign-in could not be matched to one you started here (it may have expired, been used already, or been opened in another browser). Please start again.".into(),
+                "refusal.bad_state.title",
+                Msg::new("refusal.bad_state.message"),
             ),
-            Refusal::NoCode => (
-                "That request could not be used",
-                "The sign-in answer had no code. Please start again.".into(),
-            ),
+            Refusal::NoCode => ("refusal.no_code.title", Msg::new("refusal.no_code.message")),
             Refusal::EmailUnverified => (
-                "Your email address is not verified",
-                "Google has not verified the email address of this account. Verify it with Google, then sign in again.".into(),
+                "refusal.email_unverified.title",
+                Msg::new("refusal.email_unverified.message"),
             ),
             Refusal::DomainNotAllowed { allowed } => (
-                "This account is not allowed here",
-                format!("Only accounts from {allowed} can sign in to this service."),
+                "refusal.domain_not_allowed.title",
+                Msg::new("refusal.domain_not_allowed.message").arg("allowed", allowed),
             ),
             Refusal::NotOnAllowlist => (
                 "This account is not allowed here",
                 "This service lets in only the people on its list, and your address is not on it. Ask the administrator to add you.".into(),
             ),
             Refusal::UserDisabled { .. } => (
-                "This account is disabled",
-                "An administrator has disabled this account, so it cannot sign in. Contact the administrator if you think this is a mistake.".into(),
+                "refusal.user_disabled.title",
+                Msg::new("refusal.user_disabled.message"),
             ),
             Refusal::EmailHeldByOther { .. } => (
-                "This email address belongs to another account here",
-                "Google says this is a different account from the one that uses this email address here, so you were not signed in and nothing was changed. Contact the administrator if the address has moved to you.".into(),
+                "refusal.email_held_by_other.title",
+                Msg::new("refusal.email_held_by_other.message"),
             ),
             Refusal::Provider(ProviderError::Timeout) => (
-                "Google did not answer in time",
-                "Signing in with Google took too long. Nothing was changed; please try again."
-                    .into(),
+                "refusal.provider_timeout.title",
+                Msg::new("refusal.provider_timeout.message"),
             ),
             Refusal::Provider(ProviderError::IdToken(_)) => (
-                "Sign-in could not be verified",
-                "Google's answer could not be verified, so you were not signed in. Please try again."
-                    .into(),
+                "refusal.id_token.title",
+                Msg::new("refusal.id_token.message"),
             ),
             Refusal::Provider(_) => (
-                "Google sign-in failed",
-                "Google did not answer as expected, so you were not signed in. Please try again in a moment."
-                    .into(),
+                "refusal.provider_failed.title",
+                Msg::new("refusal.provider_failed.message"),
             ),
         }
     }

@@ -6,16 +6,46 @@ mod device;
 
 pub use device::device_summary;
 
+use crate::i18n::format::Formats;
+use crate::i18n::{self, Lang};
+use crate::paths;
 use crate::sessions::CurrentUser;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::sync::Arc;
+
+/// The language switcher's cookie: a language code, nothing else.
+pub const LANG_COOKIE: &str = "lang";
 
 /// Facts about the site that every page shows (set once at start-up).
 #[derive(Debug, Clone)]
 pub struct SiteInfo {
     pub dev: bool,
-    pub name: &'static str,
+    /// `SITE_NAME`: the brand in the header, the footer and every title.
+    pub name: Arc<str>,
+    /// `DEFAULT_LANGUAGE`: for a reader who chose none and whose browser asks for none we have.
+    pub default_lang: Lang,
+    /// `DISPLAY_TIMEZONE`.
+    pub tz: Tz,
+    /// The switcher's cookie is `Secure` on an https origin.
+    pub https: bool,
+}
+
+impl SiteInfo {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            dev: config.dev_provider,
+            name: Arc::from(config.site.name.as_str()),
+            default_lang: config.site.default_lang,
+            tz: config.site.display_tz,
+            https: config.is_https(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -24,26 +54,50 @@ pub struct NavUser {
     pub is_admin: bool,
 }
 
-/// The layout's data: dev banner, who is signed in, the CSRF token for the sign-out form.
+/// The language a request gets: the switcher's cookie, then `Accept-Language`, then the
+/// deployment's default (`i18n::negotiate`).
+pub fn request_lang(req: &HttpRequest, default: Lang) -> Lang {
+    let cookie = req.cookie(LANG_COOKIE);
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    i18n::negotiate(cookie.as_ref().map(|c| c.value()), accept, default)
+}
+
+/// The layout's data: dev banner, who is signed in, the CSRF token for the sign-out form, and
+/// the reader's language and date formats (resolved once, here, for the whole page).
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub dev: bool,
-    pub site: &'static str,
+    pub site: Arc<str>,
     pub user: Option<NavUser>,
     pub csrf: String,
+    pub lang: Lang,
+    pub formats: Formats,
+    /// This page's path and query: where the language switcher brings the reader back.
+    here: String,
 }
 
 impl Chrome {
     pub fn new(req: &HttpRequest, user: Option<&CurrentUser>, csrf: String) -> Self {
         let site = req.app_data::<web::Data<SiteInfo>>();
+        let lang = request_lang(req, site.map_or(Lang::En, |s| s.default_lang));
+        let tz = site.map_or(Tz::UTC, |s| s.tz);
         Self {
             dev: site.is_some_and(|s| s.dev),
-            site: site.map(|s| s.name).unwrap_or("Sign in"),
+            site: site.map_or_else(|| Arc::from("Sign in"), |s| s.name.clone()),
             user: user.map(|u| NavUser {
                 name: u.user().name.clone(),
                 is_admin: u.user().is_admin(),
             }),
             csrf,
+            lang,
+            formats: Formats::new(lang, tz),
+            here: req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
         }
     }
 
@@ -51,6 +105,47 @@ impl Chrome {
     pub fn for_error(req: &HttpRequest) -> Self {
         let user = req.extensions().get::<CurrentUser>().cloned();
         Self::new(req, user.as_ref(), String::new())
+    }
+
+    /// The catalog's text for `key` in the reader's language.
+    pub fn t(&self, key: &str) -> Cow<'static, str> {
+        self.lang.t(key)
+    }
+
+    /// The same with one `%{name}` filled in.
+    pub fn t1(&self, key: &str, name: &str, value: impl Display) -> String {
+        self.lang.t1(key, name, value)
+    }
+
+    /// The same with two.
+    pub fn t2(&self, key: &str, n1: &str, v1: impl Display, n2: &str, v2: impl Display) -> String {
+        self.lang.t2(key, n1, v1, n2, v2)
+    }
+
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        self.formats.time(t)
+    }
+
+    pub fn date(&self, t: DateTime<Utc>) -> String {
+        self.formats.date(t)
+    }
+
+    /// A count with the language's grouping (templates pass it by reference).
+    pub fn count<N: Copy + TryInto<i64>>(&self, n: &N) -> String {
+        self.formats.count((*n).try_into().unwrap_or(i64::MAX))
+    }
+
+    /// The switcher's links: each language, its link back to this page, and whether it is the
+    /// current one.
+    pub fn languages(&self) -> Vec<(Lang, String, bool)> {
+        let next: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
+        Lang::ALL
+            .into_iter()
+            .map(|l| {
+                let href = format!("{}?lang={}&next={next}", paths::LANGUAGE, l.code());
+                (l, href, l == self.lang)
+            })
+            .collect()
     }
 }
 
@@ -84,25 +179,6 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Dates as people read them, in UTC.
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// "5 Mar 2026, 09:07 UTC". Written out by hand: chrono's `format` parses its pattern on every
-/// call, and the home page shows four dates (a visible cost in the request profile).
-pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Timelike;
-    format!("{}, {:02}:{:02} UTC", fmt_date(t), t.hour(), t.minute())
-}
-
-/// "5 Mar 2026".
-pub fn fmt_date(t: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Datelike;
-    let month = MONTHS.get(t.month0() as usize).copied().unwrap_or("?");
-    format!("{} {month} {}", t.day(), t.year())
-}
-
 /// Up to two initials for the avatar placeholder.
 pub fn initials(name: &str) -> String {
     name.split_whitespace()
@@ -110,21 +186,4 @@ pub fn initials(name: &str) -> String {
         .take(2)
         .flat_map(char::to_uppercase)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{Duration, TimeZone, Utc};
-
-    #[test]
-    fn dates_read_as_chrono_would_write_them() {
-        let mut t = Utc.with_ymd_and_hms(1999, 1, 1, 0, 0, 0).unwrap();
-        let end = Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 0).unwrap();
-        while t < end {
-            assert_eq!(fmt_date(t), t.format("%-d %b %Y").to_string());
-            assert_eq!(fmt_time(t), t.format("%-d %b %Y, %H:%M UTC").to_string());
-            t += Duration::minutes(7919);
-        }
-    }
 }

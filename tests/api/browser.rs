@@ -14,21 +14,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER_EMAIL: &str = "ada@example.com";
 const USER_NAME: &str = "Ada Lovelace";
 const ADMIN_EMAIL: &str = "root@example.com";
 const ADMIN_NAME: &str = "Grace Admin";
 
-type R<T = ()> = Result<T, String>;
+pub(crate) type R<T = ()> = Result<T, String>;
 
-fn err<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> String {
+pub(crate) fn err<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> String {
     move |e| format!("{what}: {e}")
 }
 
 /// chromedriver on a free port; killed when dropped (also when the test fails).
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -41,7 +41,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let port = free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -71,10 +71,10 @@ impl Driver {
 }
 
 /// One browser context: its own Chromium with a fresh profile directory.
-struct Context {
+pub(crate) struct Context {
     name: &'static str,
-    client: Client,
-    driver_url: String,
+    pub(crate) client: Client,
+    pub(crate) driver_url: String,
     base: String,
     shots: PathBuf,
 }
@@ -83,7 +83,7 @@ static SHOT: AtomicUsize = AtomicUsize::new(0);
 
 impl Context {
     /// The context and its profile directory (kept by the caller until the browser is closed).
-    async fn open(
+    pub(crate) async fn open(
         name: &'static str,
         driver: &Driver,
         base: &str,
@@ -122,14 +122,14 @@ impl Context {
         (me, profile)
     }
 
-    async fn goto(&self, path: &str) -> R {
+    pub(crate) async fn goto(&self, path: &str) -> R {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
             .map_err(err("goto"))
     }
 
-    async fn click(&self, what: &str, locator: Locator<'_>) -> R {
+    pub(crate) async fn click(&self, what: &str, locator: Locator<'_>) -> R {
         let el = self
             .client
             .wait()
@@ -142,7 +142,7 @@ impl Context {
             .map_err(|e| format!("{}: cannot click {what}: {e}", self.name))
     }
 
-    async fn fill(&self, css: &str, text: &str) -> R {
+    pub(crate) async fn fill(&self, css: &str, text: &str) -> R {
         let el = self
             .client
             .find(Locator::Css(css))
@@ -152,7 +152,7 @@ impl Context {
         el.send_keys(text).await.map_err(err("type"))
     }
 
-    async fn wait_for(&self, what: &str, css: &str) -> R<fantoccini::elements::Element> {
+    pub(crate) async fn wait_for(&self, what: &str, css: &str) -> R<fantoccini::elements::Element> {
         self.client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -161,7 +161,7 @@ impl Context {
             .map_err(|e| format!("{}: waited for {what} ({css}): {e}", self.name))
     }
 
-    async fn text(&self) -> R<String> {
+    pub(crate) async fn text(&self) -> R<String> {
         let body = self
             .client
             .find(Locator::Css("body"))
@@ -170,7 +170,7 @@ impl Context {
         body.text().await.map_err(err("body text"))
     }
 
-    async fn path(&self) -> R<String> {
+    pub(crate) async fn path(&self) -> R<String> {
         let u = self.client.current_url().await.map_err(err("url"))?;
         Ok(u.path().to_string())
     }
@@ -184,7 +184,7 @@ impl Context {
         self.check_page(label).await
     }
 
-    async fn check_page(&self, label: &str) -> R {
+    pub(crate) async fn check_page(&self, label: &str) -> R {
         // Page state and every resource's outcome, read through WebDriver (our pages carry no
         // script of their own, and CSP forbids inline script: nothing is injected into them).
         let state = self
@@ -224,7 +224,7 @@ impl Context {
     }
 
     /// Chrome's console log since the last call (chromedriver's `se/log` extension command).
-    async fn browser_log(&self) -> R<Vec<Value>> {
+    pub(crate) async fn browser_log(&self) -> R<Vec<Value>> {
         let id = self
             .client
             .session_id()

@@ -3,6 +3,7 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set) and a dev provider on its own port, and drives
 //! them over HTTP; the process and browser tests run the real binary (`RunningBinary`).
 
+mod a11y;
 mod account;
 mod admin;
 mod admin_grant;
@@ -20,6 +21,7 @@ mod hardening_provider;
 mod hardening_rate_limit;
 mod health;
 mod helpers;
+mod i18n;
 mod id_token;
 mod invitations;
 mod keys;

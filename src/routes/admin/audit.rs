@@ -7,8 +7,9 @@ use crate::db::audit::{self, AuditAction, Page};
 use crate::db::users::{self, User};
 use crate::domain::{Email, UserId};
 use crate::error::AppError;
+use crate::i18n::format::Formats;
 use crate::routes::render;
-use crate::web::{Chrome, fmt_time};
+use crate::web::Chrome;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -27,13 +28,22 @@ pub struct AuditView {
     pub ip: String,
 }
 
-impl From<audit::Entry> for AuditView {
-    fn from(e: audit::Entry) -> Self {
+/// An audit action's label in the reader's language (an action newer than the catalog reads as
+/// it is stored).
+pub fn action_label(f: &Formats, action: &str) -> String {
+    let key = format!("audit.action.{action}");
+    f.lang
+        .try_t(&key)
+        .map_or_else(|| action.replace('_', " "), str::to_string)
+}
+
+impl AuditView {
+    pub fn new(e: audit::Entry, f: &Formats) -> Self {
         Self {
-            at: fmt_time(e.at),
+            at: f.time(e.at),
             actor_href: e.actor_public_id.map(|p| format!("/admin/users/{p}")),
             actor_label: e.actor_label,
-            action: e.action.replace('_', " "),
+            action: action_label(f, &e.action),
             target_href: e.target_public_id.map(|p| format!("/admin/users/{p}")),
             target_label: e.target_label.unwrap_or_else(|| "—".into()),
             detail: e.detail.unwrap_or_default(),
@@ -98,14 +108,14 @@ fn parse_page(query: &AuditQuery) -> Result<Page, AppError> {
             s => s
                 .parse::<i64>()
                 .map(Some)
-                .map_err(|_| bad("That page link is not valid.")),
+                .map_err(|_| bad("error.admin.bad_page_link")),
         }
     };
     match (id_of(&query.before)?, id_of(&query.after)?) {
         (None, None) => Ok(Page::First),
         (Some(b), None) => Ok(Page::Before(b)),
         (None, Some(a)) => Ok(Page::After(a)),
-        _ => Err(bad("A page link cannot go both forwards and backwards.")),
+        _ => Err(bad("error.admin.both_directions")),
     }
 }
 
@@ -118,13 +128,11 @@ pub async fn audit_log(
 ) -> Result<HttpResponse, AppError> {
     let action = match query.action.as_deref().unwrap_or("") {
         "" => None,
-        a => Some(
-            AuditAction::parse(a).ok_or_else(|| bad("There is no such action to filter by."))?,
-        ),
+        a => Some(AuditAction::parse(a).ok_or_else(|| bad("error.admin.no_such_action"))?),
     };
     let user = query.user.as_deref().unwrap_or("").trim().to_string();
     if user.len() > MAX_USER_FILTER_LEN {
-        return Err(bad("That user filter is too long."));
+        return Err(bad("error.admin.user_filter_too_long"));
     }
     let page = parse_page(&query)?;
     let lookup = user.clone();
@@ -154,13 +162,14 @@ pub async fn audit_log(
         Ok(Some((entries, more, page)))
     })
     .await?;
+    let chrome = v.chrome();
     let (entries, more, page, user_note) = match found {
         Some((e, m, p)) => (e, m, p, None),
         None => (
             Vec::new(),
             false,
             Page::First,
-            Some(format!("No user matches “{user}”.")),
+            Some(chrome.t1("audit.no_user", "user", &user)),
         ),
     };
     let (has_prev, has_next) = match page {
@@ -181,13 +190,16 @@ pub async fn audit_log(
         .into_iter()
         .map(|a| ActionOption {
             value: a.as_str(),
-            label: a.as_str().replace('_', " "),
+            label: action_label(&chrome.formats, a.as_str()),
             selected: Some(a) == action,
         })
         .collect();
     render(AuditPage {
-        chrome: v.chrome(),
-        entries: entries.into_iter().map(AuditView::from).collect(),
+        entries: entries
+            .into_iter()
+            .map(|e| AuditView::new(e, &chrome.formats))
+            .collect(),
+        chrome,
         actions,
         user,
         user_note,

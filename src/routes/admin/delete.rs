@@ -8,6 +8,7 @@ use crate::auth::Checked;
 use crate::db::{self, users};
 use crate::domain::UserId;
 use crate::error::AppError;
+use crate::i18n::Msg;
 use crate::paths;
 use crate::routes::account::{ConfirmDeletePage, refused};
 use crate::routes::render;
@@ -29,9 +30,10 @@ pub async fn confirm_delete_user(
 ) -> Result<HttpResponse, AppError> {
     let user = find(&v.state, &path).await?;
     let back = format!("{}/{}", paths::ADMIN_USERS, user.public_id);
+    let chrome = v.chrome();
     render(ConfirmDeletePage {
-        chrome: v.chrome(),
-        whose: format!("the account of {}", user.email),
+        whose: chrome.t1("delete.heading_other", "email", &user.email),
+        chrome,
         action: format!("{back}/delete"),
         cancel: back,
     })
@@ -63,10 +65,9 @@ pub async fn delete_user_account(
             Flash::set(
                 &v.session,
                 FlashKind::Ok,
-                format!(
-                    "{} was deleted (now {pseudonym} in the audit log).",
-                    user.email
-                ),
+                Msg::new("flash.deleted")
+                    .arg("email", &user.email)
+                    .arg("pseudonym", pseudonym),
             );
             Ok(see_other(paths::ADMIN_USERS))
         }

@@ -1,12 +1,13 @@
 //! Flash messages: one short sentence carried across the redirect after an admin action.
 
 use crate::auth::TypedSession;
+use crate::i18n::{Lang, Msg};
 use serde::{Deserialize, Serialize};
 
 /// The session key the message rides under.
 const FLASH: &str = "f";
 
-/// Longest message kept: it rides the encrypted session cookie.
+/// Longest argument kept: the message rides the encrypted session cookie.
 const MAX_CHARS: usize = 200;
 
 /// A one-time message shown after a redirect; it rides the encrypted session cookie, so it is
@@ -15,8 +16,11 @@ const MAX_CHARS: usize = 200;
 pub struct Flash {
     #[serde(rename = "k")]
     pub kind: FlashKind,
+    /// The message's catalog key and arguments: the page says it in the reader's language.
     #[serde(rename = "m")]
-    pub message: String,
+    key: String,
+    #[serde(rename = "a", default)]
+    args: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -35,14 +39,29 @@ impl Flash {
         }
     }
 
+    /// The message in `lang`.
+    pub fn message(&self, lang: &Lang) -> String {
+        let args: Vec<(&str, &dyn std::fmt::Display)> = self
+            .args
+            .iter()
+            .map(|(n, v)| (n.as_str(), v as &dyn std::fmt::Display))
+            .collect();
+        lang.tf(&self.key, &args)
+    }
+
     /// Leaves `message` for the next page this session shows.
-    pub fn set(session: &TypedSession, kind: FlashKind, message: String) {
-        let message: String = message.chars().take(MAX_CHARS).collect();
-        if session
-            .inner()
-            .insert(FLASH, Flash { kind, message })
-            .is_err()
-        {
+    pub fn set(session: &TypedSession, kind: FlashKind, message: Msg) {
+        let args = message
+            .args()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.chars().take(MAX_CHARS).collect()))
+            .collect();
+        let flash = Flash {
+            kind,
+            key: message.key().to_string(),
+            args,
+        };
+        if session.inner().insert(FLASH, flash).is_err() {
             tracing::warn!("could not store the flash message");
         }
     }

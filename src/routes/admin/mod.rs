@@ -46,9 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// What an admin page handler reads about the request (see `Visit`).
 type AdminVisit = Visit<AdminUser>;
 
-/// A 400 page with `msg`.
-fn bad(msg: &str) -> AppError {
-    AppError::BadRequest(msg.into())
+/// A 400 page saying the catalog's `key`.
+fn bad(key: &'static str) -> AppError {
+    AppError::BadRequest(key.into())
 }
 
 /// `GET /admin`: the user list.

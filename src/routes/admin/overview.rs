@@ -3,6 +3,7 @@
 
 use crate::db::overview::{CHART_DAYS, Overview};
 use crate::db::totals::Total;
+use crate::i18n::format::Formats;
 use chrono::NaiveDate;
 
 /// The chart's drawing area, in SVG user units.
@@ -11,25 +12,12 @@ pub const CHART_H: i64 = 120;
 /// Room per day; each bar leaves 4 units of it empty.
 pub const BAR_STEP: i64 = CHART_W / CHART_DAYS;
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
 /// A count as words: exact, or plainly marked as an estimate.
-pub fn total_text(t: Total) -> String {
+pub fn total_text(t: Total, f: &Formats) -> String {
     match t {
-        Total::Exact(n) => thousands(n),
-        Total::About(n) => format!("about {} (estimate)", thousands(n)),
-        Total::MoreThan(n) => format!("more than {}", thousands(n)),
+        Total::Exact(n) => f.count(n),
+        Total::About(n) => f.lang.tf("users.about", &[("count", &f.count(n))]),
+        Total::MoreThan(n) => f.lang.tf("users.more_than", &[("count", &f.count(n))]),
     }
 }
 
@@ -40,13 +28,13 @@ pub struct OverviewView {
     pub admins: String,
 }
 
-impl From<&Overview> for OverviewView {
-    fn from(o: &Overview) -> Self {
+impl OverviewView {
+    pub fn new(o: &Overview, f: &Formats) -> Self {
         Self {
-            total: total_text(o.total),
-            active_7d: total_text(o.active_7d),
-            new_30d: total_text(o.new_30d),
-            admins: total_text(o.admins),
+            total: total_text(o.total, f),
+            active_7d: total_text(o.active_7d, f),
+            new_30d: total_text(o.new_30d, f),
+            admins: total_text(o.admins, f),
         }
     }
 }
@@ -69,7 +57,7 @@ pub struct Chart {
 }
 
 /// The bars for sign-ups per day, scaled to the busiest day, and a sentence that says the same.
-pub fn chart(daily: &[(NaiveDate, i64)]) -> Chart {
+pub fn chart(daily: &[(NaiveDate, i64)], f: &Formats) -> Chart {
     let max = daily.iter().map(|d| d.1).max().unwrap_or(0);
     let sum: i64 = daily.iter().map(|d| d.1).sum();
     let bars = daily
@@ -86,25 +74,24 @@ pub fn chart(daily: &[(NaiveDate, i64)]) -> Chart {
                 x: i as i64 * BAR_STEP + 2,
                 y: CHART_H - h,
                 height: h,
-                label: day.format("%-d %b %Y").to_string(),
+                label: f.day(*day),
                 count: *n,
             }
         })
         .collect();
     let busiest = daily.iter().max_by_key(|d| d.1);
     let summary = match busiest {
-        Some((d, n)) if *n > 0 => format!(
-            "{} sign-ups in the last 30 days; the busiest day was {} with {}.",
-            thousands(sum),
-            d.format("%-d %b %Y"),
-            thousands(*n)
+        Some((d, n)) if *n > 0 => f.lang.tf(
+            "users.chart_summary",
+            &[
+                ("sum", &f.count(sum)),
+                ("day", &f.day(*d)),
+                ("busiest", &f.count(*n)),
+            ],
         ),
-        _ => "No sign-ups in the last 30 days.".to_string(),
+        _ => f.lang.t("users.chart_none").into_owned(),
     };
-    let day = |d: Option<&(NaiveDate, i64)>| {
-        d.map(|d| d.0.format("%-d %b").to_string())
-            .unwrap_or_default()
-    };
+    let day = |d: Option<&(NaiveDate, i64)>| d.map(|d| f.short_day(d.0)).unwrap_or_default();
     Chart {
         bars,
         max,
@@ -117,24 +104,29 @@ pub fn chart(daily: &[(NaiveDate, i64)]) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(-12345), "-12,345");
+    fn en() -> Formats {
+        Formats::new(Lang::En, chrono_tz::Tz::UTC)
     }
 
     #[test]
     fn totals_say_when_they_are_estimates() {
-        assert_eq!(total_text(Total::Exact(42)), "42");
+        let f = en();
+        assert_eq!(total_text(Total::Exact(42), &f), "42");
         assert_eq!(
-            total_text(Total::About(1_000_000)),
+            total_text(Total::About(1_000_000), &f),
             "about 1,000,000 (estimate)"
         );
-        assert_eq!(total_text(Total::MoreThan(100_000)), "more than 100,000");
+        assert_eq!(
+            total_text(Total::MoreThan(100_000), &f),
+            "more than 100,000"
+        );
+        let ko = Formats::new(Lang::Ko, chrono_tz::Tz::UTC);
+        assert_eq!(
+            total_text(Total::About(1_000_000), &ko),
+            "약 1,000,000 (추정)"
+        );
     }
 
     #[test]
@@ -148,7 +140,7 @@ mod tests {
                 )
             })
             .collect();
-        let c = chart(&daily);
+        let c = chart(&daily, &en());
         assert_eq!(c.bars.len(), 30);
         assert_eq!(c.max, 10);
         assert_eq!(c.bars[3].height, CHART_H);

@@ -13,9 +13,11 @@ use crate::db::user_sessions::{SessionInfo, user_sessions};
 use crate::db::users;
 use crate::domain::{RevokeReason, UserId};
 use crate::error::AppError;
+use crate::i18n::Msg;
+use crate::i18n::format::Formats;
 use crate::routes::render;
+use crate::web::Chrome;
 use crate::web::see_other;
-use crate::web::{Chrome, fmt_time};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -30,7 +32,7 @@ const MAX_JTI_LEN: usize = 128;
 
 pub struct SessionView {
     pub jti: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub created: String,
     pub expires: String,
     pub last_used: String,
@@ -43,14 +45,14 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    fn new(s: SessionInfo, own_jti: &str, now: DateTime<Utc>) -> Self {
-        let (state, state_css, active) = session_state(&s, now);
+    fn new(s: SessionInfo, own_jti: &str, now: DateTime<Utc>, f: &Formats) -> Self {
+        let (state, state_css, active) = session_state(&s, now, f);
         Self {
             current: s.jti == own_jti,
-            kind: s.kind.as_str(),
-            created: fmt_time(s.created_at),
-            expires: fmt_time(s.expires_at),
-            last_used: s.last_used_at.map_or_else(|| "—".into(), fmt_time),
+            kind: f.lang.t(&format!("kind.{}", s.kind.as_str())).into_owned(),
+            created: f.time(s.created_at),
+            expires: f.time(s.expires_at),
+            last_used: s.last_used_at.map_or_else(|| "—".into(), |t| f.time(t)),
             user_agent: s.user_agent.unwrap_or_else(|| "—".into()),
             ip: s.ip.unwrap_or_else(|| "—".into()),
             state,
@@ -62,26 +64,29 @@ impl SessionView {
 }
 
 /// The session's state in words, its badge's class, and whether it is live.
-fn session_state(s: &SessionInfo, now: DateTime<Utc>) -> (String, &'static str, bool) {
+fn session_state(s: &SessionInfo, now: DateTime<Utc>, f: &Formats) -> (String, &'static str, bool) {
+    let l = f.lang;
     match (s.revoked_at, s.revoked_reason) {
-        (Some(at), Some(RevokeReason::Rotated)) => {
-            (format!("rotated {}", fmt_time(at)), "muted", false)
-        }
+        (Some(at), Some(RevokeReason::Rotated)) => (
+            l.tf("session.rotated", &[("at", &f.time(at))]),
+            "muted",
+            false,
+        ),
         (Some(at), reason) => {
             let why = match reason {
-                Some(RevokeReason::Logout) => "signed out",
-                Some(RevokeReason::Admin) => "revoked by an admin",
-                Some(RevokeReason::Disabled) => "account disabled",
-                Some(RevokeReason::Rotated) | None => "revoked",
+                Some(RevokeReason::Logout) => "session.why_logout",
+                Some(RevokeReason::Admin) => "session.why_admin",
+                Some(RevokeReason::Disabled) => "session.why_disabled",
+                Some(RevokeReason::Rotated) | None => "session.why_revoked",
             };
-            (
-                format!("revoked: {why}, {}", fmt_time(at)),
-                "revoked",
-                false,
-            )
+            let text = l.tf(
+                "session.revoked",
+                &[("why", &l.t(why)), ("at", &f.time(at))],
+            );
+            (text, "revoked", false)
         }
-        (None, _) if s.expires_at <= now => ("expired".into(), "muted", false),
-        (None, _) => ("active".into(), "active", true),
+        (None, _) if s.expires_at <= now => (l.t("session.expired").into_owned(), "muted", false),
+        (None, _) => (l.t("session.active").into_owned(), "active", true),
     }
 }
 
@@ -128,22 +133,24 @@ pub async fn show_user(v: AdminVisit, path: web::Path<String>) -> Result<HttpRes
         return Err(AppError::NotFound);
     };
     let own_jti = v.person().jti();
+    let chrome = v.chrome();
+    let f = chrome.formats;
     let sessions: Vec<SessionView> = sessions
         .into_iter()
-        .map(|s| SessionView::new(s, own_jti, now))
+        .map(|s| SessionView::new(s, own_jti, now, &f))
         .collect();
     render(UserPage {
-        chrome: v.chrome(),
+        chrome,
         flash: Flash::take(&v.session),
-        user: UserSummary::from(&user),
+        user: UserSummary::new(&user, &f),
         is_self: user.id == v.person().user().id,
         email_verified: user.email_verified,
         locale: user.locale.clone().unwrap_or_else(|| "—".into()),
-        updated: fmt_time(user.updated_at),
+        updated: f.time(user.updated_at),
         active_sessions: sessions.iter().filter(|s| s.active).count(),
         sessions,
         sessions_total: total,
-        recent: recent.into_iter().map(AuditView::from).collect(),
+        recent: recent.into_iter().map(|e| AuditView::new(e, &f)).collect(),
         audit_href: format!(
             "/admin/audit?user={}",
             url::form_urlencoded::byte_serialize(user.public_id.as_str().as_bytes())
@@ -170,7 +177,7 @@ fn parse_action(raw: &str, form: &ActionForm) -> Result<Action, AppError> {
                 .jti
                 .as_deref()
                 .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)
-                .ok_or_else(|| bad("Which session to revoke was missing."))?;
+                .ok_or_else(|| bad("error.admin.no_session"))?;
             Action::RevokeSession(jti.to_string())
         }
         _ => return Err(AppError::NotFound),
@@ -215,7 +222,11 @@ pub async fn user_action(
         }
         Err(refusal) => {
             tracing::info!(target = %target.public_id, reason = %refusal, "admin action refused");
-            Flash::set(&v.session, FlashKind::Error, refusal_text(refusal).into());
+            Flash::set(
+                &v.session,
+                FlashKind::Error,
+                Msg::new(refusal_text(refusal)),
+            );
         }
     }
     Ok(see_other(&format!("/admin/users/{}", target.public_id)))
@@ -223,9 +234,9 @@ pub async fn user_action(
 
 fn refusal_text(r: Refusal) -> &'static str {
     match r {
-        Refusal::SelfAction => "You cannot demote or disable your own account.",
-        Refusal::LastAdmin => "That is the last active admin. Promote someone else first.",
-        Refusal::NoSuchSession => "That session had already ended.",
-        Refusal::NoSuchUser => "That user no longer exists.",
+        Refusal::SelfAction => "flash.self_action",
+        Refusal::LastAdmin => "flash.last_admin",
+        Refusal::NoSuchSession => "flash.no_such_session",
+        Refusal::NoSuchUser => "flash.no_such_user",
     }
 }

@@ -12,8 +12,9 @@ use crate::db::user_list::{
 use crate::db::users::User;
 use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
+use crate::i18n::format::Formats;
 use crate::routes::render;
-use crate::web::{Chrome, fmt_time, initials};
+use crate::web::{Chrome, initials};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -47,33 +48,28 @@ impl ListState {
     fn parse(query: &ListQuery) -> Result<Self, AppError> {
         let search = query.q.as_deref().unwrap_or("").trim().to_string();
         if search.chars().count() > MAX_SEARCH_LEN || search.chars().any(char::is_control) {
-            return Err(bad(
-                "That search is too long or has characters that cannot be searched for.",
-            ));
+            return Err(bad("error.admin.bad_search"));
         }
         let role = match query.role.as_deref().unwrap_or("") {
             "" => None,
-            r => Some(Role::parse(r).map_err(|_| bad("There is no such role to filter by."))?),
+            r => Some(Role::parse(r).map_err(|_| bad("error.admin.no_such_role"))?),
         };
         let status = match query.status.as_deref().unwrap_or("") {
             "" => None,
-            s => Some(Status::parse(s).map_err(|_| bad("There is no such status to filter by."))?),
+            s => Some(Status::parse(s).map_err(|_| bad("error.admin.no_such_status"))?),
         };
         let sort = match query.sort.as_deref().unwrap_or("created") {
             "created" => SortKey::Created,
             "last_sign_in" => SortKey::LastSignIn,
-            _ => return Err(bad("The list cannot be sorted that way.")),
+            _ => return Err(bad("error.admin.bad_sort")),
         };
         let descending = match query.dir.as_deref().unwrap_or("desc") {
             "desc" => true,
             "asc" => false,
-            _ => return Err(bad("The sort direction must be asc or desc.")),
+            _ => return Err(bad("error.admin.bad_direction")),
         };
-        let cursor = |raw: &str| {
-            Cursor::decode(raw).ok_or_else(|| {
-                bad("That page link is not valid. Go back to the first page and try again.")
-            })
-        };
+        let cursor =
+            |raw: &str| Cursor::decode(raw).ok_or_else(|| bad("error.admin.bad_page_link"));
         let after = query.after.as_deref().filter(|s| !s.is_empty());
         let before = query.before.as_deref().filter(|s| !s.is_empty());
         let page = match (after, before) {
@@ -81,7 +77,7 @@ impl ListState {
             (Some(a), None) => ListPage::After(cursor(a)?),
             (None, Some(b)) => ListPage::Before(cursor(b)?),
             (Some(_), Some(_)) => {
-                return Err(bad("A page link cannot go both forwards and backwards."));
+                return Err(bad("error.admin.both_directions"));
             }
         };
         Ok(Self {
@@ -156,8 +152,8 @@ pub struct UserSummary {
     pub last_sign_in: String,
 }
 
-impl From<&User> for UserSummary {
-    fn from(u: &User) -> Self {
+impl UserSummary {
+    pub fn new(u: &User, f: &Formats) -> Self {
         Self {
             public_id: u.public_id.clone(),
             email: u.email.clone(),
@@ -166,11 +162,11 @@ impl From<&User> for UserSummary {
             picture: u.picture.clone(),
             is_admin: u.is_admin(),
             disabled: !u.is_active(),
-            created: fmt_time(u.created_at),
+            created: f.time(u.created_at),
             last_sign_in: match (u.invited, u.last_login_at) {
-                (true, _) => "invited, not signed in yet".into(),
-                (false, Some(t)) => fmt_time(t),
-                (false, None) => "never".into(),
+                (true, _) => f.lang.t("users.invited").into_owned(),
+                (false, Some(t)) => f.time(t),
+                (false, None) => f.lang.t("users.never").into_owned(),
             },
         }
     }
@@ -181,24 +177,24 @@ pub struct UserRowView {
     pub sessions: i64,
 }
 
-impl From<ListRow> for UserRowView {
-    fn from(r: ListRow) -> Self {
+impl UserRowView {
+    fn new(r: ListRow, f: &Formats) -> Self {
         Self {
-            user: UserSummary::from(&r.user),
+            user: UserSummary::new(&r.user, f),
             sessions: r.active_sessions,
         }
     }
 }
 
 pub struct SortLink {
-    pub label: &'static str,
+    pub label: String,
     pub href: String,
     /// `ascending`, `descending` or `none`, for `aria-sort`.
     pub aria: &'static str,
     pub arrow: &'static str,
 }
 
-fn sort_link(state: &ListState, key: SortKey, label: &'static str, sort: &str) -> SortLink {
+fn sort_link(state: &ListState, key: SortKey, label: String, sort: &str) -> SortLink {
     let active = state.sort == key;
     // Clicking the active column flips it; another column starts newest first.
     let descending = if active { !state.descending } else { true };
@@ -304,23 +300,35 @@ pub async fn list_users(
         .filter(|_| has_next)
         .map(|r| state.link(sort_s, state.descending, Some(("after", r.cursor.encode()))));
     let first = (page != ListPage::First).then(|| state.link(sort_s, state.descending, None));
+    let chrome = v.chrome();
+    let f = chrome.formats;
     render(UsersPage {
-        chrome: v.chrome(),
         flash: Flash::take(&v.session),
-        overview: OverviewView::from(&overview),
-        chart: chart(&overview.daily),
+        overview: OverviewView::new(&overview, &f),
+        chart: chart(&overview.daily, &f),
         chart_h: CHART_H,
         chart_w: CHART_W,
         bar_w: BAR_STEP - 4,
-        rows: rows.into_iter().map(UserRowView::from).collect(),
-        total: total_text(total),
+        rows: rows.into_iter().map(|r| UserRowView::new(r, &f)).collect(),
+        total: total_text(total, &f),
         search: state.search.clone(),
         role: state.role.map(Role::as_str).unwrap_or(""),
         status: state.status.map(Status::as_str).unwrap_or(""),
         sort: sort_s,
         dir: if state.descending { "desc" } else { "asc" },
-        sort_created: sort_link(&state, SortKey::Created, "Created", "created"),
-        sort_last: sort_link(&state, SortKey::LastSignIn, "Last sign-in", "last_sign_in"),
+        sort_created: sort_link(
+            &state,
+            SortKey::Created,
+            chrome.t("col.created").into(),
+            "created",
+        ),
+        sort_last: sort_link(
+            &state,
+            SortKey::LastSignIn,
+            chrome.t("home.last_sign_in").into(),
+            "last_sign_in",
+        ),
+        chrome,
         prev,
         next,
         first,
