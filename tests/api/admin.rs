@@ -496,11 +496,11 @@ both_backends!(
         // The page: newest first, filters by action and user, keyset pages.
         let table = |html: &str| html[html.find("<tbody>").unwrap()..].to_string();
         let html = table(&page(&app, "/admin/audit").await);
-        let refused = html.find("sign in refused").unwrap();
+        let refused = html.find("sign-in refused").unwrap();
         let signout = html.find("sign out").unwrap();
         assert!(refused < signout, "newest first");
         let html = table(&page(&app, "/admin/audit?action=sign_out").await);
-        assert!(html.contains("sign out") && !html.contains("sign in refused"));
+        assert!(html.contains("sign out") && !html.contains("sign-in refused"));
         let html = page(&app, "/admin/audit?user=DAN@example.com").await;
         assert!(html.contains("dan@example.com"));
         assert!(!html.contains("bad_state"), "{html}");
