@@ -31,8 +31,7 @@ mod tests {
     fn every_subject_gets_a_hue_below_360() {
         // This subject's hash starts with a byte above 182: it overflowed a u16 and panicked.
         assert!(hue("106858385147992725136") < 360);
-        let hues: std::collections::HashSet<u32> =
-            (0..2000).map(|i| hue(&i.to_string())).collect();
+        let hues: std::collections::HashSet<u32> = (0..2000).map(|i| hue(&i.to_string())).collect();
         assert!(hues.iter().all(|h| *h < 360));
         assert!(hues.iter().any(|h| *h > 257), "the upper range is reached");
     }
