@@ -107,8 +107,8 @@ impl Refusal {
                 Msg::new("refusal.domain_not_allowed.message").arg("allowed", allowed),
             ),
             Refusal::NotOnAllowlist => (
-                "This account is not allowed here",
-                "This service lets in only the people on its list, and your address is not on it. Ask the administrator to add you.".into(),
+                "refusal.not_on_allowlist.title",
+                Msg::new("refusal.not_on_allowlist.message"),
             ),
             Refusal::UserDisabled { .. } => (
                 "refusal.user_disabled.title",

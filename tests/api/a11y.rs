@@ -9,8 +9,7 @@
 //! With `UPDATE_SCREENSHOTS=1` it also writes docs/screenshots/{signin,home}-{en,ko}.png.
 //! Skipped with a message when /usr/bin/chromedriver is missing, unless `REQUIRE_BROWSER=1`.
 
-use crate::browser::{CHROMEDRIVER, Context, Driver, R, err};
-use crate::helpers::{Capture, RunningBinary};
+use crate::browser::{Context, Driver, R, browser_app, err};
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -35,18 +34,9 @@ axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag2
 
 /// A chromedriver extension: one DevTools protocol command on the session's page.
 async fn cdp(c: &Context, cmd: &str, params: Value) -> R {
-    let id = c
-        .client
-        .session_id()
-        .await
-        .map_err(err("session id"))?
-        .ok_or("no session id")?;
-    let r = reqwest::Client::new()
-        .post(format!("{}/session/{id}/goog/cdp/execute", c.driver_url))
-        .json(&json!({ "cmd": cmd, "params": params }))
-        .send()
-        .await
-        .map_err(err("cdp"))?;
+    let r = c
+        .driver_command("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+        .await?;
     if !r.status().is_success() {
         return Err(format!("{cmd}: {}", r.text().await.unwrap_or_default()));
     }
@@ -110,15 +100,7 @@ async fn choose(c: &Context, lang: &str) -> R {
 async fn sign_in(c: &Context, email: &str, name: &str) -> R {
     c.goto("/auth/google/login").await?;
     c.wait_for("the provider's form", "#email").await?;
-    c.fill("#email", email).await?;
-    c.fill("#name", name).await?;
-    c.click(
-        "Continue",
-        Locator::Css("form:not(.people) button[value='approve']"),
-    )
-    .await?;
-    c.wait_for("the profile", "section.profile").await?;
-    Ok(())
+    c.approve_as(email, name).await
 }
 
 async fn screenshot(c: &Context, name: &str) -> R {
@@ -277,19 +259,9 @@ async fn keyboard_walk(c: &Context) -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_in_both_languages_and_schemes_and_sign_in_works_by_keyboard() {
-    if !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipping the accessibility test: {CHROMEDRIVER} is missing");
+    let Some((app, shots)) = browser_app("accessibility test", ADMIN_EMAIL).await else {
         return;
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
-    std::fs::create_dir_all(&shots).unwrap();
-    let env = [("ADMIN_EMAILS", ADMIN_EMAIL.into())];
-    let app = RunningBinary::start(&["serve", "--dev"], &env, Capture::Nothing, None).await;
+    };
     let driver = Driver::start().await;
     let (c, _profile) = Context::open("a11y", &driver, &app.address, &shots).await;
     let client = c.client.clone();

@@ -35,6 +35,10 @@ both_backends!(
             !page.contains("guest@other.org"),
             "the page names no address"
         );
+        assert!(
+            !page.contains("[missing:"),
+            "the refusal's text comes from the catalog: {page}"
+        );
         assert_eq!(app.count_users(), 3, "the refused person wrote no user");
         assert_eq!(refusals(&app), vec![Some("email_not_allowed".to_string())]);
         app.stop().await;

@@ -223,20 +223,27 @@ impl Context {
         Ok(())
     }
 
-    /// Chrome's console log since the last call (chromedriver's `se/log` extension command).
-    pub(crate) async fn browser_log(&self) -> R<Vec<Value>> {
+    /// One chromedriver extension command (`POST /session/{id}/{command}`) on this session.
+    pub(crate) async fn driver_command(&self, command: &str, body: Value) -> R<reqwest::Response> {
         let id = self
             .client
             .session_id()
             .await
             .map_err(err("session id"))?
             .ok_or("no session id")?;
-        let r = reqwest::Client::new()
-            .post(format!("{}/session/{id}/se/log", self.driver_url))
-            .json(&json!({ "type": "browser" }))
+        reqwest::Client::new()
+            .post(format!("{}/session/{id}/{command}", self.driver_url))
+            .json(&body)
             .send()
             .await
-            .map_err(err("se/log"))?;
+            .map_err(|e| format!("{command}: {e}"))
+    }
+
+    /// Chrome's console log since the last call (chromedriver's `se/log` extension command).
+    pub(crate) async fn browser_log(&self) -> R<Vec<Value>> {
+        let r = self
+            .driver_command("se/log", json!({ "type": "browser" }))
+            .await?;
         let v: Value = r.json().await.map_err(err("se/log body"))?;
         v["value"]
             .as_array()
@@ -253,11 +260,16 @@ impl Context {
         .await?;
         self.wait_for("the dev provider's form", "#email").await?;
         self.checkpoint(&format!("{label}-provider")).await?;
+        self.approve_as(email, name).await
+    }
+
+    /// On the dev provider's form: another person's email and name, Continue, and home.
+    pub(crate) async fn approve_as(&self, email: &str, name: &str) -> R {
         self.fill("#email", email).await?;
         self.fill("#name", name).await?;
         self.click(
             "Continue",
-            Locator::XPath("//form[@aria-label='Another person']//button[@value='approve']"),
+            Locator::Css("form:not(.people) button[value='approve']"),
         )
         .await?;
         self.wait_for("the profile", "section.profile").await?;
@@ -456,23 +468,32 @@ async fn admin_journey(user: &Context, admin: &Context) -> R {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_sign_in_token_sign_out_and_admin_disable() {
+/// How a browser test starts: `None` (with a message) when chromedriver is missing and
+/// `REQUIRE_BROWSER` is not 1; otherwise the `serve --dev` binary with `admin_email` in
+/// `ADMIN_EMAILS`, and the folder for failure screenshots.
+pub(crate) async fn browser_app(what: &str, admin_email: &str) -> Option<(RunningBinary, PathBuf)> {
     if !Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"),
             "REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
         );
-        eprintln!("skipping the browser test: {CHROMEDRIVER} is missing");
-        return;
+        eprintln!("skipping the {what}: {CHROMEDRIVER} is missing");
+        return None;
     }
     // fantoccini and reqwest enable two rustls crypto providers: choose one for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     std::fs::create_dir_all(&shots).unwrap();
-    let env = [("ADMIN_EMAILS", ADMIN_EMAIL.into())];
+    let env = [("ADMIN_EMAILS", admin_email.into())];
     let app = RunningBinary::start(&["serve", "--dev"], &env, Capture::Nothing, None).await;
+    Some((app, shots))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_sign_in_token_sign_out_and_admin_disable() {
+    let Some((app, shots)) = browser_app("browser test", ADMIN_EMAIL).await else {
+        return;
+    };
     let admin_pages = plain_client()
         .get(format!("{}/admin/users", app.address))
         .send()
