@@ -13,6 +13,8 @@ use subtle::ConstantTimeEq;
 
 const JWT: &str = "t";
 const CSRF: &str = "c";
+/// Set by the sign-in that made this person the admin of a development server (`serve --dev`).
+const DEV_ADMIN: &str = "d";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CookieError {
@@ -70,9 +72,22 @@ impl TypedSession {
     pub fn start(&self, token: &Secret) -> Result<(), CookieError> {
         self.0.renew();
         let _ = self.0.remove(CSRF);
+        let _ = self.0.remove(DEV_ADMIN);
         self.set_jwt(token)?;
         let _ = self.csrf_token();
         Ok(())
+    }
+
+    /// This sign-in made the person the development server's first admin: the home page says so
+    /// for as long as this session lasts (no query on every page view).
+    pub fn mark_dev_admin(&self) -> Result<(), CookieError> {
+        self.0
+            .insert(DEV_ADMIN, true)
+            .map_err(|_| CookieError::Write)
+    }
+
+    pub fn dev_admin(&self) -> bool {
+        matches!(self.0.get::<bool>(DEV_ADMIN), Ok(Some(true)))
     }
 
     /// Forgets everything and removes the cookie.

@@ -110,17 +110,6 @@ impl Actor {
 pub const DEV_MODE_LABEL: &str = "development mode";
 pub const DEV_FIRST_ADMIN: &str = "first sign-in to a development server";
 
-/// Whether the development mode made this user an admin (the home page says so).
-pub fn granted_by_dev_mode(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
-    let n: i64 = audit_log::table
-        .filter(audit_log::action.eq(AuditAction::Promote.as_str()))
-        .filter(audit_log::actor_label.eq(DEV_MODE_LABEL))
-        .filter(audit_log::target_id.eq(user_id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// One entry to write.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {

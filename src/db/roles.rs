@@ -78,12 +78,14 @@ pub fn count_active_admins(conn: &mut DbConn) -> Result<i64, DbError> {
 /// sign-in transaction of `--dev` after `lock_first_admin`, so that of two concurrent first
 /// sign-ins exactly one sees no admin.
 pub fn other_admin_exists(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
-    let n: i64 = users::table
+    // The first match is enough (LIMIT 1): a count would read every admin on every sign-in.
+    let any: Option<i64> = users::table
         .filter(users::role.eq(Role::Admin.as_str()))
         .filter(users::id.ne(user_id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    Ok(any.is_some())
 }
 
 /// Serialises the development mode's first-admin decision: on PostgreSQL a transaction-scoped

@@ -104,6 +104,9 @@ pub async fn google_callback(
         .and_then(|done| {
             tracing::Span::current().record("user_id", done.user.public_id.as_str());
             session.start(&done.token)?;
+            if done.dev_admin {
+                session.mark_dev_admin()?;
+            }
             Ok(see_other(&done.next))
         });
     req.extensions_mut().insert(match &outcome {

@@ -4,14 +4,12 @@ use super::auth::LoginPage;
 use super::render;
 use super::visit::Visit;
 use crate::auth::{Checked, CurrentUser, TypedSession};
-use crate::db::{self, audit};
 use crate::domain::{Email, ParseError, TOKEN_NAME_MAX, TokenName};
 use crate::error::AppError;
 use crate::i18n::Msg;
 use crate::net::ClientInfo;
-use crate::state::AppState;
 use crate::web::{Chrome, initials};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -38,7 +36,6 @@ pub async fn home(
     req: HttpRequest,
     user: Option<CurrentUser>,
     session: TypedSession,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let Some(cu) = user else {
         return render(LoginPage {
@@ -49,16 +46,9 @@ pub async fn home(
     };
     let u = cu.user();
     let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());
-    // Only a development server asks (no query on the home page otherwise).
-    let dev_admin = if chrome.dev && u.is_admin() {
-        let id = u.id;
-        db::run(&state.pool, move |conn| {
-            audit::granted_by_dev_mode(conn, id)
-        })
-        .await?
-    } else {
-        false
-    };
+    // The sign-in that made this person the development server's first admin said so in
+    // the session cookie: no query on the home page.
+    let dev_admin = chrome.dev && u.is_admin() && session.dev_admin();
     let f = chrome.formats;
     let page = HomePage {
         dev_admin,

@@ -47,6 +47,8 @@ pub struct SignedIn {
     pub next: String,
     pub user: User,
     pub created: bool,
+    /// `serve --dev` made this person the first admin with this sign-in.
+    pub dev_admin: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -256,7 +258,7 @@ impl SignIn {
         // transaction as the user and the session (a fault leaves none of them).
         let used = UsedState::of(&pending);
         let sessions = self.sessions.clone();
-        let (user, created, token) = db::run(&self.pool, move |conn| {
+        let (user, created, dev_admin, token) = db::run(&self.pool, move |conn| {
             Ok(db::transaction(conn, |conn| {
                 if !signin_states::consume(conn, &used.hash, used.until, now)? {
                     tracing::info!("state replayed after its first use");
@@ -272,6 +274,7 @@ impl SignIn {
             next: safe_next(Some(&pending.next)),
             user,
             created,
+            dev_admin,
         })
     }
 

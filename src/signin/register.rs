@@ -36,7 +36,7 @@ pub(super) fn register(
     grants: Grants,
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
-) -> Result<(User, bool, Secret), SignInError> {
+) -> Result<(User, bool, bool, Secret), SignInError> {
     // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
     // a transaction that has read into a writer while another one writes).
     // An invitation for this verified address is claimed first (also a write), keeping the
@@ -76,9 +76,12 @@ pub(super) fn register(
             },
         )?;
     }
-    if grants.dev_first_admin && !user.is_admin() {
+    let mut dev_admin = false;
+    // Looked at once without the lock: once an admin exists, sign-ins do not queue on it.
+    if grants.dev_first_admin && !user.is_admin() && !roles::other_admin_exists(conn, user.id)? {
         roles::lock_first_admin(conn)?;
         if !roles::other_admin_exists(conn, user.id)? {
+            dev_admin = true;
             roles::apply(conn, user.id, UserChange::Role(Role::Admin), now)?;
             user.role = Role::Admin;
             audit::insert(
@@ -114,5 +117,5 @@ pub(super) fn register(
             at: now,
         },
     )?;
-    Ok((user, created, token))
+    Ok((user, created, dev_admin, token))
 }
