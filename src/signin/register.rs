@@ -64,16 +64,13 @@ pub(super) fn register(
         .into());
     }
     if created && !claimed && user.is_admin() {
-        audit::insert(
+        promoted(
             conn,
-            &audit::NewEntry {
-                actor: &audit::Actor::Config,
-                action: audit::AuditAction::Promote,
-                target: Some((user.id, &user.email)),
-                detail: Some("ADMIN_EMAILS, first sign-in"),
-                ip: client.ip.as_deref(),
-                at: now,
-            },
+            &audit::Actor::Config,
+            &user,
+            "ADMIN_EMAILS, first sign-in",
+            client,
+            now,
         )?;
     }
     let mut dev_admin = false;
@@ -84,16 +81,13 @@ pub(super) fn register(
             dev_admin = true;
             roles::apply(conn, user.id, UserChange::Role(Role::Admin), now)?;
             user.role = Role::Admin;
-            audit::insert(
+            promoted(
                 conn,
-                &audit::NewEntry {
-                    actor: &audit::Actor::DevMode,
-                    action: audit::AuditAction::Promote,
-                    target: Some((user.id, &user.email)),
-                    detail: Some(audit::DEV_FIRST_ADMIN),
-                    ip: client.ip.as_deref(),
-                    at: now,
-                },
+                &audit::Actor::DevMode,
+                &user,
+                audit::DEV_FIRST_ADMIN,
+                client,
+                now,
             )?;
         }
     }
@@ -118,4 +112,27 @@ pub(super) fn register(
         },
     )?;
     Ok((user, created, dev_admin, token))
+}
+
+/// The audit row of an admin grant made at sign-in, by configuration or by the development mode.
+fn promoted(
+    conn: &mut db::DbConn,
+    actor: &audit::Actor,
+    user: &User,
+    detail: &str,
+    client: &ClientInfo,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), SignInError> {
+    audit::insert(
+        conn,
+        &audit::NewEntry {
+            actor,
+            action: audit::AuditAction::Promote,
+            target: Some((user.id, &user.email)),
+            detail: Some(detail),
+            ip: client.ip.as_deref(),
+            at: now,
+        },
+    )?;
+    Ok(())
 }
