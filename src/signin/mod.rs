@@ -29,6 +29,7 @@ use crate::secret::Secret;
 use crate::sessions::Sessions;
 use crate::sessions::jwt::JwtError;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use url::Url;
 
 /// What the provider sent back to the callback.
@@ -94,6 +95,9 @@ pub struct SignIn {
     pool: DbPool,
     /// Per client group (`net::client_group`; `None`: no address known).
     refusals: TtlCache<Option<std::net::IpAddr>, RefusalRow>,
+    /// `serve --dev`: a sign-in has seen an admin in the database. From then on sign-ins skip
+    /// the first-admin look (the last-admin rule keeps one admin for good).
+    admin_seen: AtomicBool,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -117,6 +121,7 @@ impl SignIn {
             sessions,
             pool,
             refusals: TtlCache::new("refused sign-ins", REFUSAL_CLIENTS, REFUSAL_WINDOW),
+            admin_seen: AtomicBool::new(false),
         }
     }
 
@@ -239,7 +244,8 @@ impl SignIn {
         let grants = Grants {
             admin_email: self.policy.grants_admin(&email, who.hd.as_deref(), google),
             authoritative: policy::authoritative(&email, who.hd.as_deref(), google),
-            dev_first_admin: self.policy.dev_first_admin,
+            dev_first_admin: self.policy.dev_first_admin
+                && !self.admin_seen.load(Ordering::Relaxed),
         };
         let profile = Profile {
             google_sub: who.subject,
@@ -268,6 +274,10 @@ impl SignIn {
             }))
         })
         .await??;
+        if grants.dev_first_admin {
+            // The committed transaction found an admin or made one.
+            self.admin_seen.store(true, Ordering::Relaxed);
+        }
         tracing::info!(created, admin = user.is_admin(), "signed in");
         Ok(SignedIn {
             token,

@@ -37,25 +37,36 @@ pub(super) fn register(
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
 ) -> Result<(User, bool, bool, Secret), SignInError> {
-    // The upsert comes first so that the transaction starts by writing (SQLite refuses to turn
-    // a transaction that has read into a writer while another one writes).
-    // An invitation for this verified address is claimed first (also a write), keeping the
-    // role and name it was given; otherwise the usual upsert.
-    let invited = invitations::claim(conn, profile, grants.authoritative, now)?;
-    let claimed = invited.is_some();
-    let (mut user, created) = match invited {
-        Some(user) => (user, true),
-        None => users::upsert_on_sign_in(conn, profile, grants.admin_email, now)?,
-    };
+    // One look at who else holds this address, before the users table is written (the state's
+    // row was written first, so SQLite's transaction is already a writer). An invitation for it
+    // is claimed, keeping the role and name it was given; any other holder refuses the sign-in.
     // Users are keyed on the provider subject: an address that another subject holds here is
-    // refused (the upsert rolls back), never merged into that account or duplicated.
-    if let Some(holder) = users::email_held_by_other(conn, &profile.email, &profile.google_sub)? {
+    // never merged into that account or duplicated. A sign-in with no invitation pays one
+    // indexed lookup here, as it did before invitations.
+    let holder = users::email_held_by_other(conn, &profile.email, &profile.google_sub)?;
+    let invited = match &holder {
+        Some(h) if h.invited => invitations::claim(conn, profile, grants.authoritative, now)?,
+        _ => None,
+    };
+    let claimed = invited.is_some();
+    // After a claim, the claimed row holds this subject; a second holder (an account whose
+    // address changed to this one after the invitation was made) still refuses.
+    let holder = if claimed {
+        users::email_held_by_other(conn, &profile.email, &profile.google_sub)?
+    } else {
+        holder
+    };
+    if let Some(holder) = holder {
         return Err(Refusal::EmailHeldByOther {
             user_id: holder.id,
             email: holder.email,
         }
         .into());
     }
+    let (mut user, created) = match invited {
+        Some(user) => (user, true),
+        None => users::upsert_on_sign_in(conn, profile, grants.admin_email, now)?,
+    };
     if !user.is_active() {
         return Err(Refusal::UserDisabled {
             user_id: user.id,
