@@ -1,4 +1,5 @@
-//! The command line: `serve [--dev]`, `migrate`, `check-config`, `users …`. Wiring only.
+//! The command line: `serve [--dev]`, `migrate`, `check-config`, `healthcheck`, `users …`.
+//! Wiring only.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,15 @@ enum Command {
         /// Check as `serve --dev` would.
         #[arg(long)]
         dev: bool,
+    },
+    /// Exit 0 if the service answers 200 at URL (default: /readyz on BIND_ADDR), else 1 with
+    /// the reason (for container and supervisor health checks; no curl needed).
+    Healthcheck {
+        /// The URL to GET, e.g. http://127.0.0.1:8000/readyz.
+        url: Option<String>,
+        /// How long to wait for the answer (e.g. 2s, 500ms).
+        #[arg(long, default_value = "2s")]
+        timeout: String,
     },
     /// Manage users: list, promote, demote, disable, enable, seed (audited as `cli`).
     Users {
@@ -137,6 +147,43 @@ fn users_command(cmd: UsersCmd) -> ExitCode {
     }
 }
 
+/// `healthcheck`: one line either way; exit 1 for every failure (Docker reserves 2).
+fn healthcheck_command(url: Option<String>, timeout: &str) -> ExitCode {
+    use signin::cli::healthcheck;
+    let target = match url {
+        Some(raw) => healthcheck::parse_url(&raw),
+        None => healthcheck::default_url(
+            std::env::var("BIND_ADDR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .as_deref()
+                .unwrap_or(signin::config::DEFAULT_BIND_ADDR),
+        ),
+    };
+    let timeout = match signin::config::parse_duration(timeout).map(|d| d.to_std()) {
+        Ok(Ok(t)) if !t.is_zero() => t,
+        _ => {
+            eprintln!("unhealthy: --timeout `{timeout}` is not a duration like 2s or 500ms");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = target.and_then(|url| {
+        actix_web::rt::System::new()
+            .block_on(healthcheck::check(&url, timeout))
+            .map(|()| url)
+    });
+    match result {
+        Ok(url) => {
+            println!("healthy: {url} answered 200");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `migrate`: applies pending migrations and says how many.
 fn migrate_command() -> ExitCode {
     let database = match load_database_config() {
@@ -192,6 +239,7 @@ fn main() -> ExitCode {
     });
     match command {
         Command::Users { command } => users_command(command),
+        Command::Healthcheck { url, timeout } => healthcheck_command(url, &timeout),
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(

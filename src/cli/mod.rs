@@ -1,8 +1,9 @@
 //! `signin users …`: list, invite (`add`), promote, demote, disable, enable, delete and seed
-//! from the command line.
+//! from the command line; and `signin healthcheck` (`healthcheck.rs`).
 //! Every change goes through `admin::perform`, so it obeys the same rules and is audited with
 //! the actor `cli`.
 
+pub mod healthcheck;
 pub mod seed;
 
 use crate::admin::{Action, delete_user, perform};

@@ -35,6 +35,8 @@ use std::time::Duration as StdDuration;
 use url::Url;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.sqlite3";
+/// `BIND_ADDR` when unset (also where `signin healthcheck` looks by default).
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8000";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -215,7 +217,7 @@ impl Config {
         let app_env = read_app_env(&mut r);
         let production = app_env.is_production();
 
-        let bind_addr = r.get("BIND_ADDR").unwrap_or("127.0.0.1:8000").to_string();
+        let bind_addr = r.get("BIND_ADDR").unwrap_or(DEFAULT_BIND_ADDR).to_string();
         if bind_addr.parse::<std::net::SocketAddr>().is_err() {
             r.problem(format!(
                 "BIND_ADDR `{bind_addr}` must be an IP address and port, like 127.0.0.1:8000"

@@ -20,6 +20,7 @@ mod hardening_props;
 mod hardening_provider;
 mod hardening_rate_limit;
 mod health;
+mod healthcheck;
 mod helpers;
 mod i18n;
 mod id_token;
