@@ -42,7 +42,7 @@ grep -q 'chmod 0640' "$work/postinst" || fail "postinst does not set the env fil
 # Contents and modes, as dpkg will install them.
 listing=$(dpkg-deb --contents "$deb")
 expect() { # expect MODE PATH
-  grep -Eq "^$1 root/root +[0-9]+ [0-9-]+ [0-9:]+ \./$2\$" <<<"$listing" \
+  grep -Eq "^$1 (root/root|0/0) +[0-9]+ [0-9-]+ [0-9:]+ \./$2\$" <<<"$listing" \
     || fail "expected $1 root/root ./$2 in:\n$listing"
 }
 expect '-rwxr-xr-x' 'usr/bin/signin'
