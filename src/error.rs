@@ -6,6 +6,7 @@ use crate::db::DbError;
 use crate::i18n::{Lang, Msg};
 use crate::sessions::SessionError;
 use crate::signin::{Refusal, SignInError};
+use crate::telemetry::RequestId;
 use crate::web::{Chrome, ErrorPage, RenderError};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -13,7 +14,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use tracing_actix_web::RequestId;
 
 #[derive(thiserror::Error)]
 pub enum AppError {
@@ -166,7 +166,7 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
     let request_id = req
         .extensions()
         .get::<RequestId>()
-        .map(|r| r.to_string())
+        .map(|r| r.0.to_string())
         .unwrap_or_default();
 
     if let Some(AppError::LoginRequired { next }) = err

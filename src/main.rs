@@ -258,6 +258,12 @@ fn main() -> ExitCode {
                 ] {
                     println!("  provider {name} URL: {url}");
                 }
+                if !c.secrets_from_files.is_empty() {
+                    println!(
+                        "  secrets read from files: {}",
+                        c.secrets_from_files.join(", ")
+                    );
+                }
                 match &c.metrics_addr {
                     Some(a) => println!("  /metrics on {a} only (METRICS_ADDR)"),
                     None => {

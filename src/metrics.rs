@@ -1,7 +1,14 @@
 //! Prometheus metrics: a small hand-written registry (atomics, no global state) fed by one
 //! middleware, and `GET /metrics` in the Prometheus text format. Request counts and latency
 //! histograms by method, route pattern and status; sign-ins by outcome and reason; active
-//! sessions (counted in the database at most every few seconds); the connection pool.
+//! sessions (counted in the database at most every few seconds); the connection pool; the
+//! build and the standard process series (`process.rs`).
+//!
+//! Names follow the Prometheus conventions: every series of the application carries the
+//! `signin_` prefix, counters end in `_total`, units are spelled in the name (`_seconds`,
+//! `_bytes`); the `process_*` series keep their standard names so that stock dashboards work.
+
+mod process;
 
 use crate::cache::TtlCache;
 use crate::db::{self, DbPool};
@@ -185,29 +192,38 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         self.render_requests(&mut out);
         self.render_sign_ins(&mut out);
-        out.push_str("# HELP http_requests_abandoned_total Requests dropped before their answer (cut by a shutdown, or dropped by the server).\n# TYPE http_requests_abandoned_total counter\n");
-        let _ = writeln!(out, "http_requests_abandoned_total {}", self.abandoned());
+        out.push_str("# HELP signin_http_requests_abandoned_total Requests dropped before their answer (cut by a shutdown, or dropped by the server).\n# TYPE signin_http_requests_abandoned_total counter\n");
+        let _ = writeln!(
+            out,
+            "signin_http_requests_abandoned_total {}",
+            self.abandoned()
+        );
         if let Some(n) = active_sessions {
-            out.push_str("# HELP sessions_active Unrevoked, unexpired sessions (browser and API), counted at most every 5 s.\n# TYPE sessions_active gauge\n");
-            let _ = writeln!(out, "sessions_active {n}");
+            out.push_str("# HELP signin_sessions_active Unrevoked, unexpired sessions (browser and API), counted at most every 5 s.\n# TYPE signin_sessions_active gauge\n");
+            let _ = writeln!(out, "signin_sessions_active {n}");
         }
         let state = pool.state();
         let in_use = state.connections.saturating_sub(state.idle_connections);
-        out.push_str("# HELP db_pool_connections Pooled database connections by state.\n# TYPE db_pool_connections gauge\n");
-        let _ = writeln!(out, "db_pool_connections{{state=\"in_use\"}} {in_use}");
+        out.push_str("# HELP signin_db_pool_connections Pooled database connections by state.\n# TYPE signin_db_pool_connections gauge\n");
         let _ = writeln!(
             out,
-            "db_pool_connections{{state=\"idle\"}} {}",
+            "signin_db_pool_connections{{state=\"in_use\"}} {in_use}"
+        );
+        let _ = writeln!(
+            out,
+            "signin_db_pool_connections{{state=\"idle\"}} {}",
             state.idle_connections
         );
-        out.push_str("# HELP db_pool_max_connections The pool's size limit.\n# TYPE db_pool_max_connections gauge\n");
-        let _ = writeln!(out, "db_pool_max_connections {}", pool.max_size());
-        out.push_str("# HELP db_pool_waiting Queries waiting for a pooled connection.\n# TYPE db_pool_waiting gauge\n");
-        let _ = writeln!(out, "db_pool_waiting {}", db::waiting_for_connection());
-        if let Some(rss) = resident_bytes() {
-            out.push_str("# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n");
-            let _ = writeln!(out, "process_resident_memory_bytes {rss}");
-        }
+        out.push_str("# HELP signin_db_pool_max_connections The pool's size limit.\n# TYPE signin_db_pool_max_connections gauge\n");
+        let _ = writeln!(out, "signin_db_pool_max_connections {}", pool.max_size());
+        out.push_str("# HELP signin_db_pool_waiting Queries waiting for a pooled connection.\n# TYPE signin_db_pool_waiting gauge\n");
+        let _ = writeln!(
+            out,
+            "signin_db_pool_waiting {}",
+            db::waiting_for_connection()
+        );
+        process::render_build_info(&mut out);
+        process::ProcessStats::read().render(&mut out);
         out
     }
 
@@ -217,16 +233,16 @@ impl Metrics {
         };
         let mut series: Vec<(&RouteKey, &Arc<Series>)> = map.iter().collect();
         series.sort_by(|a, b| (a.0.1.as_str(), a.0.0, a.0.2).cmp(&(b.0.1.as_str(), b.0.0, b.0.2)));
-        out.push_str("# HELP http_requests_total Answered HTTP requests by method, route pattern and status.\n# TYPE http_requests_total counter\n");
+        out.push_str("# HELP signin_http_requests_total Answered HTTP requests by method, route pattern and status.\n# TYPE signin_http_requests_total counter\n");
         for ((method, route, status), s) in &series {
             let _ = writeln!(
                 out,
-                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                "signin_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
                 escape(route),
                 s.count.load(Ordering::Relaxed)
             );
         }
-        out.push_str("# HELP http_request_duration_seconds Time to answer, by method, route pattern and status.\n# TYPE http_request_duration_seconds histogram\n");
+        out.push_str("# HELP signin_http_request_duration_seconds Time to answer, by method, route pattern and status.\n# TYPE signin_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in &series {
             let labels = format!(
                 "method=\"{method}\",route=\"{}\",status=\"{status}\"",
@@ -237,32 +253,35 @@ impl Metrics {
                 cumulative += b.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
+                    "signin_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
                 );
             }
             let count = s.count.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
+                "signin_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
             );
             let sum = s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(
                 out,
-                "http_request_duration_seconds_count{{{labels}}} {count}"
+                "signin_http_request_duration_seconds_sum{{{labels}}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "signin_http_request_duration_seconds_count{{{labels}}} {count}"
             );
         }
     }
 
     fn render_sign_ins(&self, out: &mut String) {
-        out.push_str("# HELP sign_ins_total Completed sign-in callbacks by outcome (success, refused, error) and reason.\n# TYPE sign_ins_total counter\n");
+        out.push_str("# HELP signin_sign_ins_total Completed sign-in callbacks by outcome (success, refused, error) and reason.\n# TYPE signin_sign_ins_total counter\n");
         let Ok(m) = self.sign_ins.lock() else { return };
         let mut rows: Vec<_> = m.iter().collect();
         rows.sort();
         for ((outcome, reason), n) in rows {
             let _ = writeln!(
                 out,
-                "sign_ins_total{{outcome=\"{outcome}\",reason=\"{}\"}} {n}",
+                "signin_sign_ins_total{{outcome=\"{outcome}\",reason=\"{}\"}} {n}",
                 escape(reason)
             );
         }
@@ -273,14 +292,6 @@ fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-/// VmRSS of this process, from /proc (Linux); `None` elsewhere.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// The middleware on the whole app (outermost, so that the final status and the whole time
@@ -374,7 +385,9 @@ mod tests {
         let mut out = String::new();
         m.render_requests(&mut out);
         assert!(
-            out.contains(r#"http_requests_total{method="GET",route="/a\"b",status="200"} 3"#),
+            out.contains(
+                r#"signin_http_requests_total{method="GET",route="/a\"b",status="200"} 3"#
+            ),
             "{out}"
         );
         assert!(out.contains(r#"le="0.0005"} 1"#), "{out}");

@@ -41,8 +41,8 @@ pub async fn add_headers(
     let is_static = path.starts_with("/static/");
     let request_id = req
         .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .and_then(|id| HeaderValue::from_str(&id.to_string()).ok());
+        .get::<crate::telemetry::RequestId>()
+        .and_then(|id| HeaderValue::from_str(&id.0).ok());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     if let Some(id) = request_id {

@@ -1,5 +1,6 @@
 //! The tracing subscriber: pretty for people, JSON for log collectors; level from `RUST_LOG`.
-//! Also the request span (`RequestSpan`), which records what is safe to log about a request.
+//! Also the request span (`RequestSpan`), which records what is safe to log about a request, and
+//! the request's id (`RequestId`).
 
 use crate::config::LogFormat;
 use crate::net::{TrustedProxies, client_ip};
@@ -7,8 +8,9 @@ use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{HttpMessage, web};
+use std::sync::Arc;
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -68,6 +70,44 @@ where
 #[derive(Debug, Clone)]
 pub struct MatchedRoute(pub Option<String>);
 
+/// The id of a request, in the logs, the `X-Request-Id` answer header and error pages: the
+/// `X-Request-Id` a trusted proxy sent (so one id follows the request through the proxy's logs
+/// and ours), or a fresh UUID.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub Arc<str>);
+
+/// The longest incoming `X-Request-Id` reused.
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// An id we may put in logs and headers as it is: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+fn is_safe_request_id(v: &str) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The incoming `X-Request-Id`, only when the peer itself is a trusted proxy (anyone else could
+/// choose the id of their requests in our logs) and the value is safe; else tracing-actix-web's
+/// fresh one.
+fn request_id(req: &ServiceRequest, trusted: &[std::net::IpAddr]) -> RequestId {
+    let from_proxy = req.peer_addr().is_some_and(|a| trusted.contains(&a.ip()));
+    let incoming = from_proxy
+        .then(|| req.headers().get("x-request-id"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_safe_request_id(v));
+    match incoming {
+        Some(v) => RequestId(v.into()),
+        None => RequestId(
+            req.extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+                .into(),
+        ),
+    }
+}
+
 /// The root span of every request. Unlike tracing-actix-web's default it records the path
 /// without the query (the callback's query holds the authorization code and state) and the
 /// client IP by our `TRUSTED_PROXIES` rule (the default believes any `X-Forwarded-For`).
@@ -87,12 +127,8 @@ impl RootSpanBuilder for RequestSpan {
         let pattern = req.match_pattern();
         let route = pattern.as_deref().unwrap_or("default").to_string();
         req.extensions_mut().insert(MatchedRoute(pattern));
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        tracing::info_span!(
+        let request_id = request_id(req, &trusted);
+        let span = tracing::info_span!(
             "HTTP request",
             http.method = %req.method(),
             http.route = %route,
@@ -101,10 +137,12 @@ impl RootSpanBuilder for RequestSpan {
             http.status_code = tracing::field::Empty,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
-            request_id = %request_id,
+            request_id = %request_id.0,
             exception.message = tracing::field::Empty,
             exception.details = tracing::field::Empty,
-        )
+        );
+        req.extensions_mut().insert(request_id);
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
@@ -134,6 +172,30 @@ mod tests {
         assert!(!f.contains("actix_server=info"), "{f}");
         let f = filter(None, "info").to_string();
         assert!(!f.contains("hyper"), "{f}");
+    }
+
+    #[test]
+    fn only_plain_short_request_ids_are_safe() {
+        for ok in [
+            "a",
+            "req-1.2_3",
+            &"x".repeat(64),
+            "0f8e2c1d-aaaa-4bbb-8ccc-123456789abc",
+        ] {
+            assert!(is_safe_request_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            &"x".repeat(65),
+            "a b",
+            "a\nb",
+            "id;drop",
+            "é",
+            "<script>",
+            "a/b",
+        ] {
+            assert!(!is_safe_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The secret key and the keys being rotated out (`SECRET_KEY`, `SECRET_KEY_PREVIOUS`).
+//! The secret key and the keys being rotated out (`SECRET_KEY` or `SECRET_KEY_FILE`,
+//! `SECRET_KEY_PREVIOUS`).
 
-use super::read::Reader;
+use super::read::{Reader, SecretValue};
 use crate::secret::Secret;
 use std::path::PathBuf;
 
@@ -33,19 +34,22 @@ fn weak_key(name: &str, k: &str) -> Option<String> {
 
 pub(super) fn read_secret_key(r: &mut Reader, production: bool) -> SecretKeySource {
     let generated = || SecretKeySource::GeneratedAt(PathBuf::from("data/secret_key"));
-    match r.get("SECRET_KEY") {
-        Some(k) => match weak_key("SECRET_KEY", k) {
-            None => SecretKeySource::Given(Secret::new(k)),
+    match r.secret("SECRET_KEY") {
+        SecretValue::Given(k) => match weak_key("SECRET_KEY", k.expose()) {
+            None => SecretKeySource::Given(k),
             Some(p) => {
                 r.problem(p);
                 generated()
             }
         },
-        None if production => {
-            r.problem("SECRET_KEY is required in production (try `openssl rand -hex 48`)");
+        SecretValue::Refused => generated(),
+        SecretValue::Unset if production => {
+            r.problem(
+                "SECRET_KEY is required in production, or SECRET_KEY_FILE (try `openssl rand -hex 48`)",
+            );
             generated()
         }
-        None => generated(),
+        SecretValue::Unset => generated(),
     }
 }
 

@@ -9,9 +9,12 @@ mod allowlist;
 mod keys;
 mod provider;
 mod read;
+#[cfg(test)]
+mod secret_files_tests;
 mod site;
 #[cfg(test)]
 mod tests;
+mod vars;
 
 pub use allowlist::{AllowlistConfig, BadLine, parse_allow_file};
 pub use keys::{MIN_SECRET_KEY_DISTINCT, MIN_SECRET_KEY_LEN, SecretKeySource};
@@ -21,13 +24,14 @@ pub use provider::{
 };
 pub use read::{DurationError, parse_duration};
 pub use site::{MAX_SITE_NAME, SiteConfig};
+pub use vars::{SECRET_FILE_VARS, VARS};
 
 use crate::db::DatabaseUrl;
 use crate::paths;
 use crate::secret::Secret;
 use keys::{read_previous_keys, read_secret_key};
 use provider::{check_provider_urls, dev_mode_problems, read_provider};
-use read::{Reader, split_list};
+use read::{Reader, SecretValue, split_list};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -100,6 +104,8 @@ pub struct Config {
     pub metrics_addr: Option<String>,
     /// `SITE_NAME`, `DEFAULT_LANGUAGE`, `DISPLAY_TIMEZONE`.
     pub site: SiteConfig,
+    /// The `<NAME>_FILE` variables a secret was read through (for `check-config`).
+    pub secrets_from_files: Vec<String>,
 }
 
 /// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
@@ -161,12 +167,19 @@ impl DatabaseConfig {
     }
 
     fn read(r: &mut Reader, app_env: AppEnv) -> Self {
-        let url = match DatabaseUrl::parse(r.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL)) {
-            Ok(u) => u,
-            Err(e) => {
+        let given = match r.secret("DATABASE_URL") {
+            SecretValue::Given(u) => Some(u),
+            SecretValue::Unset => Some(crate::secret::Secret::new(DEFAULT_DATABASE_URL)),
+            SecretValue::Refused => None,
+        };
+        let parsed = given.map(|u| DatabaseUrl::parse(u.expose()));
+        let url = match parsed {
+            Some(Ok(u)) => u,
+            Some(Err(e)) => {
                 r.problem(e.to_string());
                 DatabaseUrl::sqlite("data/app.sqlite3")
             }
+            None => DatabaseUrl::sqlite("data/app.sqlite3"),
         };
         let cores = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
@@ -292,6 +305,7 @@ impl Config {
         }
 
         let site = site::read(&mut r, &base_url);
+        let secrets_from_files = r.from_files.clone();
 
         r.finish(Config {
             app_env,
@@ -318,6 +332,7 @@ impl Config {
             shutdown_timeout,
             metrics_addr,
             site,
+            secrets_from_files,
         })
     }
 

@@ -1,7 +1,7 @@
 //! The identity provider's settings: the built-in development provider (`--dev`) or Google
 //! (or a stand-in) from the `GOOGLE_*` variables, and the rules that keep `--dev` on loopback.
 
-use super::read::{Reader, placeholder_url};
+use super::read::{Reader, SecretValue, placeholder_url};
 use crate::paths;
 use crate::secret::Secret;
 use url::Url;
@@ -103,15 +103,20 @@ pub(super) fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) 
         };
     }
     let client_id = r.get("GOOGLE_CLIENT_ID").unwrap_or_default().to_string();
-    let client_secret = Secret::new(r.get("GOOGLE_CLIENT_SECRET").unwrap_or_default());
+    let client_secret = r.secret("GOOGLE_CLIENT_SECRET");
     if client_id.is_empty() {
         r.problem(
             "GOOGLE_CLIENT_ID is required (or run `serve --dev` for the built-in development provider)",
         );
     }
-    if client_secret.is_empty() {
-        r.problem("GOOGLE_CLIENT_SECRET is required");
-    }
+    let client_secret = match client_secret {
+        SecretValue::Given(s) => s,
+        SecretValue::Refused => Secret::new(""),
+        SecretValue::Unset => {
+            r.problem("GOOGLE_CLIENT_SECRET is required (or GOOGLE_CLIENT_SECRET_FILE)");
+            Secret::new("")
+        }
+    };
     let issuer = r.get("GOOGLE_ISSUER").unwrap_or(GOOGLE_ISSUER).to_string();
     ProviderConfig {
         client_id,

@@ -2,6 +2,8 @@
 //! returned, so that one run reports all of them.
 
 use super::ConfigErrors;
+use super::vars::{SECRET_FILE_VARS, is_known};
+use crate::secret::Secret;
 use std::collections::HashMap;
 use url::Url;
 
@@ -46,11 +48,21 @@ pub(super) fn split_list(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// A secret setting (`Reader::secret`).
+pub(super) enum SecretValue {
+    Unset,
+    Given(Secret),
+    /// Set, but refused (the problem is recorded): the caller adds no "is required" of its own.
+    Refused,
+}
+
 /// The environment being read and the problems found so far. A bad value is recorded and replaced
 /// by a stand-in, so that reading goes on; the caller refuses the result if any problem was found.
 pub(super) struct Reader<'a> {
     env: &'a HashMap<String, String>,
     pub(super) problems: Vec<String>,
+    /// The `<NAME>_FILE` variables a secret was read through.
+    pub(super) from_files: Vec<String>,
 }
 
 impl<'a> Reader<'a> {
@@ -58,6 +70,7 @@ impl<'a> Reader<'a> {
         Self {
             env,
             problems: Vec::new(),
+            from_files: Vec::new(),
         }
     }
 
@@ -76,10 +89,50 @@ impl<'a> Reader<'a> {
 
     /// The trimmed value; unset and blank are the same.
     pub(super) fn get(&self, key: &str) -> Option<&'a str> {
+        debug_assert!(is_known(key), "{key} is not in config::VARS");
         self.env
             .get(key)
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
+    }
+
+    /// A secret given as `key` or as a file named by `<key>_FILE` (systemd credentials,
+    /// container secrets), whose content is taken as written but for one trailing newline.
+    /// Both set, an unreadable file or an empty one is a problem naming the variable and the
+    /// path, never the content.
+    pub(super) fn secret(&mut self, key: &str) -> SecretValue {
+        debug_assert!(SECRET_FILE_VARS.contains(&key), "{key} has no _FILE twin");
+        let file_key = format!("{key}_FILE");
+        match (self.get(key), self.get(&file_key)) {
+            (None, None) => SecretValue::Unset,
+            (Some(v), None) => SecretValue::Given(Secret::new(v)),
+            (Some(_), Some(_)) => {
+                self.problem(format!("set {key} or {file_key}, not both"));
+                SecretValue::Refused
+            }
+            (None, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(mut text) => {
+                    if text.ends_with('\n') {
+                        text.pop();
+                        if text.ends_with('\r') {
+                            text.pop();
+                        }
+                    }
+                    let value = Secret::new(text);
+                    if value.is_empty() {
+                        self.problem(format!("{file_key} {path} is empty"));
+                        return SecretValue::Refused;
+                    }
+                    self.from_files.push(file_key);
+                    SecretValue::Given(value)
+                }
+                // The I/O error says why (missing, permission, not UTF-8), never the content.
+                Err(e) => {
+                    self.problem(format!("{file_key} {path} cannot be read: {e}"));
+                    SecretValue::Refused
+                }
+            },
+        }
     }
 
     pub(super) fn url(&mut self, key: &str, default: &str) -> Url {

@@ -302,7 +302,7 @@ impl Drop for Waiting {
     }
 }
 
-/// For the `db_pool_waiting` metric.
+/// For the `signin_db_pool_waiting` metric.
 pub fn waiting_for_connection() -> usize {
     WAITING.load(Ordering::Relaxed)
 }

@@ -190,3 +190,72 @@ fn check_config_refuses_development_defaults_in_production() {
         "check-config printed the client secret"
     );
 }
+
+/// `*_FILE`: systemd credentials and container secrets. `check-config` says which secrets came
+/// from files, never their values, and names a file it cannot read.
+#[test]
+fn check_config_reads_secrets_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("secret_key");
+    std::fs::write(&key_file, format!("{SECRET_KEY}\n")).unwrap();
+    let client_file = dir.path().join("client_secret");
+    std::fs::write(&client_file, "GOCSPX-from-file\n").unwrap();
+    let db_file = dir.path().join("database_url");
+    std::fs::write(&db_file, "sqlite://data/app.sqlite3\n").unwrap();
+    let (key_path, client_path, db_path) = (
+        key_file.to_str().unwrap(),
+        client_file.to_str().unwrap(),
+        db_file.to_str().unwrap(),
+    );
+    let production = [
+        ("APP_ENV", "production"),
+        ("APP_BASE_URL", "https://signin.example"),
+        ("GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com"),
+    ];
+    let mut env = production.to_vec();
+    env.extend([
+        ("SECRET_KEY_FILE", key_path),
+        ("GOOGLE_CLIENT_SECRET_FILE", client_path),
+        ("DATABASE_URL_FILE", db_path),
+    ]);
+    let good = check_config(&env, false);
+    let said = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(
+        said.contains(
+            "secrets read from files: DATABASE_URL_FILE, SECRET_KEY_FILE, GOOGLE_CLIENT_SECRET_FILE"
+        ),
+        "{said}"
+    );
+    assert!(
+        !said.contains(SECRET_KEY) && !said.contains("GOCSPX"),
+        "{said}"
+    );
+
+    let missing = dir.path().join("nope");
+    let mut env = production.to_vec();
+    env.extend([
+        ("SECRET_KEY_FILE", missing.to_str().unwrap()),
+        ("GOOGLE_CLIENT_SECRET", "GOCSPX-env"),
+        ("GOOGLE_CLIENT_SECRET_FILE", client_path),
+    ]);
+    let bad = check_config(&env, false);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains(&format!(
+            "SECRET_KEY_FILE {} cannot be read",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("set GOOGLE_CLIENT_SECRET or GOOGLE_CLIENT_SECRET_FILE, not both"),
+        "{err}"
+    );
+    assert!(!err.contains("GOCSPX"), "{err}");
+}

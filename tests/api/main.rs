@@ -34,6 +34,7 @@ mod process;
 mod provider_checks;
 mod provider_failures;
 mod renewal;
+mod request_id;
 mod scale_out;
 mod sign_in;
 mod smoke;

@@ -67,7 +67,7 @@ pair_test!(sign_in_begun_on_a_finishes_on_b, |a, b| {
     assert_eq!(r.status().as_u16(), 303, "B finishes the sign-in A began");
     assert_eq!(location(&r), "/api/me");
     // B did it, not A.
-    let success = r#"sign_ins_total{outcome="success",reason="none"}"#;
+    let success = r#"signin_sign_ins_total{outcome="success",reason="none"}"#;
     assert_eq!(b.metric(success).await, 1.0);
     assert_eq!(a.metric(success).await, 0.0);
     // The session B started is good on both.
