@@ -144,7 +144,10 @@ mod tests {
         assert_eq!(f.search, "ann");
         assert_eq!(f.role, Some(Role::Admin));
         assert_eq!(f.status, None);
-        assert_eq!(f.pairs(), vec![("q", "ann".into()), ("role", "admin".into())]);
+        assert_eq!(
+            f.pairs(),
+            vec![("q", "ann".into()), ("role", "admin".into())]
+        );
         assert_eq!(
             UserFilters::parse(None, Some("root"), None),
             Err(FilterError::NoSuchRole)

@@ -41,10 +41,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let format = Format::parse(&cmd.format).ok_or_else(|| {
-        CliError::Refused(format!(
-            "unknown format `{}` (use csv or json)",
-            cmd.format
-        ))
+        CliError::Refused(format!("unknown format `{}` (use csv or json)", cmd.format))
     })?;
     let refused = |e: crate::admin::filters::FilterError| CliError::Refused(e.to_string());
     let selection = match cmd.what {
@@ -53,8 +50,8 @@ pub fn run(
                 .map_err(refused)?,
         ),
         ExportWhat::Audit { action, user } => {
-            let filters = AuditFilters::parse(action.as_deref(), user.as_deref())
-                .map_err(refused)?;
+            let filters =
+                AuditFilters::parse(action.as_deref(), user.as_deref()).map_err(refused)?;
             let typed = filters.user.clone();
             Selection::audit(conn, filters)?
                 .ok_or_else(|| CliError::Refused(format!("no user matches `{typed}`")))?

@@ -330,8 +330,9 @@ pub fn export_batch(
     q.push(" ORDER BY u.id ASC LIMIT ").arg(Arg::Int(limit));
     let rows: Vec<UserListRow> = raw::load(conn, q)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts: std::collections::HashMap<i64, i64> =
-        active_session_counts(conn, &ids, now)?.into_iter().collect();
+    let counts: std::collections::HashMap<i64, i64> = active_session_counts(conn, &ids, now)?
+        .into_iter()
+        .collect();
     rows.into_iter()
         .map(|r| {
             let (user, cursor) = r.split()?;

@@ -72,7 +72,11 @@ impl Drop for Running {
         if self.finished {
             tracing::info!(export, rows, "export finished");
         } else {
-            tracing::info!(export, rows, "export stopped before its end (client gone or error)");
+            tracing::info!(
+                export,
+                rows,
+                "export stopped before its end (client gone or error)"
+            );
         }
     }
 }

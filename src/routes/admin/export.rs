@@ -77,5 +77,9 @@ async fn send(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
         ))
-        .streaming(export.into_stream().map(|chunk| chunk.map(web::Bytes::from))))
+        .streaming(
+            export
+                .into_stream()
+                .map(|chunk| chunk.map(web::Bytes::from)),
+        ))
 }
