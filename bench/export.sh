@@ -103,7 +103,7 @@ for size in $SIZES; do
   echo "== seeding $more users (to $size)"
   start=$(date +%s.%N)
   ( cd "$WORK" && DATABASE_URL="$DB_URL" "$BIN" users seed --count "$more" ) 2>>"$WORK/seed.log"
-  seed_log+="$size: $(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)") s; "
+  seed_log+="${seed_log:+; }$size: $(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)") s"
   seeded=$size
   total=$(psql_app "SELECT count(*) FROM users")
   echo "== exporting $total users"
@@ -137,7 +137,7 @@ it. Each row checks that the file has every user. Load average at the end: $load
 
 The export reads 1,000 users a query (keyset on the id) and hands each batch to the connection
 as one chunk; the peak growth stays near a few batches whatever the number of rows, where a
-buffered answer would grow with the file (the CSV of 100,000 users is about 20 MiB).
+buffered answer would grow with the file (the CSV of 100,000 users is about 14 MiB).
 
 | users | client | CSV MiB | seconds | RSS before MiB | RSS peak MiB | peak growth MiB | RSS after MiB |
 |---:|---|---:|---:|---:|---:|---:|---:|
