@@ -12,6 +12,7 @@ pub mod db;
 pub mod dev_provider;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod metrics;
 pub mod net;

@@ -1,8 +1,10 @@
-//! The command line: `serve [--dev]`, `migrate`, `check-config`, `healthcheck`, `users …`.
+//! The command line: `serve [--dev]`, `migrate`, `check-config`, `healthcheck`, `users …`,
+//! `audit export`.
 //! Wiring only.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::{Parser, Subcommand};
+use signin::cli::export::{ExportCommand, ExportWhat};
 use signin::cli::{self, UsersCommand};
 use signin::config::{Config, DatabaseConfig, LogFormat};
 use signin::db::{self, DbPool, SetupError};
@@ -55,10 +57,35 @@ enum Command {
         #[arg(long, default_value = "2s")]
         timeout: String,
     },
-    /// Manage users: list, promote, demote, disable, enable, seed (audited as `cli`).
+    /// Manage users: list, add, promote, demote, disable, enable, delete, export, seed (audited
+    /// as `cli`).
     Users {
         #[command(subcommand)]
         command: UsersCmd,
+    },
+    /// The audit log: export (audited as `cli`).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Write the audit log, oldest first, as CSV or JSON Lines (one object per entry).
+    Export {
+        /// csv or json (JSON Lines).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Only entries of this action (as stored, e.g. sign_in, promote).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only entries where this user (email or public id) acted or was acted on.
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -91,6 +118,25 @@ enum UsersCmd {
     /// Delete the account, its sessions and tokens (never the last active admin); audit rows
     /// are pseudonymised.
     Delete { email: String },
+    /// Write the users, in id order, as CSV or JSON Lines (one object per user), with the
+    /// admin list's filters.
+    Export {
+        /// csv or json (JSON Lines).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Only this role (user or admin).
+        #[arg(long)]
+        role: Option<String>,
+        /// Only this status (active or disabled).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only emails or names starting with this (case-insensitive), as the list's search.
+        #[arg(long)]
+        q: Option<String>,
+    },
     /// Insert synthetic users for measurements (refused when APP_ENV=production).
     Seed {
         #[arg(long)]
@@ -109,13 +155,24 @@ impl From<UsersCmd> for UsersCommand {
             UsersCmd::Seed { count } => UsersCommand::Seed { count },
             UsersCmd::Add { email, admin, name } => UsersCommand::Add { email, admin, name },
             UsersCmd::Delete { email } => UsersCommand::Delete(email),
+            UsersCmd::Export {
+                format,
+                output,
+                role,
+                status,
+                q,
+            } => UsersCommand::Export(ExportCommand {
+                what: ExportWhat::Users { role, status, q },
+                format,
+                output,
+            }),
         }
     }
 }
 
 /// `users …`: like `migrate`, needs only the database settings (and `APP_ENV`: seeding is refused
 /// in production), not the rest of the configuration.
-fn users_command(cmd: UsersCmd) -> ExitCode {
+fn users_command(cmd: UsersCommand) -> ExitCode {
     let database = match load_database_config() {
         Ok(d) => d,
         Err(code) => return code,
@@ -133,7 +190,7 @@ fn users_command(cmd: UsersCmd) -> ExitCode {
     let err = &mut std::io::stderr();
     match cli::run(
         &mut conn,
-        cmd.into(),
+        cmd,
         database.is_production(),
         chrono::Utc::now(),
         out,
@@ -238,8 +295,21 @@ fn main() -> ExitCode {
         dev_auto_approve: false,
     });
     match command {
-        Command::Users { command } => users_command(command),
+        Command::Users { command } => users_command(command.into()),
         Command::Healthcheck { url, timeout } => healthcheck_command(url, &timeout),
+        Command::Audit {
+            command:
+                AuditCmd::Export {
+                    format,
+                    output,
+                    action,
+                    user,
+                },
+        } => users_command(UsersCommand::Export(ExportCommand {
+            what: ExportWhat::Audit { action, user },
+            format,
+            output,
+        })),
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(

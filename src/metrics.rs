@@ -1,8 +1,8 @@
 //! Prometheus metrics: a small hand-written registry (atomics, no global state) fed by one
 //! middleware, and `GET /metrics` in the Prometheus text format. Request counts and latency
 //! histograms by method, route pattern and status; sign-ins by outcome and reason; active
-//! sessions (counted in the database at most every few seconds); the connection pool; the
-//! build and the standard process series (`process.rs`).
+//! sessions (counted in the database at most every few seconds); the connection pool; running
+//! exports and the rows they sent; the build and the standard process series (`process.rs`).
 //!
 //! Names follow the Prometheus conventions: every series of the application carries the
 //! `signin_` prefix, counters end in `_total`, units are spelled in the name (`_seconds`,
@@ -12,6 +12,7 @@ mod process;
 
 use crate::cache::TtlCache;
 use crate::db::{self, DbPool};
+use crate::export;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -110,6 +111,8 @@ pub struct Metrics {
     answered: AtomicU64,
     sign_ins: Mutex<HashMap<(&'static str, &'static str), u64>>,
     active_sessions: TtlCache<(), i64>,
+    /// Running exports and the rows they sent, kept by the exports themselves.
+    exports: Arc<export::Tally>,
 }
 
 impl Default for Metrics {
@@ -133,7 +136,13 @@ impl Metrics {
             answered: AtomicU64::new(0),
             sign_ins: Mutex::new(HashMap::new()),
             active_sessions: TtlCache::new("active sessions", 1, ACTIVE_SESSIONS_EVERY),
+            exports: Arc::default(),
         }
+    }
+
+    /// What an export counts itself in.
+    pub fn exports(&self) -> Arc<export::Tally> {
+        self.exports.clone()
     }
 
     /// Records one answered request; the common case takes a read lock and three atomic adds.
@@ -192,6 +201,7 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         self.render_requests(&mut out);
         self.render_sign_ins(&mut out);
+        self.render_exports(&mut out);
         out.push_str("# HELP signin_http_requests_abandoned_total Requests dropped before their answer (cut by a shutdown, or dropped by the server).\n# TYPE signin_http_requests_abandoned_total counter\n");
         let _ = writeln!(
             out,
@@ -283,6 +293,22 @@ impl Metrics {
                 out,
                 "signin_sign_ins_total{{outcome=\"{outcome}\",reason=\"{}\"}} {n}",
                 escape(reason)
+            );
+        }
+    }
+}
+
+impl Metrics {
+    fn render_exports(&self, out: &mut String) {
+        out.push_str("# HELP signin_exports_active Exports (CSV downloads) being streamed now.\n# TYPE signin_exports_active gauge\n");
+        let _ = writeln!(out, "signin_exports_active {}", self.exports.active());
+        out.push_str("# HELP signin_export_rows_total Rows sent by exports, by export (users, audit).\n# TYPE signin_export_rows_total counter\n");
+        for kind in [export::Kind::Audit, export::Kind::Users] {
+            let _ = writeln!(
+                out,
+                "signin_export_rows_total{{export=\"{}\"}} {}",
+                kind.as_str(),
+                self.exports.rows(kind)
             );
         }
     }

@@ -21,11 +21,15 @@ pub const API: &str = "/api";
 pub const API_ME: &str = "/api/me";
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
+/// The user list as CSV, with the list's filters (mounted before `ADMIN_USER`).
+pub const ADMIN_USERS_EXPORT: &str = "/admin/users/export.csv";
 /// Route pattern: one user's page.
 pub const ADMIN_USER: &str = "/admin/users/{public_id}";
 /// Route pattern: an action (promote, disable, …) on one user.
 pub const ADMIN_USER_ACTION: &str = "/admin/users/{public_id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// The audit log as CSV, with the log's filters.
+pub const ADMIN_AUDIT_EXPORT: &str = "/admin/audit/export.csv";
 /// Where the built-in development provider is mounted on the app's own origin.
 pub const DEV_PROVIDER: &str = "/dev/oidc";
 pub const HEALTHZ: &str = "/healthz";
@@ -56,9 +60,11 @@ mod tests {
             API_ME,
             ADMIN,
             ADMIN_USERS,
+            ADMIN_USERS_EXPORT,
             ADMIN_USER,
             ADMIN_USER_ACTION,
             ADMIN_AUDIT,
+            ADMIN_AUDIT_EXPORT,
             DEV_PROVIDER,
             HEALTHZ,
             READYZ,
@@ -71,6 +77,8 @@ mod tests {
         assert_eq!(HOME, "/");
         assert!(API_ME.starts_with(&format!("{API}/")));
         assert!(ADMIN_USER.starts_with(&format!("{ADMIN_USERS}/")));
+        assert!(ADMIN_USERS_EXPORT.starts_with(&format!("{ADMIN_USERS}/")));
+        assert!(ADMIN_AUDIT_EXPORT.starts_with(&format!("{ADMIN_AUDIT}/")));
         assert!(STATIC_FILE.starts_with(&format!("{STATIC}/")));
     }
 }

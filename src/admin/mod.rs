@@ -3,6 +3,7 @@
 //! inside it.
 
 mod delete;
+pub mod filters;
 
 pub use delete::{delete_user, pseudonym};
 

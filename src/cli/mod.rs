@@ -1,8 +1,9 @@
-//! `signin users …`: list, invite (`add`), promote, demote, disable, enable, delete and seed
-//! from the command line; and `signin healthcheck` (`healthcheck.rs`).
+//! `signin users …`: list, invite (`add`), promote, demote, disable, enable, delete, export and
+//! seed from the command line; `signin audit export`; and `signin healthcheck` (`healthcheck.rs`).
 //! Every change goes through `admin::perform`, so it obeys the same rules and is audited with
 //! the actor `cli`.
 
+pub mod export;
 pub mod healthcheck;
 pub mod seed;
 
@@ -36,6 +37,8 @@ pub enum UsersCommand {
         name: Option<String>,
     },
     Delete(String),
+    /// `users export` and `audit export`.
+    Export(export::ExportCommand),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,7 @@ pub fn run(
             invite(conn, &email, admin, name.as_deref(), now, out)
         }
         UsersCommand::Delete(e) => delete(conn, &e, now, out),
+        UsersCommand::Export(c) => export::run(conn, c, now, out, err),
         UsersCommand::Seed { count } => {
             if production {
                 return Err(CliError::Refused(

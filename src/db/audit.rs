@@ -27,10 +27,12 @@ pub enum AuditAction {
     /// A person ended all their other browser sessions.
     SignOutOthers,
     DeleteUser,
+    /// An admin downloaded the user list or the audit log (personal data leaving the service).
+    Export,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::SignInRefused,
@@ -44,6 +46,7 @@ impl AuditAction {
         AuditAction::RevokeApiToken,
         AuditAction::SignOutOthers,
         AuditAction::DeleteUser,
+        AuditAction::Export,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl AuditAction {
             AuditAction::RevokeApiToken => "revoke_api_token",
             AuditAction::SignOutOthers => "sign_out_others",
             AuditAction::DeleteUser => "delete_user",
+            AuditAction::Export => "export",
         }
     }
 
@@ -229,14 +233,8 @@ pub enum Page {
     After(i64),
 }
 
-/// Up to `limit` entries, newest first, plus whether more exist beyond them in the paging
-/// direction.
-pub fn list(
-    conn: &mut DbConn,
-    filter: &Filter,
-    page: Page,
-    limit: i64,
-) -> Result<(Vec<Entry>, bool), DbError> {
+/// The entries' columns and the filter, up to `WHERE …` (more conditions may follow).
+fn select_filtered(conn: &DbConn, filter: &Filter) -> Sql {
     let mut q = Sql::new(conn);
     q.push(
         "SELECT l.id, l.at, l.actor_label, a.public_id AS actor_public_id, l.action, \
@@ -256,6 +254,57 @@ pub fn list(
             .arg(Arg::Int(uid))
             .push(")");
     }
+    q
+}
+
+fn entries(rows: Vec<EntryRow>) -> Result<Vec<Entry>, DbError> {
+    let public_id = |raw: Option<String>| -> Result<Option<UserId>, DbError> {
+        raw.map(|s| UserId::parse(&s))
+            .transpose()
+            .map_err(bad_value)
+    };
+    rows.into_iter()
+        .map(|r| {
+            Ok(Entry {
+                id: r.id,
+                at: utc(r.at),
+                actor_label: r.actor_label,
+                actor_public_id: public_id(r.actor_public_id)?,
+                action: r.action,
+                target_label: r.target_label,
+                target_public_id: public_id(r.target_public_id)?,
+                detail: r.detail,
+                ip: r.ip,
+            })
+        })
+        .collect()
+}
+
+/// The export's batch: up to `limit` entries the filter matches, oldest first, after the entry
+/// `after_id` (a keyset walk over the primary key).
+pub fn export_batch(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, DbError> {
+    let mut q = select_filtered(conn, filter);
+    q.push(" AND l.id > ")
+        .arg(Arg::Int(after_id))
+        .push(" ORDER BY l.id ASC LIMIT ")
+        .arg(Arg::Int(limit));
+    entries(raw::load(conn, q)?)
+}
+
+/// Up to `limit` entries, newest first, plus whether more exist beyond them in the paging
+/// direction.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: Page,
+    limit: i64,
+) -> Result<(Vec<Entry>, bool), DbError> {
+    let mut q = select_filtered(conn, filter);
     let ascending = match page {
         Page::First => false,
         Page::Before(id) => {
@@ -279,28 +328,7 @@ pub fn list(
     if ascending {
         rows.reverse();
     }
-    let public_id = |raw: Option<String>| -> Result<Option<UserId>, DbError> {
-        raw.map(|s| UserId::parse(&s))
-            .transpose()
-            .map_err(bad_value)
-    };
-    let entries = rows
-        .into_iter()
-        .map(|r| {
-            Ok(Entry {
-                id: r.id,
-                at: utc(r.at),
-                actor_label: r.actor_label,
-                actor_public_id: public_id(r.actor_public_id)?,
-                action: r.action,
-                target_label: r.target_label,
-                target_public_id: public_id(r.target_public_id)?,
-                detail: r.detail,
-                ip: r.ip,
-            })
-        })
-        .collect::<Result<_, DbError>>()?;
-    Ok((entries, more))
+    Ok((entries(rows)?, more))
 }
 
 /// How many entries record `action` about `target_id` (tests and the CLI's checks).

@@ -1,5 +1,6 @@
 //! The admin user list: indexed prefix search, role and status filters, keyset pages in both
-//! directions, the match count, and the plain id-ordered walk the command line prints.
+//! directions, the match count, the plain id-ordered walk the command line prints, and the
+//! export's id-ordered batches with the list's filters.
 
 use super::raw::{self, Arg, Sql};
 use super::schema::users;
@@ -305,6 +306,44 @@ pub fn list_users(
         })
         .collect::<Result<_, DbError>>()?;
     Ok((out, more))
+}
+
+/// The export's batch: up to `limit` users the filter matches, in id order after `after_id`
+/// (a keyset walk over the primary key, so that each batch costs the same however deep it is),
+/// with their live sessions.
+pub fn export_batch(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    after_id: i64,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ListRow>, DbError> {
+    let filter = &folded(conn, filter)?;
+    let mut q = Sql::new(conn);
+    q.push(
+        "SELECT u.id, u.public_id, u.email, u.email_verified, u.name, u.given_name, \
+         u.family_name, u.picture, u.locale, u.role, u.status, u.created_at, u.updated_at, \
+         u.last_login_at, u.invited, u.created_at AS sort_key FROM users u WHERE u.id > ",
+    )
+    .arg(Arg::Int(after_id));
+    push_filter(&mut q, filter);
+    q.push(" ORDER BY u.id ASC LIMIT ").arg(Arg::Int(limit));
+    let rows: Vec<UserListRow> = raw::load(conn, q)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let counts: std::collections::HashMap<i64, i64> = active_session_counts(conn, &ids, now)?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|r| {
+            let (user, cursor) = r.split()?;
+            let active_sessions = counts.get(&user.id).copied().unwrap_or(0);
+            Ok(ListRow {
+                user,
+                active_sessions,
+                cursor,
+            })
+        })
+        .collect()
 }
 
 /// Live sessions of each listed user, in one grouped query over the `(user_id, …)` index.

@@ -219,6 +219,17 @@ pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, D
     first_user(conn, q.into_boxed())
 }
 
+/// The user an admin names by public id or email (the audit log's user filter), if any.
+pub fn find_by_id_or_email(conn: &mut DbConn, typed: &str) -> Result<Option<User>, DbError> {
+    if let Ok(pid) = UserId::parse(typed) {
+        find_by_public_id(conn, &pid)
+    } else if let Ok(e) = Email::parse(typed) {
+        find_by_email(conn, &e)
+    } else {
+        Ok(None)
+    }
+}
+
 /// The lowest-id user `query` finds (the lookups above differ only in their filter).
 fn first_user(
     conn: &mut DbConn,

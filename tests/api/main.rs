@@ -13,6 +13,7 @@ mod api_tokens;
 mod binary;
 mod browser;
 mod dev_admin;
+mod exports;
 mod flow_cookie;
 mod hardening_db;
 mod hardening_headers;

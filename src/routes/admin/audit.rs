@@ -1,21 +1,19 @@
 //! `GET /admin/audit`: the audit log, newest first, in keyset pages, filtered by action and by
 //! user; and how one entry reads (also on a user's page).
 
-use super::{AdminVisit, PAGE_SIZE, bad};
+use super::{AdminVisit, PAGE_SIZE, bad, filter_refused};
+use crate::admin::filters::AuditFilters;
 use crate::db;
 use crate::db::audit::{self, AuditAction, Page};
-use crate::db::users::{self, User};
-use crate::domain::{Email, UserId};
+use crate::db::users;
 use crate::error::AppError;
 use crate::i18n::format::Formats;
+use crate::paths;
 use crate::routes::render;
 use crate::web::Chrome;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-
-/// Longest user filter accepted (an email is at most 320 characters).
-const MAX_USER_FILTER_LEN: usize = 320;
 
 pub struct AuditView {
     pub at: String,
@@ -60,6 +58,13 @@ pub struct AuditQuery {
     after: Option<String>,
 }
 
+impl AuditQuery {
+    /// The log's filters, checked as the command line's are (the export reads only these).
+    pub fn filters(&self) -> Result<AuditFilters, AppError> {
+        AuditFilters::parse(self.action.as_deref(), self.user.as_deref()).map_err(filter_refused)
+    }
+}
+
 pub struct ActionOption {
     pub value: &'static str,
     pub label: String,
@@ -77,6 +82,8 @@ pub struct AuditPage {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub first: Option<String>,
+    /// The CSV export of the entries these filters match.
+    pub export: String,
 }
 
 fn audit_link(action: Option<AuditAction>, user: &str, page: Option<(&str, i64)>) -> String {
@@ -126,28 +133,14 @@ pub async fn audit_log(
     v: AdminVisit,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let action = match query.action.as_deref().unwrap_or("") {
-        "" => None,
-        a => Some(AuditAction::parse(a).ok_or_else(|| bad("error.admin.no_such_action"))?),
-    };
-    let user = query.user.as_deref().unwrap_or("").trim().to_string();
-    if user.len() > MAX_USER_FILTER_LEN {
-        return Err(bad("error.admin.user_filter_too_long"));
-    }
+    let AuditFilters { action, user } = query.filters()?;
     let page = parse_page(&query)?;
     let lookup = user.clone();
     let found = db::run(&v.state.pool, move |conn| {
         let user_id = if lookup.is_empty() {
             None
         } else {
-            let u: Option<User> = if let Ok(pid) = UserId::parse(&lookup) {
-                users::find_by_public_id(conn, &pid)?
-            } else if let Ok(e) = Email::parse(&lookup) {
-                users::find_by_email(conn, &e)?
-            } else {
-                None
-            };
-            match u {
+            match users::find_by_id_or_email(conn, &lookup)? {
                 Some(u) => Some(u.id),
                 None => return Ok(None),
             }
@@ -194,7 +187,22 @@ pub async fn audit_log(
             selected: Some(a) == action,
         })
         .collect();
+    let filters = AuditFilters {
+        action,
+        user: user.clone(),
+    }
+    .pairs();
+    let export = if filters.is_empty() {
+        paths::ADMIN_AUDIT_EXPORT.to_string()
+    } else {
+        format!(
+            "{}?{}",
+            paths::ADMIN_AUDIT_EXPORT,
+            serde_urlencoded::to_string(&filters).unwrap_or_default()
+        )
+    };
     render(AuditPage {
+        export,
         entries: entries
             .into_iter()
             .map(|e| AuditView::new(e, &chrome.formats))

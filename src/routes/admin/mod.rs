@@ -6,6 +6,7 @@
 mod audit;
 mod cache;
 mod delete;
+mod export;
 mod flash;
 mod overview;
 mod user;
@@ -17,6 +18,7 @@ pub use user::{show_user, user_action};
 pub use users::list_users;
 
 use super::visit::Visit;
+use crate::admin::filters::FilterError;
 use crate::auth::AdminUser;
 use crate::error::AppError;
 use crate::paths;
@@ -30,6 +32,8 @@ pub const PAGE_SIZE: i64 = 50;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(admin_home))
         .route("/users", web::get().to(list_users))
+        // Before `/users/{public_id}`, which would take `export.csv` for a user's id.
+        .route("/users/export.csv", web::get().to(export::export_users))
         .route("/users/{public_id}", web::get().to(show_user))
         .route(
             "/users/{public_id}/delete",
@@ -40,7 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(delete::delete_user_account),
         )
         .route("/users/{public_id}/{action}", web::post().to(user_action))
-        .route("/audit", web::get().to(audit_log));
+        .route("/audit", web::get().to(audit_log))
+        .route("/audit/export.csv", web::get().to(export::export_audit));
 }
 
 /// What an admin page handler reads about the request (see `Visit`).
@@ -49,6 +54,11 @@ type AdminVisit = Visit<AdminUser>;
 /// A 400 page saying the catalog's `key`.
 fn bad(key: &'static str) -> AppError {
     AppError::BadRequest(key.into())
+}
+
+/// A 400 page saying why a filter was refused.
+fn filter_refused(e: FilterError) -> AppError {
+    AppError::BadRequest(e.key().into())
 }
 
 /// `GET /admin`: the user list.

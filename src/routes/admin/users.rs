@@ -4,7 +4,8 @@
 use super::cache::OverviewCache;
 use super::flash::Flash;
 use super::overview::{BAR_STEP, CHART_H, CHART_W, Chart, OverviewView, chart, total_text};
-use super::{AdminVisit, PAGE_SIZE, bad};
+use super::{AdminVisit, PAGE_SIZE, bad, filter_refused};
+use crate::admin::filters::UserFilters;
 use crate::db;
 use crate::db::user_list::{
     Cursor, ListFilter, ListPage, ListRow, SortKey, count_users, list_users as list_page,
@@ -13,14 +14,12 @@ use crate::db::users::User;
 use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
 use crate::i18n::format::Formats;
+use crate::paths;
 use crate::routes::render;
 use crate::web::{Chrome, initials};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-
-/// Longest search accepted (longer cannot match a useful prefix and costs index work).
-const MAX_SEARCH_LEN: usize = 100;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -31,6 +30,18 @@ pub struct ListQuery {
     dir: Option<String>,
     after: Option<String>,
     before: Option<String>,
+}
+
+impl ListQuery {
+    /// The list's filters, checked as the command line's are (the export reads only these).
+    pub fn filters(&self) -> Result<UserFilters, AppError> {
+        UserFilters::parse(
+            self.q.as_deref(),
+            self.role.as_deref(),
+            self.status.as_deref(),
+        )
+        .map_err(filter_refused)
+    }
 }
 
 /// The list's state, checked: everything the query string can say.
@@ -46,18 +57,11 @@ struct ListState {
 
 impl ListState {
     fn parse(query: &ListQuery) -> Result<Self, AppError> {
-        let search = query.q.as_deref().unwrap_or("").trim().to_string();
-        if search.chars().count() > MAX_SEARCH_LEN || search.chars().any(char::is_control) {
-            return Err(bad("error.admin.bad_search"));
-        }
-        let role = match query.role.as_deref().unwrap_or("") {
-            "" => None,
-            r => Some(Role::parse(r).map_err(|_| bad("error.admin.no_such_role"))?),
-        };
-        let status = match query.status.as_deref().unwrap_or("") {
-            "" => None,
-            s => Some(Status::parse(s).map_err(|_| bad("error.admin.no_such_status"))?),
-        };
+        let UserFilters {
+            search,
+            role,
+            status,
+        } = query.filters()?;
         let sort = match query.sort.as_deref().unwrap_or("created") {
             "created" => SortKey::Created,
             "last_sign_in" => SortKey::LastSignIn,
@@ -90,12 +94,29 @@ impl ListState {
         })
     }
 
-    fn filter(&self) -> ListFilter {
-        ListFilter {
-            prefix: (!self.search.is_empty()).then(|| self.search.clone()),
+    fn filters(&self) -> UserFilters {
+        UserFilters {
+            search: self.search.clone(),
             role: self.role,
             status: self.status,
         }
+    }
+
+    fn filter(&self) -> ListFilter {
+        self.filters().list_filter()
+    }
+
+    /// The export of what this list shows (its filters; the order and page do not matter).
+    fn export_link(&self) -> String {
+        let pairs = self.filters().pairs();
+        if pairs.is_empty() {
+            return paths::ADMIN_USERS_EXPORT.into();
+        }
+        format!(
+            "{}?{}",
+            paths::ADMIN_USERS_EXPORT,
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
     }
 
     /// The key under which the filter's match count is cached.
@@ -117,16 +138,7 @@ impl ListState {
 
     /// The query string for this state with another sort, direction or page.
     fn link(&self, sort: &str, descending: bool, page: Option<(&str, String)>) -> String {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        if !self.search.is_empty() {
-            pairs.push(("q", self.search.clone()));
-        }
-        if let Some(r) = self.role {
-            pairs.push(("role", r.as_str().into()));
-        }
-        if let Some(s) = self.status {
-            pairs.push(("status", s.as_str().into()));
-        }
+        let mut pairs = self.filters().pairs();
         pairs.push(("sort", sort.into()));
         pairs.push(("dir", if descending { "desc" } else { "asc" }.into()));
         if let Some(p) = page {
@@ -236,6 +248,8 @@ pub struct UsersPage {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub first: Option<String>,
+    /// The CSV export of the rows these filters match.
+    pub export: String,
 }
 
 /// `GET /admin/users`: overview, chart, search, filters, sort and keyset pages.
@@ -328,6 +342,7 @@ pub async fn list_users(
             chrome.t("home.last_sign_in").into(),
             "last_sign_in",
         ),
+        export: state.export_link(),
         chrome,
         prev,
         next,

@@ -1,0 +1,85 @@
+//! `GET /admin/users/export.csv` and `GET /admin/audit/export.csv`: the user list and the audit
+//! log as CSV attachments, with the same filters (and the same checks) as their pages, streamed
+//! batch by batch (`export::Export`). The first batch is read before the answer starts, so that a
+//! failure there is still the error page; each export is audited.
+
+use super::AdminVisit;
+use super::audit::AuditQuery;
+use super::users::ListQuery;
+use crate::db;
+use crate::error::AppError;
+use crate::export::{self, Format, Requester, Selection};
+use crate::i18n::Msg;
+use crate::metrics::Metrics;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
+
+/// `GET /admin/users/export.csv?q=…&role=…&status=…`: the users the list's filters match.
+#[tracing::instrument(skip_all)]
+pub async fn export_users(
+    v: AdminVisit,
+    query: web::Query<ListQuery>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, AppError> {
+    let filters = query.filters()?;
+    send(v, Selection::Users(filters), &metrics).await
+}
+
+/// `GET /admin/audit/export.csv?action=…&user=…`: the entries the log's filters match, oldest
+/// first.
+#[tracing::instrument(skip_all)]
+pub async fn export_audit(
+    v: AdminVisit,
+    query: web::Query<AuditQuery>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, AppError> {
+    let filters = query.filters()?;
+    let typed = filters.user.clone();
+    let selection = db::run(&v.state.pool, move |conn| Selection::audit(conn, filters))
+        .await?
+        .ok_or_else(|| {
+            tracing::info!("audit export refused: no user matches the user filter");
+            AppError::BadRequest(Msg::new("audit.no_user").arg("user", typed))
+        })?;
+    send(v, selection, &metrics).await
+}
+
+async fn send(
+    v: AdminVisit,
+    selection: Selection,
+    metrics: &Metrics,
+) -> Result<HttpResponse, AppError> {
+    let now = v.state.now();
+    let kind = selection.kind();
+    tracing::info!(
+        export = kind.as_str(),
+        filters = %selection.describe(Format::Csv),
+        "export started"
+    );
+    let who = Requester {
+        actor: v.actor(),
+        ip: v.ip(),
+    };
+    let export = export::start(
+        &v.state.pool,
+        selection,
+        Format::Csv,
+        who,
+        now,
+        metrics.exports(),
+    )
+    .await?;
+    let filename = format!("{}-{}.csv", kind.as_str(), now.format("%Y-%m-%d"));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .streaming(
+            export
+                .into_stream()
+                .map(|chunk| chunk.map(web::Bytes::from)),
+        ))
+}
