@@ -6,6 +6,7 @@
 use super::Lang;
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::{OffsetName, Tz};
+use std::fmt::Write;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -23,25 +24,25 @@ impl Formats {
         Self { lang, tz }
     }
 
-    /// A moment: day, time and zone.
+    /// A moment: day, time and zone, written into one buffer (the home page shows three).
     pub fn time(&self, t: DateTime<Utc>) -> String {
         let local = t.with_timezone(&self.tz);
-        let zone = zone_name(&local);
+        let mut out = String::with_capacity(40);
+        self.write_day(&mut out, local.date_naive());
         let (h, m) = (local.hour(), local.minute());
-        match self.lang {
-            Lang::En => format!("{}, {h:02}:{m:02} {zone}", self.day(local.date_naive())),
+        let _ = match self.lang {
+            Lang::En => write!(out, ", {h:02}:{m:02} "),
             Lang::Ko => {
                 let half = if h < 12 { "오전" } else { "오후" };
                 let h12 = match h % 12 {
                     0 => 12,
                     h => h,
                 };
-                format!(
-                    "{} {half} {h12}:{m:02} {zone}",
-                    self.day(local.date_naive())
-                )
+                write!(out, " {half} {h12}:{m:02} ")
             }
-        }
+        };
+        write_zone(&mut out, &local);
+        out
     }
 
     /// The day a moment falls on, in the display zone.
@@ -51,13 +52,19 @@ impl Formats {
 
     /// A calendar day: `3 Dec 2026` / `2026년 12월 3일`.
     pub fn day(&self, d: NaiveDate) -> String {
-        match self.lang {
+        let mut out = String::with_capacity(24);
+        self.write_day(&mut out, d);
+        out
+    }
+
+    fn write_day(&self, out: &mut String, d: NaiveDate) {
+        let _ = match self.lang {
             Lang::En => {
                 let month = MONTHS.get(d.month0() as usize).copied().unwrap_or("?");
-                format!("{} {month} {}", d.day(), d.year())
+                write!(out, "{} {month} {}", d.day(), d.year())
             }
-            Lang::Ko => format!("{}년 {}월 {}일", d.year(), d.month(), d.day()),
-        }
+            Lang::Ko => write!(out, "{}년 {}월 {}일", d.year(), d.month(), d.day()),
+        };
     }
 
     /// A day without its year, for chart axes: `3 Dec` / `12월 3일`.
@@ -89,13 +96,18 @@ impl Formats {
 }
 
 /// The zone's abbreviation (`UTC`, `KST`, `CET`/`CEST`), or its offset (`+03`) where it has none.
-fn zone_name(t: &DateTime<Tz>) -> String {
+fn write_zone(out: &mut String, t: &DateTime<Tz>) {
     let offset = t.offset();
     match offset.abbreviation() {
-        Some(a) => a.to_string(),
+        Some(a) => out.push_str(a),
         None => {
             let secs = offset.fix().local_minus_utc();
-            format!("UTC{:+03}:{:02}", secs / 3600, (secs.abs() % 3600) / 60)
+            let _ = write!(
+                out,
+                "UTC{:+03}:{:02}",
+                secs / 3600,
+                (secs.abs() % 3600) / 60
+            );
         }
     }
 }

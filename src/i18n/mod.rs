@@ -47,7 +47,7 @@ impl Lang {
 
     /// The catalog's text for `key`; a missing key shows as `[missing: key]`.
     pub fn t(self, key: &str) -> Cow<'static, str> {
-        match catalog::lookup(self.code(), key) {
+        match catalog::lookup(self, key) {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(format!("{MISSING_MARK} {key}]")),
         }
@@ -56,7 +56,7 @@ impl Lang {
     /// The catalog's text for `key`, if it has one (for labels of stored values, which may
     /// name something newer than the catalog).
     pub fn try_t(self, key: &str) -> Option<&'static str> {
-        catalog::lookup(self.code(), key)
+        catalog::lookup(self, key)
     }
 
     /// `tf` with one argument (for templates).
