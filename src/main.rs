@@ -3,7 +3,7 @@
 //! Wiring only.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use signin::cli::export::{ExportCommand, ExportWhat};
 use signin::cli::{self, UsersCommand};
 use signin::config::{Config, DatabaseConfig, LogFormat};
@@ -70,16 +70,33 @@ enum Command {
     },
 }
 
+/// Where an export goes, the same for `users export` and `audit export`.
+#[derive(Args)]
+struct ExportTo {
+    /// csv or json (JSON Lines).
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
+}
+
+impl ExportTo {
+    fn command(self, what: ExportWhat) -> UsersCommand {
+        UsersCommand::Export(ExportCommand {
+            what,
+            format: self.format,
+            output: self.output,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum AuditCmd {
     /// Write the audit log, oldest first, as CSV or JSON Lines (one object per entry).
     Export {
-        /// csv or json (JSON Lines).
-        #[arg(long, default_value = "csv")]
-        format: String,
-        /// Write to this file instead of stdout.
-        #[arg(long)]
-        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        to: ExportTo,
         /// Only entries of this action (as stored, e.g. sign_in, promote).
         #[arg(long)]
         action: Option<String>,
@@ -121,12 +138,8 @@ enum UsersCmd {
     /// Write the users, in id order, as CSV or JSON Lines (one object per user), with the
     /// admin list's filters.
     Export {
-        /// csv or json (JSON Lines).
-        #[arg(long, default_value = "csv")]
-        format: String,
-        /// Write to this file instead of stdout.
-        #[arg(long)]
-        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        to: ExportTo,
         /// Only this role (user or admin).
         #[arg(long)]
         role: Option<String>,
@@ -156,16 +169,11 @@ impl From<UsersCmd> for UsersCommand {
             UsersCmd::Add { email, admin, name } => UsersCommand::Add { email, admin, name },
             UsersCmd::Delete { email } => UsersCommand::Delete(email),
             UsersCmd::Export {
-                format,
-                output,
+                to,
                 role,
                 status,
                 q,
-            } => UsersCommand::Export(ExportCommand {
-                what: ExportWhat::Users { role, status, q },
-                format,
-                output,
-            }),
+            } => to.command(ExportWhat::Users { role, status, q }),
         }
     }
 }
@@ -298,18 +306,8 @@ fn main() -> ExitCode {
         Command::Users { command } => users_command(command.into()),
         Command::Healthcheck { url, timeout } => healthcheck_command(url, &timeout),
         Command::Audit {
-            command:
-                AuditCmd::Export {
-                    format,
-                    output,
-                    action,
-                    user,
-                },
-        } => users_command(UsersCommand::Export(ExportCommand {
-            what: ExportWhat::Audit { action, user },
-            format,
-            output,
-        })),
+            command: AuditCmd::Export { to, action, user },
+        } => users_command(to.command(ExportWhat::Audit { action, user })),
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(
