@@ -85,14 +85,11 @@ done
 psql_app "EXPLAIN ANALYZE SELECT id FROM users u WHERE ((u.email_lc >= 'ada' AND u.email_lc < 'adb') OR (u.name_lc >= 'ada' AND u.name_lc < 'adb')) ORDER BY u.created_at DESC, u.id DESC LIMIT 51" >"$WORK/explain_search.txt"
 
 load_after=$(cut -d" " -f1-3 /proc/loadavg)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-pgv=$(psql_app "SHOW server_version")
 section=$(cat <<EOF
 <!-- admin-bench:start -->
 ## Admin list at 1,000,000 users
 
-Measured by \`bench/admin.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $cpu; PostgreSQL $pgv, on the
-same machine as the service and wrk; other work was running on the machine at the same time).
+$(measured_on wrk)
 
 \`\`\`
 cargo build --release

@@ -14,7 +14,7 @@
 #   KEEP_LOGS=0  do not copy $WORK's *.log and *.txt to $OUT at exit
 # It defines ROOT, BIN, DB, DB_URL, WORK, BASE, OUT, the service's environment (exported, so
 # that `$BIN migrate` or a client that starts the binary sees the same), and start_app,
-# wait_for, stop_at_exit, psql_app, rss_kib, credentials, sign_in_admin, write_section.
+# wait_for, stop_at_exit, psql_app, rss_kib, credentials, sign_in_admin, measured_on, write_section.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -146,6 +146,17 @@ sign_in_admin() {
   landing=$(hop "$to_callback")
   [[ "$landing" == "$BASE/admin/users" ]] || { echo "sign-in did not complete (ended at '$landing')" >&2; exit 1; }
   COOKIE="session=$(awk '$6 == "session" {print $7}' "$jar")"
+}
+
+# measured_on TOOL: the first sentence of a BENCHMARKS.md section: this script, today, this machine.
+measured_on() {
+  local cpu pgv
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+  pgv=$(psql_app "SHOW server_version")
+  # shellcheck disable=SC2016 # the backquotes are Markdown
+  printf 'Measured by `bench/%s` on %s (%s cores, %s; PostgreSQL %s, on the\n' \
+    "$(basename "$0")" "$(date -u +%Y-%m-%d)" "$(nproc)" "$cpu" "$pgv"
+  printf 'same machine as the service and %s; other work was running on the machine at the same time).' "$1"
 }
 
 # write_section NAME TEXT: TEXT (which opens with <!-- NAME:start --> and ends with

@@ -69,14 +69,11 @@ for size in $SIZES; do
 done
 
 load=$(cut -d" " -f1-3 /proc/loadavg)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-pgv=$(psql_app "SHOW server_version")
 section=$(cat <<EOF
 <!-- export-bench:start -->
 ## CSV export memory
 
-Measured by \`bench/export.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $cpu; PostgreSQL $pgv, on the
-same machine as the service and curl; other work was running on the machine at the same time).
+$(measured_on curl)
 
 \`\`\`
 cargo build --release
