@@ -342,25 +342,39 @@ fn allowlists_are_validated_with_line_numbers() {
     );
 }
 
+/// The site's name, language and zone that `pairs` configure.
+fn site(pairs: &[(&str, &str)]) -> (String, crate::i18n::Lang, chrono_tz::Tz) {
+    let s = dev(pairs).unwrap().site;
+    (s.name, s.default_lang, s.display_tz)
+}
+
 #[test]
 fn site_defaults_to_the_host_english_and_utc() {
-    let c = dev(&[("APP_BASE_URL", "http://127.0.0.1:8000")]).unwrap();
-    assert_eq!(c.site.name, "127.0.0.1");
-    assert_eq!(c.site.default_lang, crate::i18n::Lang::En);
-    assert_eq!(c.site.display_tz, chrono_tz::Tz::UTC);
+    assert_eq!(
+        site(&[("APP_BASE_URL", "http://127.0.0.1:8000")]),
+        (
+            "127.0.0.1".into(),
+            crate::i18n::Lang::En,
+            chrono_tz::Tz::UTC
+        )
+    );
 }
 
 #[test]
 fn site_name_language_and_zone_are_read() {
-    let c = dev(&[
+    let pairs = [
         ("SITE_NAME", "  사내 포털 "),
         ("DEFAULT_LANGUAGE", "ko"),
         ("DISPLAY_TIMEZONE", "Asia/Seoul"),
-    ])
-    .unwrap();
-    assert_eq!(c.site.name, "사내 포털");
-    assert_eq!(c.site.default_lang, crate::i18n::Lang::Ko);
-    assert_eq!(c.site.display_tz, chrono_tz::Asia::Seoul);
+    ];
+    assert_eq!(
+        site(&pairs),
+        (
+            "사내 포털".into(),
+            crate::i18n::Lang::Ko,
+            chrono_tz::Asia::Seoul
+        )
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
+use super::Lang::{En, Ko};
 use super::format::{Formats, parse_zone, utc};
 use super::*;
 use chrono::{DateTime, Utc};
+use chrono_tz::{Asia::Seoul, Europe::Berlin, Tz, UTC};
 use std::collections::BTreeSet;
 
 #[test]
@@ -74,11 +76,11 @@ type When = (i32, u32, u32, u32, u32);
 
 /// Asserts what `show` (`Formats::time` or `Formats::date`) gives for each case: a language, a
 /// zone, a UTC time and the text expected.
-fn assert_shown(show: fn(&Formats, DateTime<Utc>) -> String, cases: &[(Lang, &str, When, &str)]) {
+fn assert_shown(show: fn(&Formats, DateTime<Utc>) -> String, cases: &[(Lang, Tz, When, &str)]) {
     for &(lang, zone, (y, mo, d, h, mi), expected) in cases {
-        let f = Formats::new(lang, parse_zone(zone).unwrap());
         let t = utc(y, mo, d, h, mi).unwrap();
-        assert_eq!(show(&f, t), expected, "{lang} in {zone} at {t}");
+        let got = show(&Formats::new(lang, zone), t);
+        assert_eq!(got, expected, "{lang} in {zone} at {t}");
     }
 }
 
@@ -88,21 +90,16 @@ fn dates_in_both_languages_and_two_zones() {
     assert_shown(
         Formats::time,
         &[
-            (Lang::En, "UTC", t, "3 Dec 2026, 16:59 UTC"),
-            (Lang::Ko, "UTC", t, "2026년 12월 3일 오후 4:59 UTC"),
+            (En, UTC, t, "3 Dec 2026, 16:59 UTC"),
+            (Ko, UTC, t, "2026년 12월 3일 오후 4:59 UTC"),
             // 16:59 UTC is 01:59 the next day in Seoul.
-            (Lang::En, "Asia/Seoul", t, "4 Dec 2026, 01:59 KST"),
-            (Lang::Ko, "Asia/Seoul", t, "2026년 12월 4일 오전 1:59 KST"),
+            (En, Seoul, t, "4 Dec 2026, 01:59 KST"),
+            (Ko, Seoul, t, "2026년 12월 4일 오전 1:59 KST"),
             // Noon and midnight in Korean.
+            (Ko, UTC, (2026, 1, 2, 0, 5), "2026년 1월 2일 오전 12:05 UTC"),
             (
-                Lang::Ko,
-                "UTC",
-                (2026, 1, 2, 0, 5),
-                "2026년 1월 2일 오전 12:05 UTC",
-            ),
-            (
-                Lang::Ko,
-                "UTC",
+                Ko,
+                UTC,
                 (2026, 1, 2, 12, 5),
                 "2026년 1월 2일 오후 12:05 UTC",
             ),
@@ -111,47 +108,26 @@ fn dates_in_both_languages_and_two_zones() {
     assert_shown(
         Formats::date,
         &[
-            (Lang::En, "UTC", t, "3 Dec 2026"),
-            (Lang::Ko, "UTC", t, "2026년 12월 3일"),
-            (Lang::Ko, "Asia/Seoul", t, "2026년 12월 4일"),
+            (En, UTC, t, "3 Dec 2026"),
+            (Ko, UTC, t, "2026년 12월 3일"),
+            (Ko, Seoul, t, "2026년 12월 4일"),
         ],
     );
 }
 
 #[test]
 fn a_zone_with_daylight_saving_time_shows_the_offset_in_force() {
-    let berlin = "Europe/Berlin";
     assert_shown(
         Formats::time,
         &[
-            (
-                Lang::En,
-                berlin,
-                (2026, 1, 15, 12, 0),
-                "15 Jan 2026, 13:00 CET",
-            ),
-            (
-                Lang::En,
-                berlin,
-                (2026, 7, 15, 12, 0),
-                "15 Jul 2026, 14:00 CEST",
-            ),
+            (En, Berlin, (2026, 1, 15, 12, 0), "15 Jan 2026, 13:00 CET"),
+            (En, Berlin, (2026, 7, 15, 12, 0), "15 Jul 2026, 14:00 CEST"),
             // The night the clocks go forward (29 March 2026, 01:00 UTC).
+            (En, Berlin, (2026, 3, 29, 0, 59), "29 Mar 2026, 01:59 CET"),
+            (En, Berlin, (2026, 3, 29, 1, 0), "29 Mar 2026, 03:00 CEST"),
             (
-                Lang::En,
-                berlin,
-                (2026, 3, 29, 0, 59),
-                "29 Mar 2026, 01:59 CET",
-            ),
-            (
-                Lang::En,
-                berlin,
-                (2026, 3, 29, 1, 0),
-                "29 Mar 2026, 03:00 CEST",
-            ),
-            (
-                Lang::Ko,
-                berlin,
+                Ko,
+                Berlin,
                 (2026, 7, 15, 12, 0),
                 "2026년 7월 15일 오후 2:00 CEST",
             ),
