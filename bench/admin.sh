@@ -8,35 +8,13 @@
 #
 #   cargo build --release && bench/admin.sh            # USERS=1000000 DURATION=10s CONNS=4
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${BIN:-$ROOT/target/release/signin}"
-PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 USERS="${USERS:-1000000}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-4}"
 THREADS="${THREADS:-2}"
 PORT=18100
-BASE="http://127.0.0.1:$PORT"
-DB="bench_admin_$$"
-WORK="$(mktemp -d)"
-OUT="${BENCH_OUT:-/tmp/signin-bench}/admin"
-DOC="$ROOT/docs/BENCHMARKS.md"
-APP_PID=""
-
-[[ -x "$BIN" ]] || { echo "missing $BIN: cargo build --release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 2; }
-
-cleanup() {
-  mkdir -p "$OUT" && cp "$WORK"/*.log "$WORK"/*.txt "$OUT"/ 2>/dev/null || true
-  if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID"; wait "$APP_PID" 2>/dev/null || true; fi
-  psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql "$PG_ADMIN_URL" -qAtc "CREATE DATABASE $DB" >/dev/null
-DB_URL="${PG_ADMIN_URL%/*}/$DB"
-psql_app() { psql "$DB_URL" -qAtc "$1"; }
+source "$(dirname "$0")/common.sh"
 
 echo "== seeding $USERS users"
 start=$(date +%s.%N)
@@ -47,28 +25,8 @@ sessions=$(psql_app "SELECT count(*) FROM sessions")
 echo "seeded in ${seed_secs}s ($sessions sessions)"
 
 echo "== starting the service on $BASE"
-(
-  cd "$WORK"
-  APP_ENV=development BIND_ADDR="127.0.0.1:$PORT" APP_BASE_URL="$BASE" DATABASE_URL="$DB_URL" \
-  SECRET_KEY="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-  ADMIN_EMAILS=admin@example.com RATE_LIMIT_PER_MINUTE=0 LOG_FORMAT=json RUST_LOG=warn \
-  exec "$BIN" serve --dev --dev-auto-approve >"$WORK/app.log" 2>&1
-) &
-APP_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "$BASE/readyz" >/dev/null || { echo "the service did not become ready" >&2; cat "$WORK/app.log" >&2; exit 1; }
-
-echo "== signing admin@example.com in (dev provider, auto-approved login_hint)"
-JAR="$WORK/cookies.jar"  # not kept with the logs: it holds a session
-hop() { curl -sS -o /dev/null -w '%{redirect_url}' -b "$JAR" -c "$JAR" "$1"; }
-to_provider=$(hop "$BASE/auth/google/login?login_hint=admin@example.com&next=/admin/users")
-to_callback=$(hop "$to_provider")
-landing=$(hop "$to_callback")
-[[ "$landing" == "$BASE/admin/users" ]] || { echo "sign-in did not complete (ended at '$landing')" >&2; exit 1; }
-COOKIE="session=$(awk '$6 == "session" {print $7}' "$JAR")"
+start_app
+sign_in_admin
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE/admin/users")
 [[ "$code" == 200 ]] || { echo "the admin list answered $code" >&2; exit 1; }
 
@@ -127,14 +85,11 @@ done
 psql_app "EXPLAIN ANALYZE SELECT id FROM users u WHERE ((u.email_lc >= 'ada' AND u.email_lc < 'adb') OR (u.name_lc >= 'ada' AND u.name_lc < 'adb')) ORDER BY u.created_at DESC, u.id DESC LIMIT 51" >"$WORK/explain_search.txt"
 
 load_after=$(cut -d" " -f1-3 /proc/loadavg)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-pgv=$(psql_app "SHOW server_version")
 section=$(cat <<EOF
 <!-- admin-bench:start -->
 ## Admin list at 1,000,000 users
 
-Measured by \`bench/admin.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $cpu; PostgreSQL $pgv, on the
-same machine as the service and wrk; other work was running on the machine at the same time).
+$(measured_on wrk)
 
 \`\`\`
 cargo build --release
@@ -162,18 +117,5 @@ Raw wrk output and the service log: \`$OUT/\`.
 <!-- admin-bench:end -->
 EOF
 )
-mkdir -p "$(dirname "$DOC")"
-[[ -f "$DOC" ]] || printf '# Benchmarks\n\nEvery figure here comes from a script under `bench/`, with the exact command.\n\n' >"$DOC"
-if grep -q '<!-- admin-bench:start -->' "$DOC"; then
-  python3 - "$DOC" "$section" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-text = re.sub(r"<!-- admin-bench:start -->.*?<!-- admin-bench:end -->", lambda _: section, text, flags=re.S)
-open(path, "w").write(text)
-PY
-else
-  printf '\n%s\n' "$section" >>"$DOC"
-fi
-echo "== results written to $DOC"
+write_section admin-bench "$section"
 exit $fail

@@ -8,58 +8,15 @@
 #
 #   cargo build --release && bench/export.sh       # SIZES="10000 100000" SLOW_RATE=4M
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${BIN:-$ROOT/target/release/signin}"
-PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 SIZES="${SIZES:-10000 100000}"
 SLOW_RATE="${SLOW_RATE:-4M}"
 PORT=18400
-BASE="http://127.0.0.1:$PORT"
-DB="bench_export_$$"
-WORK="$(mktemp -d)"
-OUT="${BENCH_OUT:-/tmp/signin-bench}/export"
-DOC="$ROOT/docs/BENCHMARKS.md"
-APP_PID=""
-
-[[ -x "$BIN" ]] || { echo "missing $BIN: cargo build --release" >&2; exit 2; }
-
-cleanup() {
-  mkdir -p "$OUT" && cp "$WORK"/*.log "$WORK"/*.txt "$OUT"/ 2>/dev/null || true
-  if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then kill "$APP_PID"; wait "$APP_PID" 2>/dev/null || true; fi
-  psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql "$PG_ADMIN_URL" -qAtc "CREATE DATABASE $DB" >/dev/null
-DB_URL="${PG_ADMIN_URL%/*}/$DB"
-psql_app() { psql "$DB_URL" -qAtc "$1"; }
+source "$(dirname "$0")/common.sh"
 
 echo "== starting the service on $BASE"
-(
-  cd "$WORK"
-  APP_ENV=development BIND_ADDR="127.0.0.1:$PORT" APP_BASE_URL="$BASE" DATABASE_URL="$DB_URL" \
-  SECRET_KEY="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-  ADMIN_EMAILS=admin@example.com RATE_LIMIT_PER_MINUTE=0 LOG_FORMAT=json RUST_LOG=warn \
-  exec "$BIN" serve --dev --dev-auto-approve >"$WORK/app.log" 2>&1
-) &
-APP_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "$BASE/readyz" >/dev/null || { echo "the service did not become ready" >&2; cat "$WORK/app.log" >&2; exit 1; }
+start_app
+sign_in_admin
 
-echo "== signing admin@example.com in (dev provider, auto-approved login_hint)"
-JAR="$WORK/cookies.jar"  # not kept with the logs: it holds a session
-hop() { curl -sS -o /dev/null -w '%{redirect_url}' -b "$JAR" -c "$JAR" "$1"; }
-to_provider=$(hop "$BASE/auth/google/login?login_hint=admin@example.com&next=/admin/users")
-to_callback=$(hop "$to_provider")
-landing=$(hop "$to_callback")
-[[ "$landing" == "$BASE/admin/users" ]] || { echo "sign-in did not complete (ended at '$landing')" >&2; exit 1; }
-COOKIE="session=$(awk '$6 == "session" {print $7}' "$JAR")"
-
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$APP_PID/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # download LABEL [CURL_ARGS…]: one export while sampling RSS; appends a table row.
@@ -112,14 +69,11 @@ for size in $SIZES; do
 done
 
 load=$(cut -d" " -f1-3 /proc/loadavg)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-pgv=$(psql_app "SHOW server_version")
 section=$(cat <<EOF
 <!-- export-bench:start -->
 ## CSV export memory
 
-Measured by \`bench/export.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $cpu; PostgreSQL $pgv, on the
-same machine as the service and curl; other work was running on the machine at the same time).
+$(measured_on curl)
 
 \`\`\`
 cargo build --release
@@ -146,15 +100,4 @@ The service log: \`$OUT/\`.
 <!-- export-bench:end -->
 EOF
 )
-if grep -q '<!-- export-bench:start -->' "$DOC"; then
-  python3 - "$DOC" "$section" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-text = re.sub(r"<!-- export-bench:start -->.*?<!-- export-bench:end -->", lambda _: section, text, flags=re.S)
-open(path, "w").write(text)
-PY
-else
-  printf '\n%s\n' "$section" >>"$DOC"
-fi
-echo "== results written to $DOC"
+write_section export-bench "$section"

@@ -12,50 +12,21 @@
 # top of the profile; KEEP=DIR keeps each case's dump as DIR/<case>.callgrind for callgrind_annotate. Same set-up as bench/run.sh
 # (fresh PostgreSQL database dropped at the end, `serve --dev --dev-auto-approve`).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
 REQUESTS=${REQUESTS:-400}
 WARMUP=${WARMUP:-50}
-PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18050}
-SERVICE=127.0.0.1:$PORT
 CASES=("$@"); [ ${#CASES[@]} -gt 0 ] || CASES=(a b c)
 
 command -v valgrind >/dev/null || { echo "instructions: valgrind is required" >&2; exit 1; }
-if [ -z "${BIN:-}" ]; then
-  # The binary on its own, without the examples' test-only dev-faults feature (see run.sh).
-  cargo build --release --quiet --bin signin
-  cargo build --release --quiet --example bench_client
-  BIN=$PWD/target/release/signin
-  CLIENT=$PWD/target/release/examples/bench_client
-fi
-
-DB="signin_instr_$$"
-WORK=$(mktemp -d)
-SVC_PID=""
-cleanup() {
-  [ -n "$SVC_PID" ] && { kill "$SVC_PID" 2>/dev/null || true; wait "$SVC_PID" 2>/dev/null || true; }
-  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
-export APP_ENV=development BIND_ADDR=$SERVICE APP_BASE_URL=http://$SERVICE RATE_LIMIT_PER_MINUTE=0
-export DATABASE_URL
-DATABASE_URL=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path="/"+sys.argv[2]).geturl())' "$PG_ADMIN_URL" "$DB")
-export SECRET_KEY=bench-secret-key-0123456789-0123456789-0123456789-0123456789-abcdefghij
-cd "$WORK"
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/cg.%p" \
-  "$BIN" serve --dev --dev-auto-approve >"$WORK/service.log" 2>&1 &
-SVC_PID=$!
-for _ in $(seq 600); do curl -fs -o /dev/null "http://$SERVICE/readyz" && break; sleep 0.2; done
-creds=$("$CLIENT" credentials "http://$SERVICE")
-COOKIE=$(sed -n 's/^COOKIE=//p' <<<"$creds")
-TOKEN=$(sed -n 's/^TOKEN=//p' <<<"$creds")
+BUILD=1 EXAMPLES=(CLIENT:bench_client) SERVICE_ENV=() KEEP_LOGS=0
+source "$(dirname "$0")/common.sh"
+# Under callgrind the service starts in tens of seconds, not milliseconds.
+READY_SECONDS=120 start_app valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/cg.%p"
+credentials
 
 # N requests over one keep-alive connection; every answer must be 200.
 send() { # send N PATH HEADER
-  python3 - "$SERVICE" "$1" "$2" "$3" <<'EOF'
+  python3 - "127.0.0.1:$PORT" "$1" "$2" "$3" <<'EOF'
 import http.client, sys
 host, n, path, header = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = http.client.HTTPConnection(host, timeout=60)
@@ -80,12 +51,12 @@ for c in "${CASES[@]}"; do
     *) echo "unknown case $c" >&2; exit 1;;
   esac
   send "$WARMUP" "$path" "$header"
-  callgrind_control -z "$SVC_PID" >/dev/null
-  callgrind_control -i on "$SVC_PID" >/dev/null
+  callgrind_control -z "$APP_PID" >/dev/null
+  callgrind_control -i on "$APP_PID" >/dev/null
   send "$REQUESTS" "$path" "$header"
-  callgrind_control -i off "$SVC_PID" >/dev/null
+  callgrind_control -i off "$APP_PID" >/dev/null
   rm -f "$WORK"/cg.*
-  callgrind_control -d "$SVC_PID" >/dev/null
+  callgrind_control -d "$APP_PID" >/dev/null
   sleep 1
   # The dump's own total (callgrind_annotate's "PROGRAM TOTALS"), summed over the dump files.
   total=$(callgrind_annotate "$WORK"/cg.* 2>/dev/null | awk '!seen && /PROGRAM TOTALS/ { gsub(",", "", $1); print $1; seen = 1 }')

@@ -4,6 +4,7 @@
 # whole again within 5 s of its return without a restart, and no user or session is lost.
 # Usage: bench/pg_restart.sh [SECONDS] [CONNECTIONS] [RESTART_AT]
 PORT=18202
+EXAMPLES=(CLIENT:soak_client)
 source "$(dirname "$0")/common.sh"
 SECONDS_TOTAL="${1:-60}"
 CONNS="${2:-64}"

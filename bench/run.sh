@@ -10,52 +10,22 @@
 #   (c) anonymous GET /login                (d) complete sign-ins per second (bench_client)
 #   (e) RSS idle and under load             (f) start → /readyz 200, migrations already applied
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
 DURATION=${DURATION:-10}            # seconds per wrk run
 CONNECTIONS=${CONNECTIONS:-32}      # wrk connections
 THREADS=${THREADS:-1}               # wrk threads (the load tool shares the 2 cores)
 ROUNDS=${ROUNDS:-2}                 # alternations of baseline/service per case
 SIGNIN_CONCURRENCY=${SIGNIN_CONCURRENCY:-16}
 READY_RUNS=${READY_RUNS:-5}
-PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-SERVICE=127.0.0.1:18000
+PORT=18000
 BASELINE=127.0.0.1:18001
 
 for tool in wrk psql curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required (apt-get install wrk postgresql-client curl)" >&2; exit 1; }
 done
 
-# The binary on its own: built together with an example it would get the test-only dev-faults
-# feature (the examples pull in the dev-dependencies, and Cargo unifies features per build).
-cargo build --release --quiet --bin signin
-cargo build --release --quiet --example baseline --example bench_client
-BIN=$PWD/target/release/signin
-BASE_BIN=$PWD/target/release/examples/baseline
-CLIENT=$PWD/target/release/examples/bench_client
-
-DB="signin_bench_$$"
-WORK=$(mktemp -d)
-SVC_PID=""
-BASE_PID=""
-SAMPLER_PID=""
-cleanup() {
-  for p in $SAMPLER_PID $SVC_PID $BASE_PID; do kill "$p" 2>/dev/null || true; done
-  for p in $SAMPLER_PID $SVC_PID $BASE_PID; do wait "$p" 2>/dev/null || true; done
-  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path="/"+sys.argv[2]).geturl())' "$PG_ADMIN_URL" "$DB")
-
-export APP_ENV=development
-export BIND_ADDR=$SERVICE
-export APP_BASE_URL=http://$SERVICE
-export DATABASE_URL=$db_url
-export SECRET_KEY=bench-secret-key-0123456789-0123456789-0123456789-0123456789-abcdefghij
-export RATE_LIMIT_PER_MINUTE=0
+BUILD=1 EXAMPLES=(BASE_BIN:baseline CLIENT:bench_client) SERVICE_ENV=() KEEP_LOGS=0
+source "$(dirname "$0")/common.sh"
+# Exported, so that the runs of (f) below, which start the binary themselves, log alike.
 export RUST_LOG=${RUST_LOG:-info}
 cd "$WORK"   # dev mode keeps its provider key in ./data
 
@@ -68,39 +38,32 @@ echo "# wrk: $THREADS thread(s), $CONNECTIONS connections, ${DURATION}s per run,
 # (f) start → ready, migrations applied; the binary is started by bench_client, which polls.
 ready_ms=()
 for _ in $(seq "$READY_RUNS"); do
-  out=$("$CLIENT" ready "http://$SERVICE/readyz" -- "$BIN" serve --dev --dev-auto-approve)
+  out=$("$CLIENT" ready "$BASE/readyz" -- "$BIN" serve --dev --dev-auto-approve)
   ready_ms+=("$(sed -n 's/^ready_ms=//p' <<<"$out")")
   pid=$(sed -n 's/^pid=//p' <<<"$out")
   kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 done
 ready_median=$(printf '%s\n' "${ready_ms[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 
-"$BIN" serve --dev --dev-auto-approve >"$WORK/service.log" 2>&1 &
-SVC_PID=$!
+start_app
 "$BASE_BIN" "$BASELINE" >/dev/null 2>&1 &
-BASE_PID=$!
-for url in "http://$SERVICE/readyz" "http://$BASELINE/"; do
-  for _ in $(seq 200); do curl -fs -o /dev/null "$url" && break; sleep 0.05; done
-done
-
-creds=$("$CLIENT" credentials "http://$SERVICE")
-COOKIE=$(sed -n 's/^COOKIE=//p' <<<"$creds")
-TOKEN=$(sed -n 's/^TOKEN=//p' <<<"$creds")
-[ -n "$COOKIE" ] && [ -n "$TOKEN" ] || { echo "bench: could not sign in for credentials" >&2; exit 1; }
+stop_at_exit $!
+wait_for "http://$BASELINE/" "the baseline" /dev/null
+credentials
 # Sanity: the credentials work, so that the runs measure the signed-in path.
-curl -fs -H "Cookie: $COOKIE" "http://$SERVICE/" | grep -q 'class="card profile"' || { echo "bench: cookie not accepted" >&2; exit 1; }
-curl -fs -H "Authorization: Bearer $TOKEN" "http://$SERVICE/api/me" | grep -q '"via":"bearer"' || { echo "bench: token not accepted" >&2; exit 1; }
+curl -fs -H "Cookie: $COOKIE" "$BASE/" | grep -q 'class="card profile"' || { echo "bench: cookie not accepted" >&2; exit 1; }
+curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/me" | grep -q '"via":"bearer"' || { echo "bench: token not accepted" >&2; exit 1; }
 
 sleep 1
-rss_idle=$(awk '/VmRSS/ {print $2}' "/proc/$SVC_PID/status")
+rss_idle=$(rss_kib)
 
 # Peak RSS while loaded (VmHWM also covers start-up; the sampler shows the loaded level).
-( peak=0; while kill -0 "$SVC_PID" 2>/dev/null; do
-    r=$(awk '/VmRSS/ {print $2}' "/proc/$SVC_PID/status" 2>/dev/null || echo 0)
+( peak=0; while kill -0 "$APP_PID" 2>/dev/null; do
+    r=$(awk '/VmRSS/ {print $2}' "/proc/$APP_PID/status" 2>/dev/null || echo 0)
     [ "${r:-0}" -gt "$peak" ] && peak=$r && echo "$peak" >"$WORK/rss_peak"
     sleep 0.2
   done ) &
-SAMPLER_PID=$!
+stop_at_exit $!
 
 # wrk URL [HEADER] → "req_per_s p50_ms p99_ms non2xx"
 run_wrk() {
@@ -120,7 +83,7 @@ run_wrk() {
 
 declare -A SUM_RPS SUM_P50 SUM_P99 SUM_BASE SUM_RATIO
 cases=(a b c)
-declare -A URL=([a]="http://$SERVICE/" [b]="http://$SERVICE/api/me" [c]="http://$SERVICE/login")
+declare -A URL=([a]="$BASE/" [b]="$BASE/api/me" [c]="$BASE/login")
 declare -A HDR=([a]="Cookie: $COOKIE" [b]="Authorization: Bearer $TOKEN" [c]="")
 declare -A NAME=([a]="(a) GET / signed in (cookie)" [b]="(b) GET /api/me (Bearer)" [c]="(c) GET /login anonymous")
 
@@ -144,9 +107,9 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # (d) complete sign-ins, each a new user (auto-approve on login_hint).
-signins=$("$CLIENT" signins "http://$SERVICE" "$SIGNIN_CONCURRENCY" "$DURATION")
+signins=$("$CLIENT" signins "$BASE" "$SIGNIN_CONCURRENCY" "$DURATION")
 echo "# sign-ins: $signins"
-rss_hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SVC_PID/status")
+rss_hwm=$(awk '/VmHWM/ {print $2}' "/proc/$APP_PID/status")
 rss_peak=$(cat "$WORK/rss_peak" 2>/dev/null || echo 0)
 
 echo

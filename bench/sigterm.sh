@@ -10,6 +10,7 @@ export RUST_LOG="${RUST_LOG:-warn},signin::startup=info"
 # The provider runs as its own process: in dev mode it shares the service's listener, and the
 # service's in-flight token calls to itself would be cut by its own shutdown.
 EXTERNAL_PROVIDER=1
+EXAMPLES=(CLIENT:soak_client)
 source "$(dirname "$0")/common.sh"
 SECONDS_TOTAL="${1:-20}"
 CONNS="${2:-64}"

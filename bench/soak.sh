@@ -8,6 +8,7 @@
 # service's alone (in `serve --dev` the fake Google keeps every access token it issued for an
 # hour, which is its memory, not the service's).
 PORT=18201
+EXAMPLES=(CLIENT:soak_client)
 source "$(dirname "$0")/common.sh"
 SECONDS_TOTAL="${1:-300}"
 CONNS="${2:-64}"

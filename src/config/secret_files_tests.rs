@@ -2,17 +2,9 @@
 //! file, one trailing newline dropped; both a variable and its file, or a file that cannot be
 //! read or is empty, refused with the variable and the path named and the content never shown.
 
+use super::tests::{GOOD_KEY as KEY, env};
 use super::*;
 use std::io::Write;
-
-const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 fn file_with(content: &[u8]) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();

@@ -1,18 +1,29 @@
 use super::*;
 use crate::db::DatabaseKind;
 
-const GOOD_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub(super) const GOOD_KEY: &str =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+pub(super) fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
+/// The configuration of `pairs` with `--dev`.
+fn dev(pairs: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+    Config::from_env(&env(pairs), true)
+}
+
+/// The configuration of `pairs` without `--dev`.
+fn not_dev(pairs: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+    Config::from_env(&env(pairs), false)
+}
+
 #[test]
 fn dev_defaults_are_valid() {
-    let c = Config::from_env(&env(&[]), true).unwrap();
+    let c = dev(&[]).unwrap();
     assert_eq!(c.app_env, AppEnv::Development);
     assert_eq!(
         c.redirect_uri(),
@@ -35,7 +46,7 @@ fn dev_defaults_are_valid() {
 
 #[test]
 fn production_refuses_development_defaults_all_at_once() {
-    let err = Config::from_env(&env(&[("APP_ENV", "production")]), true).unwrap_err();
+    let err = dev(&[("APP_ENV", "production")]).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("SECRET_KEY"), "{text}");
     assert!(text.contains("--dev"), "{text}");
@@ -45,14 +56,11 @@ fn production_refuses_development_defaults_all_at_once() {
 
 #[test]
 fn production_requires_google_credentials_and_long_key() {
-    let err = Config::from_env(
-        &env(&[
-            ("APP_ENV", "production"),
-            ("APP_BASE_URL", "https://example.com"),
-            ("SECRET_KEY", "short"),
-        ]),
-        false,
-    )
+    let err = not_dev(&[
+        ("APP_ENV", "production"),
+        ("APP_BASE_URL", "https://example.com"),
+        ("SECRET_KEY", "short"),
+    ])
     .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("GOOGLE_CLIENT_ID"), "{text}");
@@ -62,21 +70,18 @@ fn production_requires_google_credentials_and_long_key() {
 
 #[test]
 fn every_bad_value_is_reported() {
-    let err = Config::from_env(
-        &env(&[
-            ("APP_ENV", "staging"),
-            ("BIND_ADDR", "nowhere"),
-            ("APP_BASE_URL", "ftp://x"),
-            ("DATABASE_URL", "mysql://x"),
-            ("JWT_TTL", "soon"),
-            ("HTTP_TIMEOUT", "10 parsecs"),
-            ("TRUSTED_PROXIES", "1.2.3.4,not-an-ip"),
-            ("LOG_FORMAT", "xml"),
-            ("DATABASE_POOL_SIZE", "0"),
-            ("API_TOKEN_TTL", "0s"),
-        ]),
-        true,
-    )
+    let err = dev(&[
+        ("APP_ENV", "staging"),
+        ("BIND_ADDR", "nowhere"),
+        ("APP_BASE_URL", "ftp://x"),
+        ("DATABASE_URL", "mysql://x"),
+        ("JWT_TTL", "soon"),
+        ("HTTP_TIMEOUT", "10 parsecs"),
+        ("TRUSTED_PROXIES", "1.2.3.4,not-an-ip"),
+        ("LOG_FORMAT", "xml"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("API_TOKEN_TTL", "0s"),
+    ])
     .unwrap_err();
     assert_eq!(err.0.len(), 10, "{err}");
 }
@@ -84,7 +89,7 @@ fn every_bad_value_is_reported() {
 #[test]
 fn secret_key_is_redacted_in_debug() {
     let key = GOOD_KEY.to_string() + "UNIQUEMARK";
-    let c = Config::from_env(&env(&[("SECRET_KEY", &key)]), true).unwrap();
+    let c = dev(&[("SECRET_KEY", &key)]).unwrap();
     assert!(!format!("{c:?}").contains("UNIQUEMARK"));
 }
 
@@ -120,7 +125,7 @@ fn database_settings_are_read_as_the_full_configuration_reads_them() {
         ("GOOGLE_CLIENT_ID", "id"),
         ("GOOGLE_CLIENT_SECRET", "secret"),
     ];
-    let c = Config::from_env(&env(&pairs), false).unwrap();
+    let c = not_dev(&pairs).unwrap();
     let d = DatabaseConfig::from_env(&env(&pairs)).unwrap();
     assert_eq!(c.app_env, d.app_env);
     assert_eq!(c.database_url, d.url);
@@ -152,18 +157,15 @@ fn database_settings_report_every_problem_of_their_own() {
 
 #[test]
 fn dev_mode_is_refused_off_loopback_naming_every_reason() {
-    let err = Config::from_env(
-        &env(&[
-            ("APP_ENV", "production"),
-            ("APP_BASE_URL", "https://signin.example.com"),
-            ("BIND_ADDR", "0.0.0.0:8000"),
-            (
-                "SECRET_KEY",
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            ),
-        ]),
-        true,
-    )
+    let err = dev(&[
+        ("APP_ENV", "production"),
+        ("APP_BASE_URL", "https://signin.example.com"),
+        ("BIND_ADDR", "0.0.0.0:8000"),
+        (
+            "SECRET_KEY",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ),
+    ])
     .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
@@ -183,14 +185,11 @@ fn dev_mode_is_refused_off_loopback_naming_every_reason() {
         ("BIND_ADDR", "0.0.0.0:8000"),
         ("BIND_ADDR", "[::]:8000"),
     ] {
-        let err = Config::from_env(&env(&[(key, value)]), true).unwrap_err();
+        let err = dev(&[(key, value)]).unwrap_err();
         assert_eq!(err.0.len(), 1, "{err}");
         assert!(err.0[0].contains(key), "{err}");
         // Without --dev the same address is fine.
-        assert!(
-            Config::from_env(&env(&[(key, value)]), false)
-                .is_err_and(|e| !e.to_string().contains(key))
-        );
+        assert!(not_dev(&[(key, value)]).is_err_and(|e| !e.to_string().contains(key)));
     }
 
     // Loopback in every spelling is accepted.
@@ -200,14 +199,11 @@ fn dev_mode_is_refused_off_loopback_naming_every_reason() {
         ("http://[::1]:8000", "[::1]:8000"),
         ("http://LOCALHOST:8000", "127.255.255.254:8000"),
     ] {
-        let c = Config::from_env(
-            &env(&[
-                ("APP_ENV", "development"),
-                ("APP_BASE_URL", base),
-                ("BIND_ADDR", bind),
-            ]),
-            true,
-        );
+        let c = dev(&[
+            ("APP_ENV", "development"),
+            ("APP_BASE_URL", base),
+            ("BIND_ADDR", bind),
+        ]);
         assert!(c.is_ok(), "{base} {bind}: {c:?}");
     }
 }
@@ -216,16 +212,13 @@ fn dev_mode_is_refused_off_loopback_naming_every_reason() {
 fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
     let a64 = "a".repeat(64);
     let fifteen = "0123456789abcde".repeat(5);
-    let err = Config::from_env(
-        &env(&[
-            ("SECRET_KEY", &a64),
-            (
-                "SECRET_KEY_PREVIOUS",
-                &format!("{GOOD_KEY}, {fifteen},short"),
-            ),
-        ]),
-        true,
-    )
+    let err = dev(&[
+        ("SECRET_KEY", &a64),
+        (
+            "SECRET_KEY_PREVIOUS",
+            &format!("{GOOD_KEY}, {fifteen},short"),
+        ),
+    ])
     .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
@@ -246,13 +239,10 @@ fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
     assert!(text.contains("openssl rand -hex 48"), "{text}");
     assert!(!text.contains(GOOD_KEY), "a key was printed: {text}");
 
-    let c = Config::from_env(
-        &env(&[
-            ("SECRET_KEY", GOOD_KEY),
-            ("SECRET_KEY_PREVIOUS", &format!(" {}X ,", &GOOD_KEY[1..])),
-        ]),
-        true,
-    )
+    let c = dev(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("SECRET_KEY_PREVIOUS", &format!(" {}X ,", &GOOD_KEY[1..])),
+    ])
     .unwrap();
     assert_eq!(c.secret_key_previous.len(), 1);
     assert_eq!(
@@ -318,13 +308,10 @@ fn allowlists_are_validated_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good");
     std::fs::write(&good, "# team\n\nAnn@Example.com\n  bob@example.com  \n").unwrap();
-    let c = Config::from_env(
-        &env(&[
-            ("ALLOWED_EMAILS", "guest@other.org"),
-            ("ALLOWED_EMAILS_FILE", good.to_str().unwrap()),
-        ]),
-        true,
-    )
+    let c = dev(&[
+        ("ALLOWED_EMAILS", "guest@other.org"),
+        ("ALLOWED_EMAILS_FILE", good.to_str().unwrap()),
+    ])
     .unwrap();
     assert_eq!(c.allowlist.emails, vec!["guest@other.org"]);
     assert_eq!(c.allowlist.file.as_deref(), Some(good.as_path()));
@@ -335,13 +322,10 @@ fn allowlists_are_validated_with_line_numbers() {
 
     let bad = dir.path().join("bad");
     std::fs::write(&bad, "ann@example.com\nnot an address\n# fine\nbob\n").unwrap();
-    let text = Config::from_env(
-        &env(&[
-            ("ALLOWED_EMAILS", "guest@other.org, nobody"),
-            ("ALLOWED_EMAILS_FILE", bad.to_str().unwrap()),
-        ]),
-        true,
-    )
+    let text = dev(&[
+        ("ALLOWED_EMAILS", "guest@other.org, nobody"),
+        ("ALLOWED_EMAILS_FILE", bad.to_str().unwrap()),
+    ])
     .unwrap_err()
     .to_string();
     assert!(text.contains("ALLOWED_EMAILS: `nobody`"), "{text}");
@@ -349,52 +333,57 @@ fn allowlists_are_validated_with_line_numbers() {
     assert!(text.contains("line 4: `bob`"), "{text}");
 
     let missing = dir.path().join("missing");
-    let text = Config::from_env(
-        &env(&[("ALLOWED_EMAILS_FILE", missing.to_str().unwrap())]),
-        true,
-    )
-    .unwrap_err()
-    .to_string();
+    let text = dev(&[("ALLOWED_EMAILS_FILE", missing.to_str().unwrap())])
+        .unwrap_err()
+        .to_string();
     assert!(
         text.contains("ALLOWED_EMAILS_FILE") && text.contains("cannot be read"),
         "{text}"
     );
 }
 
+/// The site's name, language and zone that `pairs` configure.
+fn site(pairs: &[(&str, &str)]) -> (String, crate::i18n::Lang, chrono_tz::Tz) {
+    let s = dev(pairs).unwrap().site;
+    (s.name, s.default_lang, s.display_tz)
+}
+
 #[test]
 fn site_defaults_to_the_host_english_and_utc() {
-    let c = Config::from_env(&env(&[("APP_BASE_URL", "http://127.0.0.1:8000")]), true).unwrap();
-    assert_eq!(c.site.name, "127.0.0.1");
-    assert_eq!(c.site.default_lang, crate::i18n::Lang::En);
-    assert_eq!(c.site.display_tz, chrono_tz::Tz::UTC);
+    assert_eq!(
+        site(&[("APP_BASE_URL", "http://127.0.0.1:8000")]),
+        (
+            "127.0.0.1".into(),
+            crate::i18n::Lang::En,
+            chrono_tz::Tz::UTC
+        )
+    );
 }
 
 #[test]
 fn site_name_language_and_zone_are_read() {
-    let c = Config::from_env(
-        &env(&[
-            ("SITE_NAME", "  사내 포털 "),
-            ("DEFAULT_LANGUAGE", "ko"),
-            ("DISPLAY_TIMEZONE", "Asia/Seoul"),
-        ]),
-        true,
-    )
-    .unwrap();
-    assert_eq!(c.site.name, "사내 포털");
-    assert_eq!(c.site.default_lang, crate::i18n::Lang::Ko);
-    assert_eq!(c.site.display_tz, chrono_tz::Asia::Seoul);
+    let pairs = [
+        ("SITE_NAME", "  사내 포털 "),
+        ("DEFAULT_LANGUAGE", "ko"),
+        ("DISPLAY_TIMEZONE", "Asia/Seoul"),
+    ];
+    assert_eq!(
+        site(&pairs),
+        (
+            "사내 포털".into(),
+            crate::i18n::Lang::Ko,
+            chrono_tz::Asia::Seoul
+        )
+    );
 }
 
 #[test]
 fn unknown_language_and_zone_are_clear_errors() {
-    let err = Config::from_env(
-        &env(&[
-            ("DEFAULT_LANGUAGE", "fr"),
-            ("DISPLAY_TIMEZONE", "Mars/Olympus"),
-            ("SITE_NAME", &"x".repeat(MAX_SITE_NAME + 1)),
-        ]),
-        true,
-    )
+    let err = dev(&[
+        ("DEFAULT_LANGUAGE", "fr"),
+        ("DISPLAY_TIMEZONE", "Mars/Olympus"),
+        ("SITE_NAME", &"x".repeat(MAX_SITE_NAME + 1)),
+    ])
     .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("DEFAULT_LANGUAGE `fr`"), "{text}");
@@ -407,7 +396,7 @@ fn unknown_language_and_zone_are_clear_errors() {
 #[test]
 fn a_site_name_equal_to_a_sign_in_button_is_refused() {
     for name in ["Sign in with Google", "Google 계정으로 로그인", "sign in"] {
-        let err = Config::from_env(&env(&[("SITE_NAME", name)]), true).unwrap_err();
+        let err = dev(&[("SITE_NAME", name)]).unwrap_err();
         assert!(err.to_string().contains("SITE_NAME"), "{name}: {err}");
     }
 }

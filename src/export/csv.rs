@@ -49,62 +49,75 @@ pub fn write_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a 
 mod tests {
     use super::*;
 
-    fn field(s: &str) -> String {
-        let mut out = Vec::new();
-        write_field(&mut out, s);
-        String::from_utf8(out).unwrap()
+    /// Asserts how each field is written: (as given, as written).
+    fn assert_fields(cases: &[(&str, &str)]) {
+        for &(given, written) in cases {
+            let mut out = Vec::new();
+            write_field(&mut out, given);
+            assert_eq!(String::from_utf8(out).unwrap(), written, "{given:?}");
+        }
     }
 
     #[test]
     fn plain_fields_are_written_as_they_are() {
-        assert_eq!(field("Ann Lee"), "Ann Lee");
-        assert_eq!(field(""), "");
-        assert_eq!(field("김민준"), "김민준");
-        assert_eq!(field("2026-12-05T05:03:17Z"), "2026-12-05T05:03:17Z");
-        assert_eq!(field("a'b"), "a'b");
+        assert_fields(&[
+            ("Ann Lee", "Ann Lee"),
+            ("", ""),
+            ("김민준", "김민준"),
+            ("2026-12-05T05:03:17Z", "2026-12-05T05:03:17Z"),
+            ("a'b", "a'b"),
+        ]);
     }
 
     #[test]
     fn a_comma_is_quoted() {
-        assert_eq!(field("Lee, Ann"), "\"Lee, Ann\"");
+        assert_fields(&[("Lee, Ann", "\"Lee, Ann\"")]);
     }
 
     #[test]
     fn a_double_quote_is_doubled_inside_quotes() {
-        assert_eq!(field("Ann \"the\" Lee"), "\"Ann \"\"the\"\" Lee\"");
-        assert_eq!(field("\""), "\"\"\"\"");
+        assert_fields(&[
+            ("Ann \"the\" Lee", "\"Ann \"\"the\"\" Lee\""),
+            ("\"", "\"\"\"\""),
+        ]);
     }
 
     #[test]
     fn line_breaks_are_quoted() {
-        assert_eq!(field("one\ntwo"), "\"one\ntwo\"");
-        assert_eq!(field("one\r\ntwo"), "\"one\r\ntwo\"");
+        assert_fields(&[
+            ("one\ntwo", "\"one\ntwo\""),
+            ("one\r\ntwo", "\"one\r\ntwo\""),
+        ]);
     }
 
     #[test]
     fn each_formula_start_gets_a_leading_quote() {
-        assert_eq!(field("=1+2"), "'=1+2");
-        assert_eq!(field("+1"), "'+1");
-        assert_eq!(field("-1"), "'-1");
-        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(field("\tx"), "'\tx");
-        // CR also needs quotes: the guard goes inside them.
-        assert_eq!(field("\rx"), "\"'\rx\"");
+        assert_fields(&[
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            // CR also needs quotes: the guard goes inside them.
+            ("\rx", "\"'\rx\""),
+        ]);
     }
 
     #[test]
     fn a_formula_start_elsewhere_is_left_alone() {
-        assert_eq!(field("a=1"), "a=1");
-        assert_eq!(field(" =1"), " =1");
-        assert_eq!(field("ann+tag@example.com"), "ann+tag@example.com");
+        assert_fields(&[
+            ("a=1", "a=1"),
+            (" =1", " =1"),
+            ("ann+tag@example.com", "ann+tag@example.com"),
+        ]);
     }
 
     #[test]
     fn a_guarded_field_with_quotes_and_commas_is_both_guarded_and_quoted() {
-        assert_eq!(
-            field("=HYPERLINK(\"http://x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
-        );
+        assert_fields(&[(
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+        )]);
     }
 
     #[test]

@@ -337,30 +337,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_audit_row_as_csv_is_quoted_and_guarded() {
+    /// The row of `entry(detail)` as `format` writes it.
+    fn audit_line(format: Format, detail: &str) -> String {
         let mut out = Vec::new();
         write_row(
-            Format::Csv,
+            format,
             &AUDIT_COLUMNS,
-            &audit_values(&entry("a, \"b\"")),
+            &audit_values(&entry(detail)),
             &mut out,
         );
-        let line = String::from_utf8(out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_audit_row_as_csv_is_quoted_and_guarded() {
+        let line = audit_line(Format::Csv, "a, \"b\"");
         assert!(line.starts_with("7,2025-12-05T05:03:17Z,cli,,export,'=cmd|' /C calc'!A0,"));
         assert!(line.ends_with(",\"a, \"\"b\"\"\",\r\n"), "{line}");
     }
 
     #[test]
     fn an_audit_row_as_json_has_types_and_nulls() {
-        let mut out = Vec::new();
-        write_row(
-            Format::JsonLines,
-            &AUDIT_COLUMNS,
-            &audit_values(&entry("x\ny")),
-            &mut out,
-        );
-        let line = String::from_utf8(out).unwrap();
+        let line = audit_line(Format::JsonLines, "x\ny");
         assert!(line.ends_with("}\n") && line.matches('\n').count() == 1);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["id"], 7);

@@ -1,5 +1,8 @@
+use super::Lang::{En, Ko};
 use super::format::{Formats, parse_zone, utc};
 use super::*;
+use chrono::{DateTime, Utc};
+use chrono_tz::{Asia::Seoul, Europe::Berlin, Tz, UTC};
 use std::collections::BTreeSet;
 
 #[test]
@@ -68,63 +71,67 @@ fn arguments_are_filled_in() {
     assert_eq!(m.to_string(), m.render(Lang::En));
 }
 
+/// A UTC time as year, month, day, hour, minute.
+type When = (i32, u32, u32, u32, u32);
+
+/// Asserts what `show` (`Formats::time` or `Formats::date`) gives for each case: a language, a
+/// zone, a UTC time and the text expected.
+fn assert_shown(show: fn(&Formats, DateTime<Utc>) -> String, cases: &[(Lang, Tz, When, &str)]) {
+    for &(lang, zone, (y, mo, d, h, mi), expected) in cases {
+        let t = utc(y, mo, d, h, mi).unwrap();
+        let got = show(&Formats::new(lang, zone), t);
+        assert_eq!(got, expected, "{lang} in {zone} at {t}");
+    }
+}
+
 #[test]
 fn dates_in_both_languages_and_two_zones() {
-    let t = utc(2026, 12, 3, 16, 59).unwrap();
-    let utc_zone = parse_zone("UTC").unwrap();
-    let seoul = parse_zone("Asia/Seoul").unwrap();
-    let en = Formats::new(Lang::En, utc_zone);
-    let ko = Formats::new(Lang::Ko, utc_zone);
-    assert_eq!(en.time(t), "3 Dec 2026, 16:59 UTC");
-    assert_eq!(ko.time(t), "2026년 12월 3일 오후 4:59 UTC");
-    assert_eq!(en.date(t), "3 Dec 2026");
-    assert_eq!(ko.date(t), "2026년 12월 3일");
-    // 16:59 UTC is 01:59 the next day in Seoul.
-    assert_eq!(
-        Formats::new(Lang::En, seoul).time(t),
-        "4 Dec 2026, 01:59 KST"
+    let t = (2026, 12, 3, 16, 59);
+    assert_shown(
+        Formats::time,
+        &[
+            (En, UTC, t, "3 Dec 2026, 16:59 UTC"),
+            (Ko, UTC, t, "2026년 12월 3일 오후 4:59 UTC"),
+            // 16:59 UTC is 01:59 the next day in Seoul.
+            (En, Seoul, t, "4 Dec 2026, 01:59 KST"),
+            (Ko, Seoul, t, "2026년 12월 4일 오전 1:59 KST"),
+            // Noon and midnight in Korean.
+            (Ko, UTC, (2026, 1, 2, 0, 5), "2026년 1월 2일 오전 12:05 UTC"),
+            (
+                Ko,
+                UTC,
+                (2026, 1, 2, 12, 5),
+                "2026년 1월 2일 오후 12:05 UTC",
+            ),
+        ],
     );
-    assert_eq!(
-        Formats::new(Lang::Ko, seoul).time(t),
-        "2026년 12월 4일 오전 1:59 KST"
-    );
-    assert_eq!(Formats::new(Lang::Ko, seoul).date(t), "2026년 12월 4일");
-    // Noon and midnight in Korean.
-    assert_eq!(
-        ko.time(utc(2026, 1, 2, 0, 5).unwrap()),
-        "2026년 1월 2일 오전 12:05 UTC"
-    );
-    assert_eq!(
-        ko.time(utc(2026, 1, 2, 12, 5).unwrap()),
-        "2026년 1월 2일 오후 12:05 UTC"
+    assert_shown(
+        Formats::date,
+        &[
+            (En, UTC, t, "3 Dec 2026"),
+            (Ko, UTC, t, "2026년 12월 3일"),
+            (Ko, Seoul, t, "2026년 12월 4일"),
+        ],
     );
 }
 
 #[test]
 fn a_zone_with_daylight_saving_time_shows_the_offset_in_force() {
-    let berlin = parse_zone("Europe/Berlin").unwrap();
-    let en = Formats::new(Lang::En, berlin);
-    assert_eq!(
-        en.time(utc(2026, 1, 15, 12, 0).unwrap()),
-        "15 Jan 2026, 13:00 CET"
-    );
-    assert_eq!(
-        en.time(utc(2026, 7, 15, 12, 0).unwrap()),
-        "15 Jul 2026, 14:00 CEST"
-    );
-    // The night the clocks go forward (29 March 2026, 01:00 UTC).
-    assert_eq!(
-        en.time(utc(2026, 3, 29, 0, 59).unwrap()),
-        "29 Mar 2026, 01:59 CET"
-    );
-    assert_eq!(
-        en.time(utc(2026, 3, 29, 1, 0).unwrap()),
-        "29 Mar 2026, 03:00 CEST"
-    );
-    let ko = Formats::new(Lang::Ko, berlin);
-    assert_eq!(
-        ko.time(utc(2026, 7, 15, 12, 0).unwrap()),
-        "2026년 7월 15일 오후 2:00 CEST"
+    assert_shown(
+        Formats::time,
+        &[
+            (En, Berlin, (2026, 1, 15, 12, 0), "15 Jan 2026, 13:00 CET"),
+            (En, Berlin, (2026, 7, 15, 12, 0), "15 Jul 2026, 14:00 CEST"),
+            // The night the clocks go forward (29 March 2026, 01:00 UTC).
+            (En, Berlin, (2026, 3, 29, 0, 59), "29 Mar 2026, 01:59 CET"),
+            (En, Berlin, (2026, 3, 29, 1, 0), "29 Mar 2026, 03:00 CEST"),
+            (
+                Ko,
+                Berlin,
+                (2026, 7, 15, 12, 0),
+                "2026년 7월 15일 오후 2:00 CEST",
+            ),
+        ],
     );
 }
 

@@ -50,54 +50,57 @@ impl ProcessStats {
         }
     }
 
-    /// The series in the text format; absent values leave their series out.
+    /// The series in the text format (`SERIES`); absent values leave their series out.
     pub fn render(&self, out: &mut String) {
-        let mut series = |name: &str, kind: &str, help: &str, value: Option<String>| {
+        let values = [
+            self.cpu_seconds.map(|v| v.to_string()),
+            self.open_fds.map(|v| v.to_string()),
+            self.max_fds.map(|v| v.to_string()),
+            self.start_time_seconds.map(|v| v.to_string()),
+            self.resident_bytes.map(|v| v.to_string()),
+            self.virtual_bytes.map(|v| v.to_string()),
+        ];
+        for ((name, help), value) in SERIES.iter().zip(values) {
             if let Some(v) = value {
+                let kind = if name.ends_with("_total") {
+                    "counter"
+                } else {
+                    "gauge"
+                };
                 let _ = writeln!(
                     out,
                     "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
                 );
             }
-        };
-        series(
-            "process_cpu_seconds_total",
-            "counter",
-            "Total user and system CPU time spent in seconds.",
-            self.cpu_seconds.map(|v| v.to_string()),
-        );
-        series(
-            "process_open_fds",
-            "gauge",
-            "Number of open file descriptors.",
-            self.open_fds.map(|v| v.to_string()),
-        );
-        series(
-            "process_max_fds",
-            "gauge",
-            "Maximum number of open file descriptors.",
-            self.max_fds.map(|v| v.to_string()),
-        );
-        series(
-            "process_start_time_seconds",
-            "gauge",
-            "Start time of the process since unix epoch in seconds.",
-            self.start_time_seconds.map(|v| v.to_string()),
-        );
-        series(
-            "process_resident_memory_bytes",
-            "gauge",
-            "Resident memory size in bytes.",
-            self.resident_bytes.map(|v| v.to_string()),
-        );
-        series(
-            "process_virtual_memory_bytes",
-            "gauge",
-            "Virtual memory size in bytes.",
-            self.virtual_bytes.map(|v| v.to_string()),
-        );
+        }
     }
 }
+
+/// The series of `ProcessStats`, in its fields' order: name and help (client_golang's words);
+/// a name ending in `_total` is a counter, the others gauges.
+const SERIES: [(&str, &str); 6] = [
+    (
+        "process_cpu_seconds_total",
+        "Total user and system CPU time spent in seconds.",
+    ),
+    ("process_open_fds", "Number of open file descriptors."),
+    (
+        "process_max_fds",
+        "Maximum number of open file descriptors.",
+    ),
+    (
+        "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.",
+    ),
+    (
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes.",
+    ),
+    (
+        "process_virtual_memory_bytes",
+        "Virtual memory size in bytes.",
+    ),
+];
 
 /// `signin_build_info{version,commit} 1`.
 pub fn render_build_info(out: &mut String) {
@@ -133,28 +136,23 @@ fn parse_stat(text: &str) -> Option<Stat> {
 
 /// `btime` of `/proc/stat`: the boot time, in seconds since the epoch.
 fn parse_boot_time(text: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()
+    number_after(text, "btime ")
 }
 
 /// The soft limit on open files from `/proc/self/limits` (`unlimited` is left out).
 fn parse_max_fds(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    number_after(text, "Max open files")
 }
 
 /// A `kB` line of `/proc/self/status`, in bytes.
 fn status_kib(text: &str, key: &str) -> Option<u64> {
+    number_after(text, key)?.checked_mul(1024)
+}
+
+/// The first word after `key` on the first line that starts with it, as a number.
+fn number_after(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(key))?;
-    let kib: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
-    kib.checked_mul(1024)
+    line[key.len()..].split_whitespace().next()?.parse().ok()
 }
 
 #[cfg(test)]

@@ -57,12 +57,9 @@ both_backends!(
         // An unverified address does not claim it (nor sign in).
         let b = app.new_browser();
         let authorize = b.begin_sign_in(None).await;
-        let fields = [
-            ("decision", "approve"),
-            ("email", "ann@example.com"),
-            ("name", "Mallory"),
-        ];
-        let r = b.post_consent(&authorize, &fields).await;
+        let r = b
+            .approve(&authorize, "ann@example.com", "Mallory", false)
+            .await;
         let r = b.get(&location(&r)).await;
         assert_eq!(r.status().as_u16(), 403);
         assert_eq!(

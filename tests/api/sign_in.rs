@@ -158,12 +158,7 @@ app_test!(unverified_email_is_refused_with_a_clear_message, |app| {
     // The consent form without `email_verified`: the provider says the address is unverified.
     let b = app.new_browser();
     let authorize = b.begin_sign_in(None).await;
-    let fields = [
-        ("decision", "approve"),
-        ("email", "new@example.com"),
-        ("name", "New"),
-    ];
-    let r = b.post_consent(&authorize, &fields).await;
+    let r = b.approve(&authorize, "new@example.com", "New", false).await;
     assert_eq!(r.status().as_u16(), 302);
     let r = b.get(&location(&r)).await;
     assert_page_says(r, 403, "unverified email", "not verified").await;

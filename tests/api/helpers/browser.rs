@@ -143,15 +143,25 @@ impl Browser {
 
     /// Approves on the provider's consent form as `email`/`name` (verified) → the callback URL.
     pub async fn consent(&self, authorize_url: &str, email: &str, name: &str) -> String {
-        let fields = [
-            ("decision", "approve"),
-            ("email", email),
-            ("name", name),
-            ("email_verified", "true"),
-        ];
-        let r = self.post_consent(authorize_url, &fields).await;
+        let r = self.approve(authorize_url, email, name, true).await;
         assert_eq!(r.status().as_u16(), 302, "consent redirect");
         location(&r)
+    }
+
+    /// Approves on the provider's consent form as `email`/`name`, the address verified or not;
+    /// returns the provider's answer, unchecked.
+    pub async fn approve(
+        &self,
+        authorize_url: &str,
+        email: &str,
+        name: &str,
+        verified: bool,
+    ) -> reqwest::Response {
+        let mut fields = vec![("decision", "approve"), ("email", email), ("name", name)];
+        if verified {
+            fields.push(("email_verified", "true"));
+        }
+        self.post_consent(authorize_url, &fields).await
     }
 
     /// Begins a sign-in and approves it as `email`/`name`: the callback URL, not yet opened.
@@ -165,6 +175,12 @@ impl Browser {
         let authorize = self.begin_sign_in(next).await;
         let callback = self.consent(&authorize, email, name).await;
         self.get(&callback).await
+    }
+
+    /// The whole flow, which must succeed (the callback's 303 checked).
+    pub async fn signs_in(&self, email: &str, name: &str) {
+        let r = self.sign_in(email, name, None).await;
+        assert_eq!(r.status().as_u16(), 303, "sign-in as {email}");
     }
 }
 

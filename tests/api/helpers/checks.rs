@@ -32,6 +32,13 @@ pub async fn assert_page_says(r: reqwest::Response, status: u16, what: &str, say
     body
 }
 
+/// Asserts that `text` contains every one of `expected`, naming the first missing.
+pub fn assert_contains_all(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "missing {e:?} in {text}");
+    }
+}
+
 /// Asserts a 401 JSON answer with `WWW-Authenticate: Bearer`.
 pub async fn assert_api_401(r: reqwest::Response, what: &str) {
     assert_eq!(r.status().as_u16(), 401, "{what}: status");
