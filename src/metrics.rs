@@ -121,11 +121,7 @@ impl Default for Metrics {
     }
 }
 
-impl std::fmt::Debug for Metrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(Metrics, |_s| {});
 
 impl Metrics {
     pub fn new() -> Self {

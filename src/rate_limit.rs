@@ -31,13 +31,7 @@ pub struct RateLimits {
     checks: AtomicU64,
 }
 
-impl std::fmt::Debug for RateLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimits")
-            .field("enabled", &self.limiter.is_some())
-            .finish()
-    }
-}
+crate::debug_shows!(RateLimits, |s| { enabled: s.limiter.is_some() });
 
 impl RateLimits {
     /// `per_minute == 0` disables the limit.

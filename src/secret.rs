@@ -31,6 +31,22 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// `Debug` for a type that holds keys, pools or caches: it shows only the parts named, then `..`,
+/// so that adding a field never puts a secret in a log.
+#[macro_export]
+macro_rules! debug_shows {
+    ($ty:ident, |$s:ident| { $($name:ident: $value:expr),* $(,)? }) => {
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let $s = self;
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($name), &$value))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,14 +17,7 @@ pub struct AppState {
     pub origin: String,
 }
 
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("sessions", &self.sessions)
-            .field("sign_in", &self.sign_in)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(AppState, |s| { sessions: s.sessions, sign_in: s.sign_in });
 
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {

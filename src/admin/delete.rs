@@ -33,7 +33,7 @@ pub fn delete_user(
         let target = find_by_id(conn, target_id)?.ok_or(TxError::Refused(Refusal::NoSuchUser))?;
         let was_admin = target.role == Role::Admin && target.status == Status::Active;
         let pseudo = pseudonym(target.id);
-        account::delete_user(conn, target.id, target.email.as_str(), &pseudo)?;
+        account::delete_user(conn, target.id, target.profile.email.as_str(), &pseudo)?;
         if was_admin && count_active_admins(conn)? == 0 {
             return Err(TxError::Refused(Refusal::LastAdmin));
         }

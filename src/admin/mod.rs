@@ -160,7 +160,7 @@ pub fn perform(
                     detail: Some(format!("{n} session(s) ended")),
                     message: Msg::new("flash.sessions_revoked")
                         .arg("count", n)
-                        .arg("email", &target.email),
+                        .arg("email", &target.profile.email),
                 }
             }
         };
@@ -175,7 +175,7 @@ pub fn perform(
                 &NewEntry {
                     actor,
                     action: action.audit(),
-                    target: Some((target.id, &target.email)),
+                    target: Some((target.id, &target.profile.email)),
                     detail: done.detail.as_deref(),
                     ip,
                     at: now,
@@ -211,6 +211,6 @@ fn set(
     Ok(Done {
         changed,
         detail,
-        message: Msg::new(change_text(change, changed)).arg("email", &target.email),
+        message: Msg::new(change_text(change, changed)).arg("email", &target.profile.email),
     })
 }

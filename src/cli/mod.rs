@@ -100,8 +100,8 @@ fn list(conn: &mut DbConn, admins: bool, out: &mut dyn Write) -> Result<(), CliE
                 out,
                 "{:<40} {:<30} {:<6} {:<9} {}",
                 // `as_str`: `Email`'s `Display` ignores the column width.
-                u.email.as_str(),
-                u.name,
+                u.profile.email.as_str(),
+                u.profile.name,
                 u.role.as_str(),
                 u.status.as_str(),
                 u.created_at.format("%Y-%m-%d %H:%M UTC")

@@ -184,14 +184,20 @@ pub fn insert_deletion(
 pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor_label: String,
-    pub actor_public_id: Option<UserId>,
+    pub actor: Party,
     /// As stored: an action this version does not know still shows.
     pub action: String,
-    pub target_label: Option<String>,
-    pub target_public_id: Option<UserId>,
+    pub target: Option<Party>,
     pub detail: Option<String>,
     pub ip: Option<String>,
+}
+
+/// Whom an entry names as its actor or its target: the label written with it, and the account's
+/// public id while the account exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Party {
+    pub label: String,
+    pub public_id: Option<UserId>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -268,11 +274,18 @@ fn entries(rows: Vec<EntryRow>) -> Result<Vec<Entry>, DbError> {
             Ok(Entry {
                 id: r.id,
                 at: utc(r.at),
-                actor_label: r.actor_label,
-                actor_public_id: public_id(r.actor_public_id)?,
+                actor: Party {
+                    label: r.actor_label,
+                    public_id: public_id(r.actor_public_id)?,
+                },
                 action: r.action,
-                target_label: r.target_label,
-                target_public_id: public_id(r.target_public_id)?,
+                target: match r.target_label {
+                    Some(label) => Some(Party {
+                        label,
+                        public_id: public_id(r.target_public_id)?,
+                    }),
+                    None => None,
+                },
                 detail: r.detail,
                 ip: r.ip,
             })

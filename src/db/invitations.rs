@@ -4,7 +4,7 @@
 
 use super::raw::{self, Arg, Sql};
 use super::schema::users;
-use super::users::{Profile, USER_COLUMNS, User, UserRow, from_row};
+use super::users::{SignInProfile, USER_COLUMNS, User, UserRow, from_row};
 use super::{DbConn, DbError};
 use crate::domain::{Email, Role, Status, UserId, random_token};
 use chrono::{DateTime, Utc};
@@ -41,18 +41,19 @@ pub fn invite(
     from_row(row).map(Some)
 }
 
-/// Claims the invitation of `p.email` for the provider subject `p.google_sub`, unless that
+/// Claims the invitation of the signed-in email for its provider subject, unless that
 /// subject already has an account here; keeps the invitation's role (and its name, when one
 /// was given). Returns the claimed account, if any. The caller has checked that the provider
 /// verified the email; an admin invitation is claimed only when `authoritative` (the provider
 /// vouches for the address itself, as `ADMIN_EMAILS` requires). One statement, so two concurrent first sign-ins claim it once.
 pub fn claim(
     conn: &mut DbConn,
-    p: &Profile,
+    signed_in: &SignInProfile,
     authoritative: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, DbError> {
     let now = now.naive_utc();
+    let (sub, p) = (&signed_in.google_sub, &signed_in.profile);
     let mut q = Sql::new(conn);
     let (no, yes) = if q.is_pg() {
         ("false", "true")
@@ -60,7 +61,7 @@ pub fn claim(
         ("0", "1")
     };
     q.push("UPDATE users SET google_sub = ")
-        .arg(Arg::Text(p.google_sub.clone()))
+        .arg(Arg::Text(sub.clone()))
         .push(", invited = ")
         .push(no)
         .push(", email_verified = ")
@@ -82,7 +83,7 @@ pub fn claim(
         .push(" WHERE invited AND email = ")
         .arg(Arg::Text(p.email.as_str().to_string()))
         .push(" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.google_sub = ")
-        .arg(Arg::Text(p.google_sub.clone()))
+        .arg(Arg::Text(sub.clone()))
         .push(")");
     if !authoritative {
         q.push(" AND role <> 'admin'");
@@ -90,7 +91,7 @@ pub fn claim(
     if raw::execute(conn, q)? == 0 {
         return Ok(None);
     }
-    find_by_sub(conn, &p.google_sub)
+    find_by_sub(conn, sub)
 }
 
 /// The account of a provider subject.

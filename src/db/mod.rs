@@ -62,13 +62,7 @@ pub struct DbPool {
     timeout: Duration,
 }
 
-impl std::fmt::Debug for DbPool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbPool")
-            .field("state", &self.inner.state())
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(DbPool, |s| { state: s.inner.state() });
 
 impl std::ops::Deref for DbPool {
     type Target = r2d2::Pool<Manager>;

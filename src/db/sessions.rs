@@ -6,6 +6,7 @@ use super::{DbConn, DbError};
 use crate::domain::RevokeReason;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,8 +139,7 @@ pub fn rotate(
                 .filter(sessions::revoked_at.is_null()),
         )
         .set((
-            sessions::revoked_at.eq(Some(now.naive_utc())),
-            sessions::revoked_reason.eq(Some(RevokeReason::Rotated.as_str())),
+            revoked(RevokeReason::Rotated, now),
             sessions::replaced_by.eq(Some(&new.jti)),
         ))
         .execute(conn)?;
@@ -195,26 +195,21 @@ pub fn revoke_family(
     reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    {
-        let live = diesel::update(
-            sessions::table
-                .filter(sessions::jti.eq_any(family))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set((
-            sessions::revoked_at.eq(Some(now.naive_utc())),
-            sessions::revoked_reason.eq(Some(reason.as_str())),
-        ))
-        .execute(conn)?;
-        let in_grace = diesel::update(
-            sessions::table
-                .filter(sessions::jti.eq_any(family))
-                .filter(sessions::revoked_reason.eq(RevokeReason::Rotated.as_str())),
-        )
-        .set(sessions::revoked_reason.eq(Some(reason.as_str())))
-        .execute(conn)?;
-        Ok(live + in_grace > 0)
-    }
+    let live = diesel::update(
+        sessions::table
+            .filter(sessions::jti.eq_any(family))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(revoked(reason, now))
+    .execute(conn)?;
+    let in_grace = diesel::update(
+        sessions::table
+            .filter(sessions::jti.eq_any(family))
+            .filter(sessions::revoked_reason.eq(RevokeReason::Rotated.as_str())),
+    )
+    .set(sessions::revoked_reason.eq(Some(reason.as_str())))
+    .execute(conn)?;
+    Ok(live + in_grace > 0)
 }
 
 /// Revokes every live session of a user. Returns how many.
@@ -229,11 +224,21 @@ pub fn revoke_all_for_user(
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((
+    .set(revoked(reason, now))
+    .execute(conn)?)
+}
+
+/// The two columns every revocation writes: when, and why.
+type Revoked = (
+    Eq<sessions::revoked_at, Option<NaiveDateTime>>,
+    Eq<sessions::revoked_reason, Option<&'static str>>,
+);
+
+fn revoked(reason: RevokeReason, now: DateTime<Utc>) -> Revoked {
+    (
         sessions::revoked_at.eq(Some(now.naive_utc())),
         sessions::revoked_reason.eq(Some(reason.as_str())),
-    ))
-    .execute(conn)?)
+    )
 }
 
 /// Records use, at most as often as the caller asks (the check is cached, so this is rare).

@@ -4,14 +4,14 @@ use super::schema::users;
 use super::{DbConn, DbError};
 use crate::domain::{Email, ParseError, Role, Status, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
+use serde::Serialize;
 
-/// A user as the rest of the application sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct User {
-    pub id: i64,
-    pub public_id: UserId,
+/// What a person's provider says about them, as stored on the account and shown on pages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
     pub email: Email,
     pub email_verified: bool,
     pub name: String,
@@ -19,6 +19,14 @@ pub struct User {
     pub family_name: Option<String>,
     pub picture: Option<String>,
     pub locale: Option<String>,
+}
+
+/// A user as the rest of the application sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub public_id: UserId,
+    pub profile: Profile,
     pub role: Role,
     pub status: Status,
     pub created_at: DateTime<Utc>,
@@ -96,13 +104,15 @@ pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
     Ok(User {
         id: r.0,
         public_id: UserId::parse(&r.1).map_err(bad_value)?,
-        email: Email::stored(r.2).map_err(bad_value)?,
-        email_verified: r.3,
-        name: r.4,
-        given_name: r.5,
-        family_name: r.6,
-        picture: r.7,
-        locale: r.8,
+        profile: Profile {
+            email: Email::stored(r.2).map_err(bad_value)?,
+            email_verified: r.3,
+            name: r.4,
+            given_name: r.5,
+            family_name: r.6,
+            picture: r.7,
+            locale: r.8,
+        },
         role: Role::parse(&r.9).map_err(bad_value)?,
         status: Status::parse(&r.10).map_err(bad_value)?,
         created_at: utc(r.11),
@@ -112,32 +122,35 @@ pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
     })
 }
 
-/// What the provider told us about the person at sign-in.
+/// What the provider told us about the person at sign-in: their subject there, and their profile.
 #[derive(Debug, Clone)]
-pub struct Profile {
+pub struct SignInProfile {
     pub google_sub: String,
-    pub email: Email,
-    pub email_verified: bool,
-    pub name: String,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub picture: Option<String>,
-    pub locale: Option<String>,
+    pub profile: Profile,
 }
 
-#[derive(AsChangeset)]
-#[diesel(table_name = users)]
-struct SignInUpdate<'a> {
-    email: &'a str,
-    email_verified: bool,
-    name: &'a str,
-    given_name: Option<&'a str>,
-    family_name: Option<&'a str>,
-    picture: Option<&'a str>,
-    locale: Option<&'a str>,
-    updated_at: NaiveDateTime,
-    last_login_at: Option<NaiveDateTime>,
-    // No role: a sign-in never changes the role of a known user (only an admin or the CLI does).
+/// The profile's columns as values, for the insert and the update of a sign-in alike.
+#[allow(clippy::type_complexity)]
+fn profile_values(
+    p: &Profile,
+) -> (
+    Eq<users::email, &str>,
+    Eq<users::email_verified, bool>,
+    Eq<users::name, &str>,
+    Eq<users::given_name, Option<&str>>,
+    Eq<users::family_name, Option<&str>>,
+    Eq<users::picture, Option<&str>>,
+    Eq<users::locale, Option<&str>>,
+) {
+    (
+        users::email.eq(p.email.as_str()),
+        users::email_verified.eq(p.email_verified),
+        users::name.eq(p.name.as_str()),
+        users::given_name.eq(p.given_name.as_deref()),
+        users::family_name.eq(p.family_name.as_deref()),
+        users::picture.eq(p.picture.as_deref()),
+        users::locale.eq(p.locale.as_deref()),
+    )
 }
 
 /// Registers a new user or refreshes a known one, in one statement keyed on `google_sub`.
@@ -145,46 +158,36 @@ struct SignInUpdate<'a> {
 /// created it.
 pub fn upsert_on_sign_in(
     conn: &mut DbConn,
-    p: &Profile,
+    signed_in: &SignInProfile,
     grant_admin: bool,
     now: DateTime<Utc>,
 ) -> Result<(User, bool), DbError> {
     let now = now.naive_utc();
     let fresh_id = UserId::generate();
     let role = if grant_admin { Role::Admin } else { Role::User };
+    let p = &signed_in.profile;
     let insert = (
         users::public_id.eq(fresh_id.as_str()),
-        users::google_sub.eq(&p.google_sub),
-        users::email.eq(p.email.as_str()),
-        users::email_verified.eq(p.email_verified),
-        users::name.eq(&p.name),
-        users::given_name.eq(p.given_name.as_deref()),
-        users::family_name.eq(p.family_name.as_deref()),
-        users::picture.eq(p.picture.as_deref()),
-        users::locale.eq(p.locale.as_deref()),
+        users::google_sub.eq(&signed_in.google_sub),
+        profile_values(p),
         users::role.eq(role.as_str()),
         users::status.eq(Status::Active.as_str()),
         users::created_at.eq(now),
         users::updated_at.eq(now),
         users::last_login_at.eq(Some(now)),
     );
-    let update = SignInUpdate {
-        email: p.email.as_str(),
-        email_verified: p.email_verified,
-        name: &p.name,
-        given_name: p.given_name.as_deref(),
-        family_name: p.family_name.as_deref(),
-        picture: p.picture.as_deref(),
-        locale: p.locale.as_deref(),
-        updated_at: now,
-        last_login_at: Some(now),
-    };
+    // No role: a sign-in never changes the role of a known user (only an admin or the CLI does).
+    let update = (
+        profile_values(p),
+        users::updated_at.eq(now),
+        users::last_login_at.eq(Some(now)),
+    );
     let _ = excluded(users::email); // keeps the import honest for both arms below
     let row: UserRow = crate::per_backend!(conn, |c| diesel::insert_into(users::table)
         .values(insert)
         .on_conflict(users::google_sub)
         .do_update()
-        .set(&update)
+        .set(update)
         .returning(USER_COLUMNS)
         .get_result(c))?;
     let user = from_row(row)?;

@@ -69,13 +69,7 @@ pub struct DevProvider {
     jwks_requests: AtomicU64,
 }
 
-impl std::fmt::Debug for DevProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevProvider")
-            .field("issuer", &self.settings.issuer)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(DevProvider, |s| { issuer: s.settings.issuer });
 
 impl DevProvider {
     pub fn new(settings: ProviderSettings, keys: Arc<DevKeys>) -> Self {

@@ -14,6 +14,7 @@ use crate::admin::filters::{AuditFilters, UserFilters};
 use crate::db::audit::{self, Actor, AuditAction, NewEntry};
 use crate::db::user_list::{ListRow, export_batch};
 use crate::db::{DbConn, DbError, users};
+use crate::domain::UserId;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Rows read per query.
@@ -245,15 +246,15 @@ fn user_values(r: &ListRow) -> [Value<'_>; 13] {
     let u = &r.user;
     [
         Value::Text(u.public_id.as_str()),
-        Value::Text(u.email.as_str()),
-        Value::Text(&u.name),
-        Value::Opt(u.given_name.as_deref()),
-        Value::Opt(u.family_name.as_deref()),
+        Value::Text(u.profile.email.as_str()),
+        Value::Text(&u.profile.name),
+        Value::Opt(u.profile.given_name.as_deref()),
+        Value::Opt(u.profile.family_name.as_deref()),
         Value::Text(u.role.as_str()),
         Value::Text(u.status.as_str()),
-        Value::Bool(u.email_verified),
+        Value::Bool(u.profile.email_verified),
         Value::Bool(u.invited),
-        Value::Opt(u.locale.as_deref()),
+        Value::Opt(u.profile.locale.as_deref()),
         Value::Time(Some(u.created_at)),
         Value::Time(u.last_login_at),
         Value::Int(r.active_sessions),
@@ -264,11 +265,16 @@ fn audit_values(e: &audit::Entry) -> [Value<'_>; 9] {
     [
         Value::Int(e.id),
         Value::Time(Some(e.at)),
-        Value::Text(&e.actor_label),
-        Value::Opt(e.actor_public_id.as_ref().map(|p| p.as_str())),
+        Value::Text(&e.actor.label),
+        Value::Opt(e.actor.public_id.as_ref().map(UserId::as_str)),
         Value::Text(&e.action),
-        Value::Opt(e.target_label.as_deref()),
-        Value::Opt(e.target_public_id.as_ref().map(|p| p.as_str())),
+        Value::Opt(e.target.as_ref().map(|t| t.label.as_str())),
+        Value::Opt(
+            e.target
+                .as_ref()
+                .and_then(|t| t.public_id.as_ref())
+                .map(UserId::as_str),
+        ),
         Value::Opt(e.detail.as_deref()),
         Value::Opt(e.ip.as_deref()),
     ]
@@ -320,18 +326,22 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::audit::Entry;
-    use crate::domain::{Role, UserId};
+    use crate::db::audit::{Entry, Party};
+    use crate::domain::Role;
 
     fn entry(detail: &str) -> Entry {
         Entry {
             id: 7,
             at: DateTime::from_timestamp(1_764_910_997, 0).unwrap(),
-            actor_label: "cli".into(),
-            actor_public_id: None,
+            actor: Party {
+                label: "cli".into(),
+                public_id: None,
+            },
             action: "export".into(),
-            target_label: Some("=cmd|' /C calc'!A0".into()),
-            target_public_id: UserId::parse("u_abc").ok(),
+            target: Some(Party {
+                label: "=cmd|' /C calc'!A0".into(),
+                public_id: UserId::parse("u_abc").ok(),
+            }),
             detail: Some(detail.into()),
             ip: None,
         }

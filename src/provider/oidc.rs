@@ -58,14 +58,7 @@ pub struct OidcClient {
     jwks: JwksCache,
 }
 
-impl std::fmt::Debug for OidcClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OidcClient")
-            .field("issuer", &self.cfg.issuer)
-            .field("client_id", &self.cfg.client_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(OidcClient, |s| { issuer: s.cfg.issuer, client_id: s.cfg.client_id });
 
 fn str_claim(m: &Map<String, Value>, k: &str) -> Option<String> {
     m.get(k)

@@ -1,6 +1,7 @@
 //! The JSON API.
 
 use crate::auth::{ApiUser, AuthVia};
+use crate::db::users::Profile;
 use crate::domain::{Role, Status};
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
@@ -9,13 +10,8 @@ use serde::Serialize;
 #[derive(Serialize)]
 pub struct Me<'a> {
     id: &'a str,
-    email: &'a str,
-    email_verified: bool,
-    name: &'a str,
-    given_name: Option<&'a str>,
-    family_name: Option<&'a str>,
-    picture: Option<&'a str>,
-    locale: Option<&'a str>,
+    #[serde(flatten)]
+    profile: &'a Profile,
     role: Role,
     status: Status,
     created_at: DateTime<Utc>,
@@ -36,13 +32,7 @@ pub async fn me(ApiUser(cu): ApiUser) -> HttpResponse {
     let u = cu.user();
     let me = Me {
         id: u.public_id.as_str(),
-        email: u.email.as_str(),
-        email_verified: u.email_verified,
-        name: &u.name,
-        given_name: u.given_name.as_deref(),
-        family_name: u.family_name.as_deref(),
-        picture: u.picture.as_deref(),
-        locale: u.locale.as_deref(),
+        profile: &u.profile,
         role: u.role,
         status: u.status,
         created_at: u.created_at,

@@ -52,10 +52,10 @@ pub async fn home(
     let f = chrome.formats;
     let page = HomePage {
         dev_admin,
-        name: u.name.clone(),
-        email: u.email.clone(),
-        picture: u.picture.clone(),
-        initials: initials(&u.name),
+        name: u.profile.name.clone(),
+        email: u.profile.email.clone(),
+        picture: u.profile.picture.clone(),
+        initials: initials(&u.profile.name),
         is_admin: u.is_admin(),
         member_since: f.date(u.created_at),
         last_sign_in: u.last_login_at.map_or_else(|| "—".into(), |t| f.time(t)),

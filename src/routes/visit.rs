@@ -36,7 +36,7 @@ impl<U: AsRef<CurrentUser>> Visit<U> {
         let user = self.person().user();
         Actor::User {
             id: user.id,
-            email: user.email.clone(),
+            email: user.profile.email.clone(),
         }
     }
 

@@ -103,13 +103,7 @@ pub struct Sessions {
     life: Lifetimes,
 }
 
-impl std::fmt::Debug for Sessions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions")
-            .field("cache", &self.cache)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(Sessions, |s| { cache: s.cache });
 
 impl Sessions {
     pub fn new(codec: JwtCodec, pool: DbPool, clock: SharedClock, life: Lifetimes) -> Self {
@@ -186,7 +180,7 @@ impl Sessions {
         let (mut row, token) = self.mint(user, SessionKind::Api, now, client)?;
         row.name = Some(name.as_str().to_string());
         let expires = row.expires_at;
-        let (id, email) = (user.id, user.email.clone());
+        let (id, email) = (user.id, user.profile.email.clone());
         let detail = format!("token \"{}\"", name.as_str());
         db::run(&self.pool, move |conn| {
             db::transaction(conn, |conn| {
@@ -333,7 +327,7 @@ impl Sessions {
         let (jti, id, email) = (
             current.jti().to_string(),
             current.user().id,
-            current.user().email.clone(),
+            current.user().profile.email.clone(),
         );
         let now = self.now();
         let family = db::run(&self.pool, move |conn| {

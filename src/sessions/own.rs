@@ -105,7 +105,7 @@ impl Sessions {
     fn own_change(&self, current: &CurrentUser, ip: Option<String>) -> OwnChange {
         OwnChange {
             id: current.user().id,
-            email: current.user().email.clone(),
+            email: current.user().profile.email.clone(),
             ip,
             at: self.now(),
         }

@@ -28,13 +28,7 @@ struct FileState {
     emails: Option<Arc<HashSet<String>>>,
 }
 
-impl std::fmt::Debug for AllowFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AllowFile")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(AllowFile, |s| { path: s.path });
 
 impl AllowFile {
     pub fn new(path: PathBuf) -> Self {

@@ -17,7 +17,7 @@ pub use refusal::Refusal;
 use register::{Grants, register};
 
 use crate::cache::TtlCache;
-use crate::db::users::{Profile, User};
+use crate::db::users::{Profile, SignInProfile, User};
 use crate::db::{self, DbError, DbPool, audit};
 use crate::db::{invitations, signin_states};
 use crate::domain::{Email, random_token, safe_next};
@@ -100,13 +100,7 @@ pub struct SignIn {
     admin_seen: AtomicBool,
 }
 
-impl std::fmt::Debug for SignIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignIn")
-            .field("provider", &self.provider)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(SignIn, |s| { provider: s.provider });
 
 impl SignIn {
     pub fn new(
@@ -247,17 +241,19 @@ impl SignIn {
             dev_first_admin: self.policy.dev_first_admin
                 && !self.admin_seen.load(Ordering::Relaxed),
         };
-        let profile = Profile {
+        let profile = SignInProfile {
             google_sub: who.subject,
-            email,
-            email_verified: true,
-            name,
-            given_name: who.given_name,
-            family_name: who.family_name,
-            picture: who
-                .picture
-                .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
-            locale: who.locale,
+            profile: Profile {
+                email,
+                email_verified: true,
+                name,
+                given_name: who.given_name,
+                family_name: who.family_name,
+                picture: who
+                    .picture
+                    .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
+                locale: who.locale,
+            },
         };
 
         // The state is used once on every instance: its hash is recorded in the same

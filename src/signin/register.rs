@@ -5,7 +5,7 @@ use super::{Refusal, SignInError};
 use crate::db::invitations;
 use crate::db::roles::{self, UserChange};
 use crate::db::sessions::{self, SessionKind};
-use crate::db::users::{self, Profile, User};
+use crate::db::users::{self, SignInProfile, User};
 use crate::db::{self, audit};
 use crate::domain::Role;
 use crate::net::ClientInfo;
@@ -32,7 +32,7 @@ pub(super) struct Grants {
 pub(super) fn register(
     conn: &mut db::DbConn,
     sessions: &Sessions,
-    profile: &Profile,
+    signed_in: &SignInProfile,
     grants: Grants,
     now: chrono::DateTime<chrono::Utc>,
     client: &ClientInfo,
@@ -43,34 +43,34 @@ pub(super) fn register(
     // Users are keyed on the provider subject: an address that another subject holds here is
     // never merged into that account or duplicated. A sign-in with no invitation pays one
     // indexed lookup here, as it did before invitations.
-    let holder = users::email_held_by_other(conn, &profile.email, &profile.google_sub)?;
+    let holder = users::email_held_by_other(conn, &signed_in.profile.email, &signed_in.google_sub)?;
     let invited = match &holder {
-        Some(h) if h.invited => invitations::claim(conn, profile, grants.authoritative, now)?,
+        Some(h) if h.invited => invitations::claim(conn, signed_in, grants.authoritative, now)?,
         _ => None,
     };
     let claimed = invited.is_some();
     // After a claim, the claimed row holds this subject; a second holder (an account whose
     // address changed to this one after the invitation was made) still refuses.
     let holder = if claimed {
-        users::email_held_by_other(conn, &profile.email, &profile.google_sub)?
+        users::email_held_by_other(conn, &signed_in.profile.email, &signed_in.google_sub)?
     } else {
         holder
     };
     if let Some(holder) = holder {
         return Err(Refusal::EmailHeldByOther {
             user_id: holder.id,
-            email: holder.email,
+            email: holder.profile.email,
         }
         .into());
     }
     let (mut user, created) = match invited {
         Some(user) => (user, true),
-        None => users::upsert_on_sign_in(conn, profile, grants.admin_email, now)?,
+        None => users::upsert_on_sign_in(conn, signed_in, grants.admin_email, now)?,
     };
     if !user.is_active() {
         return Err(Refusal::UserDisabled {
             user_id: user.id,
-            email: user.email,
+            email: user.profile.email,
         }
         .into());
     }
@@ -109,10 +109,10 @@ pub(super) fn register(
         &audit::NewEntry {
             actor: &audit::Actor::User {
                 id: user.id,
-                email: user.email.clone(),
+                email: user.profile.email.clone(),
             },
             action: audit::AuditAction::SignIn,
-            target: Some((user.id, &user.email)),
+            target: Some((user.id, &user.profile.email)),
             detail: match (claimed, created) {
                 (true, _) => Some("first sign-in, invitation claimed"),
                 (false, true) => Some("first sign-in"),
@@ -139,7 +139,7 @@ fn promoted(
         &audit::NewEntry {
             actor,
             action: audit::AuditAction::Promote,
-            target: Some((user.id, &user.email)),
+            target: Some((user.id, &user.profile.email)),
             detail: Some(detail),
             ip: client.ip.as_deref(),
             at: now,

@@ -88,7 +88,7 @@ impl Chrome {
             dev: site.is_some_and(|s| s.dev),
             site: site.map_or_else(|| Arc::from("Sign in"), |s| s.name.clone()),
             user: user.map(|u| NavUser {
-                name: u.user().name.clone(),
+                name: u.user().profile.name.clone(),
                 is_admin: u.user().is_admin(),
             }),
             csrf,

@@ -746,7 +746,7 @@ both_backends!(concurrent_removals_leave_one_admin, |backend| async move {
                         .unwrap();
                     let actor = Actor::User {
                         id: me.id,
-                        email: me.email.clone(),
+                        email: me.profile.email.clone(),
                     };
                     barrier.wait();
                     perform(&mut c, &actor, &them, &action, None, Utc::now()).unwrap()

@@ -15,7 +15,7 @@ fn actor(app: &TestApp, id: i64) -> Actor {
         .unwrap();
     Actor::User {
         id: u.id,
-        email: u.email,
+        email: u.profile.email,
     }
 }
 

@@ -15,13 +15,26 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+/// An actor or a target on the page: its label, linked to the account while it exists.
+pub struct PartyView {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl PartyView {
+    fn new(p: audit::Party) -> Self {
+        Self {
+            href: p.public_id.map(|id| format!("/admin/users/{id}")),
+            label: p.label,
+        }
+    }
+}
+
 pub struct AuditView {
     pub at: String,
-    pub actor_label: String,
-    pub actor_href: Option<String>,
+    pub actor: PartyView,
     pub action: String,
-    pub target_label: String,
-    pub target_href: Option<String>,
+    pub target: PartyView,
     pub detail: String,
     pub ip: String,
 }
@@ -39,11 +52,15 @@ impl AuditView {
     pub fn new(e: audit::Entry, f: &Formats) -> Self {
         Self {
             at: f.time(e.at),
-            actor_href: e.actor_public_id.map(|p| format!("/admin/users/{p}")),
-            actor_label: e.actor_label,
+            actor: PartyView::new(e.actor),
             action: action_label(f, &e.action),
-            target_href: e.target_public_id.map(|p| format!("/admin/users/{p}")),
-            target_label: e.target_label.unwrap_or_else(|| "—".into()),
+            target: e.target.map_or_else(
+                || PartyView {
+                    label: "—".into(),
+                    href: None,
+                },
+                PartyView::new,
+            ),
             detail: e.detail.unwrap_or_default(),
             ip: e.ip.unwrap_or_default(),
         }

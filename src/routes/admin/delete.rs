@@ -32,7 +32,7 @@ pub async fn confirm_delete_user(
     let back = format!("{}/{}", paths::ADMIN_USERS, user.public_id);
     let chrome = v.chrome();
     render(ConfirmDeletePage {
-        whose: chrome.t1("delete.heading_other", "email", &user.email),
+        whose: chrome.t1("delete.heading_other", "email", &user.profile.email),
         chrome,
         action: format!("{back}/delete"),
         cancel: back,
@@ -66,7 +66,7 @@ pub async fn delete_user_account(
                 &v.session,
                 FlashKind::Ok,
                 Msg::new("flash.deleted")
-                    .arg("email", &user.email)
+                    .arg("email", &user.profile.email)
                     .arg("pseudonym", pseudonym),
             );
             Ok(see_other(paths::ADMIN_USERS))

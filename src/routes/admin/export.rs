@@ -15,33 +15,41 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 
+/// What an export's query string selects, checked as its page checks it.
+pub trait ExportQuery {
+    async fn selection(self, v: &AdminVisit) -> Result<Selection, AppError>;
+}
+
 /// `GET /admin/users/export.csv?q=…&role=…&status=…`: the users the list's filters match.
-#[tracing::instrument(skip_all)]
-pub async fn export_users(
-    v: AdminVisit,
-    query: web::Query<ListQuery>,
-    metrics: web::Data<Metrics>,
-) -> Result<HttpResponse, AppError> {
-    let filters = query.filters()?;
-    send(v, Selection::Users(filters), &metrics).await
+impl ExportQuery for ListQuery {
+    async fn selection(self, _: &AdminVisit) -> Result<Selection, AppError> {
+        Ok(Selection::Users(self.filters()?))
+    }
 }
 
 /// `GET /admin/audit/export.csv?action=…&user=…`: the entries the log's filters match, oldest
 /// first.
+impl ExportQuery for AuditQuery {
+    async fn selection(self, v: &AdminVisit) -> Result<Selection, AppError> {
+        let filters = self.filters()?;
+        let typed = filters.user.clone();
+        db::run(&v.state.pool, move |conn| Selection::audit(conn, filters))
+            .await?
+            .ok_or_else(|| {
+                tracing::info!("audit export refused: no user matches the user filter");
+                AppError::BadRequest(Msg::new("audit.no_user").arg("user", typed))
+            })
+    }
+}
+
+/// Either export: the selection its query makes, streamed as CSV.
 #[tracing::instrument(skip_all)]
-pub async fn export_audit(
+pub async fn export<Q: ExportQuery>(
     v: AdminVisit,
-    query: web::Query<AuditQuery>,
+    query: web::Query<Q>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, AppError> {
-    let filters = query.filters()?;
-    let typed = filters.user.clone();
-    let selection = db::run(&v.state.pool, move |conn| Selection::audit(conn, filters))
-        .await?
-        .ok_or_else(|| {
-            tracing::info!("audit export refused: no user matches the user filter");
-            AppError::BadRequest(Msg::new("audit.no_user").arg("user", typed))
-        })?;
+    let selection = query.into_inner().selection(&v).await?;
     send(v, selection, &metrics).await
 }
 

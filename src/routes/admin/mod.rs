@@ -33,7 +33,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(admin_home))
         .route("/users", web::get().to(list_users))
         // Before `/users/{public_id}`, which would take `export.csv` for a user's id.
-        .route("/users/export.csv", web::get().to(export::export_users))
+        .route(
+            "/users/export.csv",
+            web::get().to(export::export::<users::ListQuery>),
+        )
         .route("/users/{public_id}", web::get().to(show_user))
         .route(
             "/users/{public_id}/delete",
@@ -45,7 +48,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/users/{public_id}/{action}", web::post().to(user_action))
         .route("/audit", web::get().to(audit_log))
-        .route("/audit/export.csv", web::get().to(export::export_audit));
+        .route(
+            "/audit/export.csv",
+            web::get().to(export::export::<audit::AuditQuery>),
+        );
 }
 
 /// What an admin page handler reads about the request (see `Visit`).

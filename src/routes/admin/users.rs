@@ -168,10 +168,10 @@ impl UserSummary {
     pub fn new(u: &User, f: &Formats) -> Self {
         Self {
             public_id: u.public_id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            initials: initials(&u.name),
-            picture: u.picture.clone(),
+            email: u.profile.email.clone(),
+            name: u.profile.name.clone(),
+            initials: initials(&u.profile.name),
+            picture: u.profile.picture.clone(),
             is_admin: u.is_admin(),
             disabled: !u.is_active(),
             created: f.time(u.created_at),
