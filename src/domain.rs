@@ -90,6 +90,14 @@ impl fmt::Display for UserId {
     }
 }
 
+/// Where a request came from, as far as the service can tell: recorded with sessions and in the
+/// audit log (`net::ClientInfo::of` reads it off a request).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// A lower-cased email address with one `@`, a local part and a dotted-or-not domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

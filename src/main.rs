@@ -316,7 +316,7 @@ fn main() -> ExitCode {
                     c.origin(),
                     c.database_url,
                     c.provider.issuer,
-                    c.api_token_ttl.num_days()
+                    c.lifetimes.api_ttl.num_days()
                 );
                 for (name, url) in [
                     ("authorize", &c.provider.auth_url),

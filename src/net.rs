@@ -8,11 +8,7 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Vec<IpAddr>);
 
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::domain::ClientInfo;
 
 impl ClientInfo {
     pub fn of(req: &HttpRequest) -> Self {

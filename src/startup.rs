@@ -15,9 +15,9 @@ use crate::rate_limit::{self, RateLimits};
 use crate::routes;
 use crate::secret::Secret;
 use crate::security::{SecurityHeaders, add_headers};
+use crate::sessions::Sessions;
 use crate::sessions::jwt::JwtCodec;
 use crate::sessions::keys::Keys;
-use crate::sessions::{Lifetimes, Sessions};
 use crate::signin::{AllowFile, Policy, SignIn};
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
@@ -155,12 +155,7 @@ impl Application {
                 .with_previous(&previous.iter().map(|k| k.jwt).collect::<Vec<_>>())?,
             pool.clone(),
             opts.clock.clone(),
-            Lifetimes {
-                ttl: config.jwt_ttl,
-                renew_within: config.jwt_renew_within,
-                max_age: config.session_max_age,
-                api_ttl: config.api_token_ttl,
-            },
+            config.lifetimes,
         ));
         let sign_in = SignIn::new(
             Arc::new(oidc),
@@ -201,7 +196,7 @@ impl Application {
             previous: previous.iter().map(|k| k.cookie.clone()).collect(),
             https,
         });
-        let session_max_age = config.session_max_age;
+        let session_max_age = config.lifetimes.max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();
         let state_data = state.clone();
         let dev_data = dev_provider.clone();

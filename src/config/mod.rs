@@ -90,11 +90,8 @@ pub struct Config {
     pub allowed_email_domains: Vec<String>,
     pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
-    pub jwt_ttl: chrono::Duration,
-    pub jwt_renew_within: chrono::Duration,
-    pub session_max_age: chrono::Duration,
-    /// Lifetime of an API token from its creation; never renewed by use.
-    pub api_token_ttl: chrono::Duration,
+    /// `JWT_TTL`, `JWT_RENEW_WITHIN`, `SESSION_MAX_AGE`, `API_TOKEN_TTL`.
+    pub lifetimes: Lifetimes,
     pub http_timeout: StdDuration,
     pub trusted_proxies: Vec<IpAddr>,
     pub log_format: LogFormat,
@@ -106,6 +103,18 @@ pub struct Config {
     pub site: SiteConfig,
     /// The `<NAME>_FILE` variables a secret was read through (for `check-config`).
     pub secrets_from_files: Vec<String>,
+}
+
+/// How long sessions and API tokens live.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lifetimes {
+    /// An app JWT's lifetime (`JWT_TTL`); it is renewed when less than `renew_within` is left.
+    pub ttl: chrono::Duration,
+    pub renew_within: chrono::Duration,
+    /// A browser session's absolute age from its sign-in (`SESSION_MAX_AGE`).
+    pub max_age: chrono::Duration,
+    /// An API token's lifetime from its creation (`API_TOKEN_TTL`), never renewed.
+    pub api_ttl: chrono::Duration,
 }
 
 /// The database settings alone (`APP_ENV`, `DATABASE_URL`, `DATABASE_POOL_SIZE`,
@@ -321,10 +330,12 @@ impl Config {
             allowed_email_domains,
             allowlist,
             admin_emails,
-            jwt_ttl,
-            jwt_renew_within,
-            session_max_age,
-            api_token_ttl,
+            lifetimes: Lifetimes {
+                ttl: jwt_ttl,
+                renew_within: jwt_renew_within,
+                max_age: session_max_age,
+                api_ttl: api_token_ttl,
+            },
             http_timeout,
             trusted_proxies,
             log_format,

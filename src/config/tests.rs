@@ -29,10 +29,16 @@ fn dev_defaults_are_valid() {
         c.redirect_uri(),
         "http://localhost:8000/auth/google/callback"
     );
-    assert_eq!(c.jwt_ttl, chrono::Duration::days(30));
-    assert_eq!(c.jwt_renew_within, chrono::Duration::days(7));
-    assert_eq!(c.session_max_age, chrono::Duration::days(90));
-    assert_eq!(c.api_token_ttl, chrono::Duration::days(90));
+    let days = chrono::Duration::days;
+    assert_eq!(
+        c.lifetimes,
+        Lifetimes {
+            ttl: days(30),
+            renew_within: days(7),
+            max_age: days(90),
+            api_ttl: days(90),
+        }
+    );
     assert!(matches!(c.database_url.kind(), DatabaseKind::Sqlite(_)));
     assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
     assert!(

@@ -3,7 +3,7 @@
 use super::schema::{sessions, users};
 use super::users::{USER_COLUMNS, User, UserRow, from_row, utc};
 use super::{DbConn, DbError};
-use crate::domain::RevokeReason;
+use crate::domain::{ClientInfo, RevokeReason};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 use diesel::dsl::Eq;
@@ -38,13 +38,30 @@ pub struct NewSession {
     pub jti: String,
     pub user_id: i64,
     pub kind: SessionKind,
+    /// An API token's name (browser sessions have none).
+    pub name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub auth_time: DateTime<Utc>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    /// An API token's name (browser sessions have none).
-    pub name: Option<String>,
+    pub client: ClientInfo,
+}
+
+/// When and why a session was revoked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Revocation {
+    pub at: DateTime<Utc>,
+    /// `None` for a reason this version does not know.
+    pub reason: Option<RevokeReason>,
+}
+
+impl Revocation {
+    /// The revocation the two columns record, if any.
+    pub(super) fn of(at: Option<NaiveDateTime>, reason: Option<&str>) -> Option<Self> {
+        at.map(|at| Self {
+            at: utc(at),
+            reason: reason.and_then(|r| RevokeReason::parse(r).ok()),
+        })
+    }
 }
 
 /// A session row with its user, as the per-request check needs it.
@@ -56,8 +73,7 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     pub auth_time: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_reason: Option<RevokeReason>,
+    pub revoked: Option<Revocation>,
     pub user: User,
 }
 
@@ -82,8 +98,8 @@ pub fn insert(conn: &mut DbConn, s: &NewSession) -> Result<(), DbError> {
             sessions::expires_at.eq(s.expires_at.naive_utc()),
             sessions::auth_time.eq(s.auth_time.naive_utc()),
             sessions::last_used_at.eq(Some(s.created_at.naive_utc())),
-            sessions::user_agent.eq(s.user_agent.as_deref()),
-            sessions::ip.eq(s.ip.as_deref()),
+            sessions::user_agent.eq(s.client.user_agent.as_deref()),
+            sessions::ip.eq(s.client.ip.as_deref()),
             sessions::name.eq(s.name.as_deref()),
         ))
         .execute(conn)?;
@@ -118,8 +134,7 @@ pub fn find_with_user(conn: &mut DbConn, jti: &str) -> Result<Option<SessionReco
         expires_at: utc(s.3),
         auth_time: utc(s.4),
         last_used_at: s.5.map(utc),
-        revoked_at: s.6.map(utc),
-        revoked_reason: s.7.as_deref().and_then(|r| RevokeReason::parse(r).ok()),
+        revoked: Revocation::of(s.6, s.7.as_deref()),
         user: from_row(u)?,
     }))
 }

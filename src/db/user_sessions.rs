@@ -2,10 +2,10 @@
 //! whether a session an admin names is theirs and still live.
 
 use super::schema::sessions;
-use super::sessions::SessionKind;
+use super::sessions::{Revocation, SessionKind};
 use super::users::utc;
 use super::{DbConn, DbError};
-use crate::domain::RevokeReason;
+use crate::domain::ClientInfo;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -19,11 +19,9 @@ pub struct SessionInfo {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// `None` for a live session, and for a reason this version does not know.
-    pub revoked_reason: Option<RevokeReason>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
+    /// `None` for a live session.
+    pub revoked: Option<Revocation>,
+    pub client: ClientInfo,
 }
 
 type SessionInfoRow = (
@@ -82,10 +80,11 @@ pub(super) fn newest_sessions(
             created_at: utc(r.3),
             expires_at: utc(r.4),
             last_used_at: r.5.map(utc),
-            revoked_at: r.6.map(utc),
-            revoked_reason: r.7.as_deref().and_then(|s| RevokeReason::parse(s).ok()),
-            user_agent: r.8,
-            ip: r.9,
+            revoked: Revocation::of(r.6, r.7.as_deref()),
+            client: ClientInfo {
+                user_agent: r.8,
+                ip: r.9,
+            },
         })
         .collect())
 }

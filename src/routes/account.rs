@@ -4,17 +4,16 @@
 //! `Sessions::change_user`, so this instance's cache forgets them in the same call.
 
 use super::render;
+use super::session_view::SessionView;
 use super::visit::Visit;
 use crate::admin::{Refusal, delete_user};
 use crate::auth::Checked;
 use crate::db;
 use crate::db::account::live_sessions;
 use crate::db::sessions::SessionKind;
-use crate::db::user_sessions::SessionInfo;
 use crate::error::AppError;
-use crate::i18n::format::Formats;
 use crate::paths;
-use crate::web::{Chrome, device_summary, see_other};
+use crate::web::{Chrome, see_other};
 use actix_web::HttpResponse;
 use askama::Template;
 use serde::Deserialize;
@@ -24,33 +23,12 @@ const LISTED: i64 = 200;
 /// Longest session id a form may name.
 const MAX_JTI_LEN: usize = 128;
 
-pub struct SessionRow {
-    pub jti: String,
-    pub device: String,
-    pub ip: String,
-    pub created: String,
-    pub last_used: String,
-    pub current: bool,
-}
-
-pub struct TokenRow {
-    pub jti: String,
-    pub name: String,
-    pub created: String,
-    pub last_used: String,
-    pub expires: String,
-}
-
 #[derive(Template)]
 #[template(path = "account.html")]
 pub struct AccountPage {
     pub chrome: Chrome,
-    pub sessions: Vec<SessionRow>,
-    pub tokens: Vec<TokenRow>,
-}
-
-fn last_used(f: &Formats, s: &SessionInfo) -> String {
-    s.last_used_at.map_or_else(|| "—".into(), |t| f.time(t))
+    pub sessions: Vec<SessionView>,
+    pub tokens: Vec<SessionView>,
 }
 
 /// `GET /account`: the person's live sessions (this one marked) and API tokens.
@@ -62,29 +40,14 @@ pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
     })
     .await?;
     let chrome = v.chrome();
-    let f = chrome.formats;
+    let _f = chrome.formats;
     let (mut sessions, mut tokens) = (Vec::new(), Vec::new());
     for s in all {
-        match s.kind {
-            SessionKind::Browser => sessions.push(SessionRow {
-                device: device_summary(s.user_agent.as_deref()),
-                ip: s.ip.clone().unwrap_or_else(|| "—".into()),
-                created: f.time(s.created_at),
-                last_used: last_used(&f, &s),
-                current: s.jti == v.user.jti(),
-                jti: s.jti,
-            }),
-            SessionKind::Api => tokens.push(TokenRow {
-                name: s
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| chrome.t("account.unnamed").into_owned()),
-                created: f.time(s.created_at),
-                last_used: last_used(&f, &s),
-                expires: f.time(s.expires_at),
-                jti: s.jti,
-            }),
-        }
+        let list = match s.kind {
+            SessionKind::Browser => &mut sessions,
+            SessionKind::Api => &mut tokens,
+        };
+        list.push(SessionView::new(s, v.user.jti(), now, &chrome.formats));
     }
     render(AccountPage {
         chrome,

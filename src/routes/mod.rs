@@ -7,6 +7,7 @@ pub mod auth;
 pub mod health;
 pub mod home;
 pub mod language;
+pub mod session_view;
 pub mod static_files;
 pub mod visit;
 

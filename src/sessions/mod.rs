@@ -10,7 +10,7 @@ mod own;
 
 use crate::cache::TtlCache;
 use crate::clock::SharedClock;
-use crate::db::sessions::{self, NewSession, SessionKind, SessionRecord};
+use crate::db::sessions::{self, NewSession, Revocation, SessionKind, SessionRecord};
 use crate::db::users::User;
 use crate::db::{self, DbError, DbPool, audit};
 use crate::domain::{RevokeReason, TokenName, random_token};
@@ -84,15 +84,7 @@ pub enum SessionError {
     Db(#[from] DbError),
 }
 
-/// Lifetimes of the app JWT (configuration).
-#[derive(Debug, Clone, Copy)]
-pub struct Lifetimes {
-    pub ttl: Duration,
-    pub renew_within: Duration,
-    pub max_age: Duration,
-    /// An API token's lifetime from its creation (`API_TOKEN_TTL`), never renewed.
-    pub api_ttl: Duration,
-}
+pub use crate::config::Lifetimes;
 
 pub struct Sessions {
     codec: JwtCodec,
@@ -153,12 +145,11 @@ impl Sessions {
             jti,
             user_id: user.id,
             kind,
+            name: None,
             created_at: now,
             expires_at,
             auth_time,
-            user_agent: client.user_agent.clone(),
-            ip: client.ip.clone(),
-            name: None,
+            client: client.clone(),
         };
         Ok((row, token))
     }
@@ -195,7 +186,7 @@ impl Sessions {
                         action: audit::AuditAction::CreateApiToken,
                         target: Some((id, &email)),
                         detail: Some(&detail),
-                        ip: row.ip.as_deref(),
+                        ip: row.client.ip.as_deref(),
                         at: now,
                     },
                 )
@@ -220,7 +211,7 @@ impl Sessions {
             let r = sessions::find_with_user(conn, &jti_owned)?;
             if let Some(r) = &r {
                 let stale = r.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY);
-                if stale && r.revoked_at.is_none() {
+                if stale && r.revoked.is_none() {
                     sessions::touch(conn, &r.jti, now)?;
                 }
             }
@@ -267,9 +258,12 @@ impl Sessions {
         if !record.user.is_active() {
             return Err(CheckError::Refused("user disabled"));
         }
-        let in_grace = match (record.revoked_at, record.revoked_reason) {
-            (None, _) => false,
-            (Some(at), Some(RevokeReason::Rotated)) if now - at < ROTATION_GRACE => true,
+        let in_grace = match record.revoked {
+            None => false,
+            Some(Revocation {
+                at,
+                reason: Some(RevokeReason::Rotated),
+            }) if now - at < ROTATION_GRACE => true,
             _ => return Err(CheckError::Refused("revoked")),
         };
 

@@ -9,18 +9,17 @@ use crate::admin::{Action, Refusal, perform};
 use crate::auth::Checked;
 use crate::db;
 use crate::db::audit;
-use crate::db::user_sessions::{SessionInfo, user_sessions};
+use crate::db::user_sessions::user_sessions;
 use crate::db::users;
-use crate::domain::{RevokeReason, UserId};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::i18n::Msg;
-use crate::i18n::format::Formats;
 use crate::routes::render;
+use crate::routes::session_view::SessionView;
 use crate::web::Chrome;
 use crate::web::see_other;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Sessions shown on a user's page (newest first).
@@ -29,66 +28,6 @@ const SESSIONS_SHOWN: i64 = 100;
 const RECENT_SHOWN: i64 = 10;
 /// Longest session id an action may name.
 const MAX_JTI_LEN: usize = 128;
-
-pub struct SessionView {
-    pub jti: String,
-    pub kind: String,
-    pub created: String,
-    pub expires: String,
-    pub last_used: String,
-    pub user_agent: String,
-    pub ip: String,
-    pub state: String,
-    pub state_css: &'static str,
-    pub active: bool,
-    pub current: bool,
-}
-
-impl SessionView {
-    fn new(s: SessionInfo, own_jti: &str, now: DateTime<Utc>, f: &Formats) -> Self {
-        let (state, state_css, active) = session_state(&s, now, f);
-        Self {
-            current: s.jti == own_jti,
-            kind: f.lang.t(&format!("kind.{}", s.kind.as_str())).into_owned(),
-            created: f.time(s.created_at),
-            expires: f.time(s.expires_at),
-            last_used: s.last_used_at.map_or_else(|| "—".into(), |t| f.time(t)),
-            user_agent: s.user_agent.unwrap_or_else(|| "—".into()),
-            ip: s.ip.unwrap_or_else(|| "—".into()),
-            state,
-            state_css,
-            active,
-            jti: s.jti,
-        }
-    }
-}
-
-/// The session's state in words, its badge's class, and whether it is live.
-fn session_state(s: &SessionInfo, now: DateTime<Utc>, f: &Formats) -> (String, &'static str, bool) {
-    let l = f.lang;
-    match (s.revoked_at, s.revoked_reason) {
-        (Some(at), Some(RevokeReason::Rotated)) => (
-            l.tf("session.rotated", &[("at", &f.time(at))]),
-            "muted",
-            false,
-        ),
-        (Some(at), reason) => {
-            let why = match reason {
-                Some(RevokeReason::Logout) => "session.why_logout",
-                Some(RevokeReason::Admin) => "session.why_admin",
-                Some(RevokeReason::Disabled) => "session.why_disabled",
-                Some(RevokeReason::Rotated) | None => "session.why_revoked",
-            };
-            let text = l.tf(
-                "session.revoked",
-                &[("why", &l.t(why)), ("at", &f.time(at))],
-            );
-            (text, "revoked", false)
-        }
-        (None, _) if s.expires_at <= now => (l.t("session.expired").into_owned(), "muted", false),
-        (None, _) => (l.t("session.active").into_owned(), "active", true),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "admin/user.html")]
