@@ -110,6 +110,7 @@ pub struct Config {
 pub struct Lifetimes {
     /// An app JWT's lifetime (`JWT_TTL`); it is renewed when less than `renew_within` is left.
     pub ttl: chrono::Duration,
+    /// `JWT_RENEW_WITHIN`.
     pub renew_within: chrono::Duration,
     /// A browser session's absolute age from its sign-in (`SESSION_MAX_AGE`).
     pub max_age: chrono::Duration,

@@ -19,7 +19,7 @@ pub struct SessionInfo {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
-    /// `None` for a live session.
+    /// `None` unless revoked (an expired session included).
     pub revoked: Option<Revocation>,
     pub client: ClientInfo,
 }

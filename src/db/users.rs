@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use serde::Serialize;
 
-/// What a person's provider says about them, as stored on the account and shown on pages.
+/// What a person's provider says about them, as stored on the account and shown on pages. Its
+/// fields, in this order and with these names, are also part of `/api/me`'s JSON (flattened).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     pub email: Email,
@@ -129,7 +130,7 @@ pub struct SignInProfile {
     pub profile: Profile,
 }
 
-/// The profile's columns as values, for the insert and the update of a sign-in alike.
+/// The profile's columns as values, for a new user's insert.
 #[allow(clippy::type_complexity)]
 fn profile_values(
     p: &Profile,
@@ -177,8 +178,16 @@ pub fn upsert_on_sign_in(
         users::last_login_at.eq(Some(now)),
     );
     // No role: a sign-in never changes the role of a known user (only an admin or the CLI does).
+    // An optional claim the provider left out this time keeps the stored value (`None` leaves
+    // the column out of the update), as `provider::oidc` keeps it when userinfo omits it.
     let update = (
-        profile_values(p),
+        users::email.eq(p.email.as_str()),
+        users::email_verified.eq(p.email_verified),
+        users::name.eq(p.name.as_str()),
+        p.given_name.as_deref().map(|v| users::given_name.eq(v)),
+        p.family_name.as_deref().map(|v| users::family_name.eq(v)),
+        p.picture.as_deref().map(|v| users::picture.eq(v)),
+        p.locale.as_deref().map(|v| users::locale.eq(v)),
         users::updated_at.eq(now),
         users::last_login_at.eq(Some(now)),
     );

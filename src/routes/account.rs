@@ -40,7 +40,6 @@ pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
     })
     .await?;
     let chrome = v.chrome();
-    let _f = chrome.formats;
     let (mut sessions, mut tokens) = (Vec::new(), Vec::new());
     for s in all {
         let list = match s.kind {

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 pub struct SessionView {
     pub jti: String,
     pub kind: String,
-    /// An API token's name, or "unnamed".
+    /// An API token's name, else the translated "(unnamed)" (browser sessions too; only the
+    /// token table shows it).
     pub name: String,
     pub device: String,
     pub user_agent: String,

@@ -84,7 +84,7 @@ pub enum SessionError {
     Db(#[from] DbError),
 }
 
-pub use crate::config::Lifetimes;
+use crate::config::Lifetimes;
 
 pub struct Sessions {
     codec: JwtCodec,

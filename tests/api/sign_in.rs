@@ -9,6 +9,56 @@ fn ts(v: &serde_json::Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()
 }
 
+// A later sign-in whose provider leaves an optional claim out (no picture this time) keeps the
+// stored value; a claim sent again with a new value replaces it.
+app_test!(
+    a_claim_left_out_at_a_later_sign_in_keeps_the_stored_value,
+    |app| {
+        use signin::db::users::{Profile, SignInProfile, upsert_on_sign_in};
+        use signin::domain::Email;
+        let full = SignInProfile {
+            google_sub: "sub-ada".into(),
+            profile: Profile {
+                email: Email::parse("ada@example.com").unwrap(),
+                email_verified: true,
+                name: "Ada".into(),
+                given_name: Some("Ada".into()),
+                family_name: Some("Lovelace".into()),
+                picture: Some("https://example.com/ada.png".into()),
+                locale: Some("en".into()),
+            },
+        };
+        let upsert = |p: &SignInProfile| {
+            app.query(|c| upsert_on_sign_in(c, p, false, Utc::now()))
+                .unwrap()
+        };
+        let (first, created) = upsert(&full);
+        assert!(created);
+        assert_eq!(first.profile, full.profile);
+
+        let mut sparse = full.clone();
+        sparse.profile.name = "Ada L.".into();
+        sparse.profile.given_name = None;
+        sparse.profile.family_name = None;
+        sparse.profile.picture = None;
+        sparse.profile.locale = None;
+        let (again, created) = upsert(&sparse);
+        assert!(!created);
+        assert_eq!(again.id, first.id);
+        let kept = Profile {
+            name: "Ada L.".into(),
+            ..full.profile.clone()
+        };
+        assert_eq!(again.profile, kept);
+
+        let mut changed = full.clone();
+        changed.profile.picture = Some("https://example.com/ada-2.png".into());
+        changed.profile.locale = Some("ko".into());
+        let (third, _) = upsert(&changed);
+        assert_eq!(third.profile, changed.profile);
+    }
+);
+
 app_test!(first_sign_in_registers_and_second_updates, |app| {
     let first = app.signed_in("ada@example.com", "Ada Lovelace").await;
     assert_eq!(app.count_users(), 1);

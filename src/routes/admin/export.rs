@@ -43,7 +43,7 @@ impl ExportQuery for AuditQuery {
 }
 
 /// Either export: the selection its query makes, streamed as CSV.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(query = std::any::type_name::<Q>()))]
 pub async fn export<Q: ExportQuery>(
     v: AdminVisit,
     query: web::Query<Q>,
