@@ -246,7 +246,7 @@ fn synthetic_user(
     let last_login = created + (now - created) * rng.gen_range(0..1000) / 1000;
     SeedUser {
         public_id: format!("u_s{run}-{n}"),
-        google_sub: format!("seed-{run}-{n}"),
+        subject: format!("seed-{run}-{n}"),
         email: format!(
             "{}.{}{n}@{domain}",
             first.to_lowercase(),
@@ -280,7 +280,7 @@ mod tests {
         let mut rng = rand::thread_rng();
         let u = synthetic_user(&RECIPE, "r1", 1000, now, &mut rng);
         assert_eq!(u.public_id, "u_sr1-1000");
-        assert_eq!(u.google_sub, "seed-r1-1000");
+        assert_eq!(u.subject, "seed-r1-1000");
         assert_eq!(u.name, "Ada Milner");
         assert_eq!(u.email, "ada.milner1000@example.com");
         assert_eq!((u.role, u.status), (Role::Admin, Status::Active));

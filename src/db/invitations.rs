@@ -1,12 +1,13 @@
-//! Invitations: a user row made before the person's first sign-in (`signin users add`), with a
-//! placeholder subject and `invited` set, and its claim by the first sign-in whose verified email
-//! matches (see the migration `2026-12-05-100001_invitations`).
+//! Invitations: a user row made before the person's first sign-in (`signin users add`), with
+//! `invited` set and no identity, and its claim by the first sign-in whose verified email
+//! matches, which attaches that sign-in's identity.
 
+use super::identities;
 use super::raw::{self, Arg, Sql};
 use super::schema::users;
-use super::users::{SignInProfile, USER_COLUMNS, User, UserRow, from_row};
+use super::users::{SignInProfile, USER_COLUMNS, User, UserRow, find_by_id, from_row};
 use super::{DbConn, DbError};
-use crate::domain::{Email, Role, Status, UserId, random_token};
+use crate::domain::{Email, Role, Status, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -26,7 +27,6 @@ pub fn invite(
     let row: UserRow = diesel::insert_into(users::table)
         .values((
             users::public_id.eq(UserId::generate().as_str()),
-            users::google_sub.eq(format!("invitation:{}", random_token(32))),
             users::email.eq(email.as_str()),
             users::email_verified.eq(false),
             users::name.eq(name),
@@ -41,28 +41,40 @@ pub fn invite(
     from_row(row).map(Some)
 }
 
-/// Claims the invitation of the signed-in email for its provider subject, unless that
-/// subject already has an account here; keeps the invitation's role (and its name, when one
-/// was given). Returns the claimed account, if any. The caller has checked that the provider
-/// verified the email; an admin invitation is claimed only when `authoritative` (the provider
-/// vouches for the address itself, as `ADMIN_EMAILS` requires). One statement, so two concurrent first sign-ins claim it once.
+/// Claims the invitation of the signed-in email for its identity, unless that identity
+/// already has an account here; keeps the invitation's role (and its name, when one was given).
+/// Returns the claimed account, if any. The caller has checked that the provider verified the
+/// email; an admin invitation is claimed only when `authoritative` (the provider vouches for the
+/// address itself, as `ADMIN_EMAILS` requires). The claim is one guarded `UPDATE … WHERE
+/// invited`, so two concurrent first sign-ins claim it once.
 pub fn claim(
     conn: &mut DbConn,
     signed_in: &SignInProfile,
     authoritative: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, DbError> {
-    let now = now.naive_utc();
-    let (sub, p) = (&signed_in.google_sub, &signed_in.profile);
+    let p = &signed_in.profile;
+    if identities::owner(conn, signed_in)?.is_some() {
+        return Ok(None);
+    }
+    let invitation: Option<i64> = users::table
+        .filter(users::invited.eq(true))
+        .filter(users::email.eq(p.email.as_str()))
+        .select(users::id)
+        .order(users::id.asc())
+        .first(conn)
+        .optional()?;
+    let Some(id) = invitation else {
+        return Ok(None);
+    };
+    let naive = now.naive_utc();
     let mut q = Sql::new(conn);
     let (no, yes) = if q.is_pg() {
         ("false", "true")
     } else {
         ("0", "1")
     };
-    q.push("UPDATE users SET google_sub = ")
-        .arg(Arg::Text(sub.clone()))
-        .push(", invited = ")
+    q.push("UPDATE users SET invited = ")
         .push(no)
         .push(", email_verified = ")
         .push(yes)
@@ -77,31 +89,23 @@ pub fn claim(
         .push(", locale = ")
         .arg(Arg::OptText(p.locale.clone()))
         .push(", updated_at = ")
-        .arg(Arg::Ts(now))
+        .arg(Arg::Ts(naive))
         .push(", last_login_at = ")
-        .arg(Arg::Ts(now))
-        .push(" WHERE invited AND email = ")
-        .arg(Arg::Text(p.email.as_str().to_string()))
-        .push(" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.google_sub = ")
-        .arg(Arg::Text(sub.clone()))
-        .push(")");
+        .arg(Arg::Ts(naive))
+        .push(" WHERE invited AND id = ")
+        .arg(Arg::Int(id));
     if !authoritative {
         q.push(" AND role <> 'admin'");
     }
     if raw::execute(conn, q)? == 0 {
         return Ok(None);
     }
-    find_by_sub(conn, sub)
-}
-
-/// The account of a provider subject.
-fn find_by_sub(conn: &mut DbConn, sub: &str) -> Result<Option<User>, DbError> {
-    let row: Option<UserRow> = users::table
-        .filter(users::google_sub.eq(sub))
-        .select(USER_COLUMNS)
-        .first(conn)
-        .optional()?;
-    row.map(from_row).transpose()
+    if !identities::attach(conn, id, signed_in, now)? {
+        // The identity got an account between the look above and now (a concurrent first
+        // sign-in): the caller's transaction rolls the claim back.
+        return Err(DbError::Query(diesel::result::Error::RollbackTransaction));
+    }
+    find_by_id(conn, id)
 }
 
 /// Whether an unclaimed invitation exists for `email` (it admits the person past the allowlists).

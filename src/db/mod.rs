@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod identities;
 pub mod invitations;
 pub mod overview;
 pub mod raw;

@@ -4,7 +4,6 @@ diesel::table! {
     users (id) {
         id -> BigInt,
         public_id -> Text,
-        google_sub -> Text,
         email -> Text,
         email_verified -> Bool,
         name -> Text,
@@ -39,8 +38,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        name -> Nullable<Text>,
+        picture -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+diesel::joinable!(identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, identities);
 
 diesel::table! {
     audit_log (id) {

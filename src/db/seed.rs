@@ -30,7 +30,8 @@ pub struct Recipe<'a> {
 #[derive(Debug, Clone)]
 pub struct SeedUser {
     pub public_id: String,
-    pub google_sub: String,
+    /// The subject of the user's (synthetic) Google identity.
+    pub subject: String,
     pub email: String,
     pub name: String,
     pub given_name: String,
@@ -98,17 +99,23 @@ pub fn generate_pg(
                       random() AS r
                FROM generate_series($2::bigint, $3::bigint) n
              ), ins AS (
-               INSERT INTO users (public_id, google_sub, email, email_verified, name, given_name,
+               INSERT INTO users (public_id, email, email_verified, name, given_name,
                                   family_name, picture, locale, role, status, created_at,
                                   updated_at, last_login_at)
-               SELECT 'u_s' || $4 || '-' || n, 'seed-' || $4 || '-' || n,
+               SELECT 'u_s' || $4 || '-' || n,
                       lower(fname) || '.' || lower(replace(lname, '-', '')) || n || '@' || {domains}[1 + n % {nd}],
                       TRUE, fname || ' ' || lname, fname, lname, NULL, 'en',
                       CASE WHEN n % {admin_every} = 0 THEN '{admin}' ELSE '{user}' END,
                       CASE WHEN n % {disabled_every} = {disabled_at} THEN '{disabled}' ELSE '{active}' END,
                       created, created, created + ($1::timestamp - created) * r
                FROM g
-               RETURNING id, last_login_at
+               RETURNING id, public_id, email, name, created_at, last_login_at
+             ), idn AS (
+               INSERT INTO identities (user_id, provider, subject, email, email_verified, name,
+                                       created_at, last_used_at)
+               SELECT id, 'google', 'seed-' || substr(public_id, 4), email, TRUE, name,
+                      created_at, last_login_at
+               FROM ins
              )
              INSERT INTO sessions (jti, user_id, kind, created_at, expires_at, auth_time,
                                    last_used_at, revoked_at, revoked_reason, user_agent, ip)
@@ -142,7 +149,7 @@ struct IdLogin {
     last_login_at: Option<NaiveDateTime>,
 }
 
-/// Rows per multi-row INSERT (14 values each stays well under SQLite's bound-variable limit).
+/// Rows per multi-row INSERT (13 values each stays well under SQLite's bound-variable limit).
 const ROWS_PER_INSERT: usize = 500;
 
 /// Inserts `users` on SQLite with multi-row inserts, each with one to three sessions as
@@ -156,6 +163,7 @@ pub fn insert_sqlite(
     transaction(conn, |conn| {
         for chunk in users.chunks(ROWS_PER_INSERT) {
             let inserted = insert_user_rows(conn, chunk)?;
+            insert_identity_rows(conn, chunk)?;
             insert_session_rows(conn, run, &inserted, now)?;
         }
         Ok(())
@@ -177,7 +185,7 @@ fn push_row(q: &mut Sql, values: Vec<Arg>) {
 fn insert_user_rows(conn: &mut DbConn, users: &[SeedUser]) -> Result<Vec<IdLogin>, DbError> {
     let mut q = Sql::new(conn);
     q.push(
-        "INSERT INTO users (public_id, google_sub, email, email_verified, name, given_name, \
+        "INSERT INTO users (public_id, email, email_verified, name, given_name, \
          family_name, picture, locale, role, status, created_at, updated_at, last_login_at) \
          VALUES ",
     );
@@ -190,7 +198,6 @@ fn insert_user_rows(conn: &mut DbConn, users: &[SeedUser]) -> Result<Vec<IdLogin
             &mut q,
             vec![
                 Arg::Text(u.public_id.clone()),
-                Arg::Text(u.google_sub.clone()),
                 Arg::Text(u.email.clone()),
                 Arg::Int(1),
                 Arg::Text(u.name.clone()),
@@ -208,6 +215,29 @@ fn insert_user_rows(conn: &mut DbConn, users: &[SeedUser]) -> Result<Vec<IdLogin
     }
     q.push(" RETURNING id, last_login_at");
     raw::load(conn, q)
+}
+
+/// Each user of `users` (just inserted) gets its Google identity.
+fn insert_identity_rows(conn: &mut DbConn, users: &[SeedUser]) -> Result<(), DbError> {
+    let mut q = Sql::new(conn);
+    q.push(
+        "INSERT INTO identities (user_id, provider, subject, email, email_verified, name, \
+         created_at, last_used_at) \
+         SELECT u.id, 'google', v.column2, u.email, u.email_verified, u.name, u.created_at, \
+         u.last_login_at FROM users u JOIN (VALUES ",
+    );
+    for (i, u) in users.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        push_row(
+            &mut q,
+            vec![Arg::Text(u.public_id.clone()), Arg::Text(u.subject.clone())],
+        );
+    }
+    q.push(") v ON u.public_id = v.column1");
+    raw::execute(conn, q)?;
+    Ok(())
 }
 
 fn insert_session_rows(

@@ -1,12 +1,13 @@
-//! Queries on `users`. Registration is one upsert on the unique provider subject.
+//! Queries on `users`. An account is found through one of its identities (`db::identities`),
+//! never through the email alone.
 
-use super::schema::users;
+use super::identities::{self, of_subject};
+use super::schema::{identities as identity, users};
 use super::{DbConn, DbError};
 use crate::domain::{Email, ParseError, Role, Status, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::dsl::Eq;
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use serde::Serialize;
 
 /// What a person's provider says about them, as stored on the account and shown on pages. Its
@@ -123,10 +124,12 @@ pub(super) fn from_row(r: UserRow) -> Result<User, DbError> {
     })
 }
 
-/// What the provider told us about the person at sign-in: their subject there, and their profile.
+/// What the provider told us about the person at sign-in: which provider (its key in
+/// `PROVIDERS`), their subject there, and their profile.
 #[derive(Debug, Clone)]
 pub struct SignInProfile {
-    pub google_sub: String,
+    pub provider: String,
+    pub subject: String,
     pub profile: Profile,
 }
 
@@ -154,29 +157,38 @@ fn profile_values(
     )
 }
 
-/// Registers a new user or refreshes a known one, in one statement keyed on `google_sub`.
-/// `grant_admin` sets the role of a new user only. Returns the user and whether this call
-/// created it.
+/// Registers a new user or refreshes the account the identity signs in to. `grant_admin` sets
+/// the role of a new user only. Returns the user and whether this call created it.
 pub fn upsert_on_sign_in(
     conn: &mut DbConn,
     signed_in: &SignInProfile,
     grant_admin: bool,
     now: DateTime<Utc>,
 ) -> Result<(User, bool), DbError> {
-    let now = now.naive_utc();
-    let fresh_id = UserId::generate();
-    let role = if grant_admin { Role::Admin } else { Role::User };
+    if let Some(user) = refresh(conn, signed_in, now)? {
+        return Ok((user, false));
+    }
+    let user = insert_new(conn, signed_in, grant_admin, now)?;
+    if identities::attach(conn, user.id, signed_in, now)? {
+        return Ok((user, true));
+    }
+    // A concurrent first sign-in of the same subject committed its account first (PostgreSQL
+    // waited for it before `attach` did nothing): this one gives its new row back and signs in
+    // to that account.
+    diesel::delete(users::table.filter(users::id.eq(user.id))).execute(conn)?;
+    let user = refresh(conn, signed_in, now)?.ok_or(DbError::Query(diesel::NotFound))?;
+    Ok((user, false))
+}
+
+/// The account the identity signs in to, refreshed from the profile (one statement), and the
+/// identity's last use; `None` when the identity is new here.
+fn refresh(
+    conn: &mut DbConn,
+    signed_in: &SignInProfile,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
     let p = &signed_in.profile;
-    let insert = (
-        users::public_id.eq(fresh_id.as_str()),
-        users::google_sub.eq(&signed_in.google_sub),
-        profile_values(p),
-        users::role.eq(role.as_str()),
-        users::status.eq(Status::Active.as_str()),
-        users::created_at.eq(now),
-        users::updated_at.eq(now),
-        users::last_login_at.eq(Some(now)),
-    );
+    let naive = now.naive_utc();
     // No role: a sign-in never changes the role of a known user (only an admin or the CLI does).
     // An optional claim the provider left out this time keeps the stored value (`None` leaves
     // the column out of the update), as `provider::oidc` keeps it when userinfo omits it.
@@ -188,32 +200,59 @@ pub fn upsert_on_sign_in(
         p.family_name.as_deref().map(|v| users::family_name.eq(v)),
         p.picture.as_deref().map(|v| users::picture.eq(v)),
         p.locale.as_deref().map(|v| users::locale.eq(v)),
-        users::updated_at.eq(now),
-        users::last_login_at.eq(Some(now)),
+        users::updated_at.eq(naive),
+        users::last_login_at.eq(Some(naive)),
     );
-    let _ = excluded(users::email); // keeps the import honest for both arms below
-    let row: UserRow = crate::per_backend!(conn, |c| diesel::insert_into(users::table)
-        .values(insert)
-        .on_conflict(users::google_sub)
-        .do_update()
-        .set(update)
-        .returning(USER_COLUMNS)
-        .get_result(c))?;
-    let user = from_row(row)?;
-    let created = user.public_id == fresh_id;
-    Ok((user, created))
+    let owner = of_subject!(signed_in).select(identity::user_id);
+    let row: Option<UserRow> = crate::per_backend!(conn, |c| diesel::update(
+        users::table.filter(users::id.eq_any(owner))
+    )
+    .set(update)
+    .returning(USER_COLUMNS)
+    .get_result(c)
+    .optional())?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    identities::touch(conn, signed_in, now)?;
+    from_row(row).map(Some)
 }
 
-/// Another account (another provider subject) that holds `email` now: a sign-in must not
-/// take it over by the address alone.
+/// A new account from the profile (its identity is attached by the caller).
+fn insert_new(
+    conn: &mut DbConn,
+    signed_in: &SignInProfile,
+    grant_admin: bool,
+    now: DateTime<Utc>,
+) -> Result<User, DbError> {
+    let now = now.naive_utc();
+    let role = if grant_admin { Role::Admin } else { Role::User };
+    let row: UserRow = diesel::insert_into(users::table)
+        .values((
+            users::public_id.eq(UserId::generate().as_str()),
+            profile_values(&signed_in.profile),
+            users::role.eq(role.as_str()),
+            users::status.eq(Status::Active.as_str()),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+            users::last_login_at.eq(Some(now)),
+        ))
+        .returning(USER_COLUMNS)
+        .get_result(conn)?;
+    from_row(row)
+}
+
+/// Another account (one this identity does not sign in to) that holds `email` now: a sign-in
+/// must not take it over by the address alone.
 pub fn email_held_by_other(
     conn: &mut DbConn,
     email: &Email,
-    google_sub: &str,
+    signed_in: &SignInProfile,
 ) -> Result<Option<User>, DbError> {
+    let mine = of_subject!(signed_in).select(identity::user_id);
     let q = users::table
         .filter(users::email.eq(email.as_str()))
-        .filter(users::google_sub.ne(google_sub));
+        .filter(users::id.ne_all(mine));
     first_user(conn, q.into_boxed())
 }
 

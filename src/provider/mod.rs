@@ -85,6 +85,8 @@ pub struct Identity {
 /// One way to sign in. `identify` completes the code flow: exchange the code (with the PKCE
 /// verifier), verify what comes back, and say who the person is.
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
+    /// The provider's key in `PROVIDERS` and in the `identities` table (`google`, …).
+    fn key(&self) -> &str;
     /// The provider's name as people read it ("Google").
     fn display_name(&self) -> &str;
     /// True for Google itself, whose `hd` claim proves a Workspace domain.

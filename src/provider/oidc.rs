@@ -339,6 +339,10 @@ impl OidcClient {
 }
 
 impl IdentityProvider for OidcClient {
+    fn key(&self) -> &str {
+        "google"
+    }
+
     fn display_name(&self) -> &str {
         "Google"
     }

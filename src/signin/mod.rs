@@ -242,7 +242,8 @@ impl SignIn {
                 && !self.admin_seen.load(Ordering::Relaxed),
         };
         let profile = SignInProfile {
-            google_sub: who.subject,
+            provider: self.provider.key().to_string(),
+            subject: who.subject,
             profile: Profile {
                 email,
                 email_verified: true,

@@ -1,5 +1,6 @@
-//! The sign-in transaction's writes: the user upserted on the provider subject, the admin
-//! grants of a new account, the session row and the audit rows.
+//! The sign-in transaction's writes: the account found through its identity (provider and
+//! subject) or made with it, the admin grants of a new account, the session row and the audit
+//! rows.
 
 use super::{Refusal, SignInError};
 use crate::db::invitations;
@@ -23,7 +24,7 @@ pub(super) struct Grants {
     pub dev_first_admin: bool,
 }
 
-/// Inside the sign-in transaction: the user upserted on the provider subject, refused if
+/// Inside the sign-in transaction: the account of the identity, made if new, refused if
 /// disabled, a session row minted, and the audit rows written. `grants.admin_email` is applied only
 /// when this sign-in creates the user (recorded as done by `config`); after that only an admin
 /// or the CLI changes the role, so a demotion is never undone by a sign-in. With
@@ -40,10 +41,10 @@ pub(super) fn register(
     // One look at who else holds this address, before the users table is written (the state's
     // row was written first, so SQLite's transaction is already a writer). An invitation for it
     // is claimed, keeping the role and name it was given; any other holder refuses the sign-in.
-    // Users are keyed on the provider subject: an address that another subject holds here is
-    // never merged into that account or duplicated. A sign-in with no invitation pays one
+    // Accounts are found through their identities: an address that another account holds here
+    // is never merged into that account or duplicated. A sign-in with no invitation pays one
     // indexed lookup here, as it did before invitations.
-    let holder = users::email_held_by_other(conn, &signed_in.profile.email, &signed_in.google_sub)?;
+    let holder = users::email_held_by_other(conn, &signed_in.profile.email, signed_in)?;
     let invited = match &holder {
         Some(h) if h.invited => invitations::claim(conn, signed_in, grants.authoritative, now)?,
         _ => None,
@@ -52,7 +53,7 @@ pub(super) fn register(
     // After a claim, the claimed row holds this subject; a second holder (an account whose
     // address changed to this one after the invitation was made) still refuses.
     let holder = if claimed {
-        users::email_held_by_other(conn, &signed_in.profile.email, &signed_in.google_sub)?
+        users::email_held_by_other(conn, &signed_in.profile.email, signed_in)?
     } else {
         holder
     };

@@ -31,6 +31,7 @@ mod last_admin;
 mod limits;
 mod logout;
 mod metrics;
+mod migrations;
 mod process;
 mod provider_checks;
 mod provider_failures;

@@ -8,14 +8,15 @@ use crate::helpers::*;
 use crate::{app_test, both_backends, faults};
 use signin::dev_provider::Faults;
 
-/// `(email, google_sub)` of every user, by row id.
+/// `(email, subject)` of every user with its identity, by row id.
 fn users(app: &TestApp) -> Vec<(String, String)> {
     use diesel::prelude::*;
-    use signin::db::schema::users;
+    use signin::db::schema::{identities, users};
     app.query(|c| {
         users::table
+            .inner_join(identities::table)
             .order(users::id.asc())
-            .select((users::email, users::google_sub))
+            .select((users::email, identities::subject))
             .load(c)
             .expect("users")
     })

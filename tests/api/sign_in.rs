@@ -17,7 +17,8 @@ app_test!(
         use signin::db::users::{Profile, SignInProfile, upsert_on_sign_in};
         use signin::domain::Email;
         let full = SignInProfile {
-            google_sub: "sub-ada".into(),
+            provider: "google".into(),
+            subject: "sub-ada".into(),
             profile: Profile {
                 email: Email::parse("ada@example.com").unwrap(),
                 email_verified: true,

@@ -5,7 +5,7 @@
 use super::{Backend, TestApp, uuid_like};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use signin::db::schema::{audit_log, sessions, users};
+use signin::db::schema::{audit_log, identities, sessions, users};
 
 /// A database made for one test and dropped afterwards.
 pub struct TestDb {
@@ -192,7 +192,6 @@ impl TestApp {
             diesel::insert_into(users::table)
                 .values((
                     users::public_id.eq(&pid),
-                    users::google_sub.eq(format!("sub-{pid}")),
                     users::email.eq(email),
                     users::email_verified.eq(true),
                     users::name.eq(name),
@@ -204,11 +203,25 @@ impl TestApp {
                 ))
                 .execute(c)
                 .expect("insert user");
-            users::table
+            let id = users::table
                 .filter(users::public_id.eq(&pid))
                 .select(users::id)
                 .first::<i64>(c)
-                .expect("inserted user id")
+                .expect("inserted user id");
+            diesel::insert_into(identities::table)
+                .values((
+                    identities::user_id.eq(id),
+                    identities::provider.eq("google"),
+                    identities::subject.eq(format!("sub-{pid}")),
+                    identities::email.eq(email),
+                    identities::email_verified.eq(true),
+                    identities::name.eq(name),
+                    identities::created_at.eq(created),
+                    identities::last_used_at.eq(last_login),
+                ))
+                .execute(c)
+                .expect("insert identity");
+            id
         })
     }
 

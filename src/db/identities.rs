@@ -1,0 +1,130 @@
+//! Queries on `identities`: the ways into an account, one provider subject each (unique per
+//! provider). A sign-in finds its account through the identity, never through the email alone.
+
+use super::schema::identities;
+use super::users::{SignInProfile, utc};
+use super::{DbConn, DbError};
+use crate::domain::Email;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// One identity of an account, as its page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedIdentity {
+    /// The provider's key in `PROVIDERS` (`google`, …).
+    pub provider: String,
+    pub subject: String,
+    /// What the provider said at the identity's last use.
+    pub email: Option<Email>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+type IdentityRow = (
+    String,
+    String,
+    Option<String>,
+    bool,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+fn from_row(r: IdentityRow) -> LinkedIdentity {
+    LinkedIdentity {
+        provider: r.0,
+        subject: r.1,
+        // A stored address that no longer parses is shown as none rather than failing the page.
+        email: r.2.and_then(|e| Email::stored(e).ok()),
+        email_verified: r.3,
+        name: r.4,
+        created_at: utc(r.5),
+        last_used_at: r.6.map(utc),
+    }
+}
+
+/// The `identities` rows of one provider subject (at most one).
+macro_rules! of_subject {
+    ($signed_in:expr) => {
+        $crate::db::schema::identities::table
+            .filter($crate::db::schema::identities::provider.eq($signed_in.provider.as_str()))
+            .filter($crate::db::schema::identities::subject.eq($signed_in.subject.as_str()))
+    };
+}
+pub(super) use of_subject;
+
+/// The account a provider subject signs in to, if any.
+pub fn owner(conn: &mut DbConn, signed_in: &SignInProfile) -> Result<Option<i64>, DbError> {
+    Ok(of_subject!(signed_in)
+        .select(identities::user_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Links the subject to `user_id`, used now. `false` when the subject already belongs to an
+/// account (on PostgreSQL, after waiting for a concurrent sign-in that inserted it to commit).
+pub fn attach(
+    conn: &mut DbConn,
+    user_id: i64,
+    signed_in: &SignInProfile,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let now = now.naive_utc();
+    let p = &signed_in.profile;
+    let values = (
+        identities::user_id.eq(user_id),
+        identities::provider.eq(signed_in.provider.as_str()),
+        identities::subject.eq(signed_in.subject.as_str()),
+        identities::email.eq(Some(p.email.as_str())),
+        identities::email_verified.eq(p.email_verified),
+        identities::name.eq(Some(p.name.as_str())),
+        identities::picture.eq(p.picture.as_deref()),
+        identities::created_at.eq(now),
+        identities::last_used_at.eq(Some(now)),
+    );
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(identities::table)
+        .values(values)
+        .on_conflict((identities::provider, identities::subject))
+        .do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+/// Records a sign-in through the identity: what the provider says now, and when.
+pub fn touch(
+    conn: &mut DbConn,
+    signed_in: &SignInProfile,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let p = &signed_in.profile;
+    diesel::update(of_subject!(signed_in))
+        .set((
+            identities::email.eq(Some(p.email.as_str())),
+            identities::email_verified.eq(p.email_verified),
+            identities::name.eq(Some(p.name.as_str())),
+            p.picture.as_deref().map(|v| identities::picture.eq(v)),
+            identities::last_used_at.eq(Some(now.naive_utc())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An account's identities, oldest first.
+pub fn of_user(conn: &mut DbConn, user_id: i64) -> Result<Vec<LinkedIdentity>, DbError> {
+    let rows: Vec<IdentityRow> = identities::table
+        .filter(identities::user_id.eq(user_id))
+        .order(identities::id.asc())
+        .select((
+            identities::provider,
+            identities::subject,
+            identities::email,
+            identities::email_verified,
+            identities::name,
+            identities::created_at,
+            identities::last_used_at,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
