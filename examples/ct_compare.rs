@@ -43,6 +43,7 @@ fn main() {
         verifier: String::new(),
         next: "/".into(),
         started: 0,
+        provider: "google".into(),
     };
     let mut matched = 0u32;
     for _ in 0..rounds {

@@ -6,7 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use signin::cli::export::{ExportCommand, ExportWhat};
 use signin::cli::{self, UsersCommand};
-use signin::config::{Config, DatabaseConfig, LogFormat};
+use signin::config::{Config, DatabaseConfig, LogFormat, ProviderKind};
 use signin::db::{self, DbPool, SetupError};
 use signin::startup::{AppOptions, Application};
 use std::process::ExitCode;
@@ -311,20 +311,35 @@ fn main() -> ExitCode {
         Command::CheckConfig { dev } => match load_config(dev) {
             Ok(c) => {
                 println!(
-                    "configuration is valid: {:?} on {} (database {}, provider {}, API tokens live {} days)",
+                    "configuration is valid: {:?} on {} (database {}, API tokens live {} days)",
                     c.app_env,
                     c.origin(),
                     c.database_url,
-                    c.provider.issuer,
                     c.lifetimes.api_ttl.num_days()
                 );
-                for (name, url) in [
-                    ("authorize", &c.provider.auth_url),
-                    ("token", &c.provider.token_url),
-                    ("userinfo", &c.provider.userinfo_url),
-                    ("jwks", &c.provider.jwks_url),
-                ] {
-                    println!("  provider {name} URL: {url}");
+                for &kind in &c.providers {
+                    println!(
+                        "  provider {}: redirect URI to register {}",
+                        kind.key(),
+                        c.redirect_uri_of(kind)
+                    );
+                    match (kind, &c.oidc) {
+                        (ProviderKind::Oidc, Some(o)) => println!(
+                            "    issuer {} (endpoints by discovery at start), button \"{}\"",
+                            o.issuer, o.name
+                        ),
+                        _ => {
+                            println!("    issuer {}", c.provider.issuer);
+                            for (name, url) in [
+                                ("authorize", &c.provider.auth_url),
+                                ("token", &c.provider.token_url),
+                                ("userinfo", &c.provider.userinfo_url),
+                                ("jwks", &c.provider.jwks_url),
+                            ] {
+                                println!("    {name} URL: {url}");
+                            }
+                        }
+                    }
                 }
                 if !c.secrets_from_files.is_empty() {
                     println!(

@@ -3,10 +3,26 @@
 
 pub const HOME: &str = "/";
 pub const LOGIN: &str = "/login";
-/// Starts a sign-in: redirects to the provider.
+/// Starts a sign-in with Google: redirects to the provider.
 pub const GOOGLE_LOGIN: &str = "/auth/google/login";
-/// Where the provider sends the browser back (the OAuth redirect URI's path).
+/// Where Google sends the browser back (the OAuth redirect URI's path).
 pub const GOOGLE_CALLBACK: &str = "/auth/google/callback";
+/// Route pattern: starts a sign-in with the provider of that key (`GOOGLE_LOGIN` is one).
+pub const PROVIDER_LOGIN: &str = "/auth/{provider}/login";
+/// Route pattern: where that provider sends the browser back (`GOOGLE_CALLBACK` is one).
+pub const PROVIDER_CALLBACK: &str = "/auth/{provider}/callback";
+/// Every callback path starts with this (headers keep the code out of any `Referer`).
+pub const AUTH: &str = "/auth/";
+
+/// The sign-in path of the provider `key`.
+pub fn login(key: &str) -> String {
+    PROVIDER_LOGIN.replace("{provider}", key)
+}
+
+/// The callback path of the provider `key` (its OAuth redirect URI's path).
+pub fn callback(key: &str) -> String {
+    PROVIDER_CALLBACK.replace("{provider}", key)
+}
 pub const LOGOUT: &str = "/logout";
 /// The footer's language switcher.
 pub const LANGUAGE: &str = "/language";
@@ -30,8 +46,11 @@ pub const ADMIN_USER_ACTION: &str = "/admin/users/{public_id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 /// The audit log as CSV, with the log's filters.
 pub const ADMIN_AUDIT_EXPORT: &str = "/admin/audit/export.csv";
-/// Where the built-in development provider is mounted on the app's own origin.
+/// Where the built-in development provider is mounted on the app's own origin (standing in
+/// for Google).
 pub const DEV_PROVIDER: &str = "/dev/oidc";
+/// Where the development provider standing in for `oidc` (any OpenID provider) is mounted.
+pub const DEV_OIDC_PROVIDER: &str = "/dev/openid";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
@@ -50,6 +69,9 @@ mod tests {
             LOGIN,
             GOOGLE_LOGIN,
             GOOGLE_CALLBACK,
+            PROVIDER_LOGIN,
+            PROVIDER_CALLBACK,
+            DEV_OIDC_PROVIDER,
             LOGOUT,
             TOKENS,
             ACCOUNT,
@@ -75,6 +97,9 @@ mod tests {
             assert!(p.starts_with('/') && !p.ends_with('/'), "{p}");
         }
         assert_eq!(HOME, "/");
+        assert_eq!(login("google"), GOOGLE_LOGIN);
+        assert_eq!(callback("google"), GOOGLE_CALLBACK);
+        assert!(callback("oidc").starts_with(AUTH));
         assert!(API_ME.starts_with(&format!("{API}/")));
         assert!(ADMIN_USER.starts_with(&format!("{ADMIN_USERS}/")));
         assert!(ADMIN_USERS_EXPORT.starts_with(&format!("{ADMIN_USERS}/")));

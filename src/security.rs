@@ -15,13 +15,17 @@ pub struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    /// `provider_origin` is the authorize endpoint's origin (forms post there in dev mode only,
-    /// but the browser is redirected there by `form-action` rules too).
-    pub fn new(provider_origin: &str, https: bool) -> Self {
+    /// `provider_origins` are the authorize endpoints' origins (forms post there in dev mode
+    /// only, but `form-action` also governs where a form's redirect may lead).
+    pub fn new(provider_origins: &[String], https: bool) -> Self {
+        let mut origins: Vec<&str> = provider_origins.iter().map(String::as_str).collect();
+        origins.sort_unstable();
+        origins.dedup();
+        let provider_origins = origins.join(" ");
         let csp = format!(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://lh3.googleusercontent.com; \
              font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
-             form-action 'self' {provider_origin}"
+             form-action 'self' {provider_origins}"
         );
         Self {
             csp: HeaderValue::from_str(&csp)
@@ -37,7 +41,7 @@ pub async fn add_headers(
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let cfg = req.app_data::<web::Data<SecurityHeaders>>().cloned();
     let path = req.path();
-    let on_callback = path.starts_with(crate::paths::GOOGLE_CALLBACK);
+    let on_callback = path.starts_with(crate::paths::AUTH) && path.ends_with("/callback");
     let is_static = path.starts_with("/static/");
     let request_id = req
         .extensions()

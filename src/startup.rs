@@ -4,13 +4,15 @@
 use crate::auth::middleware::authenticate;
 use crate::auth::rekey::{CookieKeys, rekey_cookies};
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, SecretKeySource};
+use crate::config::{
+    Config, DEV_CLIENT_ID, DEV_CLIENT_SECRET, ProviderKind, SecretKeySource, dev_issuer,
+};
 use crate::db::{self, DbPool};
 use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
 use crate::paths;
-use crate::provider::OidcClient;
+use crate::provider::{IdentityProvider, OidcClient, discovery};
 use crate::rate_limit::{self, RateLimits};
 use crate::routes;
 use crate::secret::Secret;
@@ -66,7 +68,8 @@ pub struct Application {
     metrics_server: Option<(Server, u16)>,
     pub pool: DbPool,
     pub state: web::Data<AppState>,
-    pub dev_provider: Option<web::Data<DevProvider>>,
+    /// `--dev`: the development providers and where each is mounted.
+    pub dev_providers: Vec<(&'static str, web::Data<DevProvider>)>,
     pub metrics: web::Data<crate::metrics::Metrics>,
 }
 
@@ -115,11 +118,31 @@ impl Application {
             }
         }
 
-        let oidc = OidcClient::new(
-            config.provider.clone(),
-            config.redirect_uri(),
-            config.http_timeout,
-        )?;
+        // One client per `PROVIDERS` entry, in order; `oidc` finds its endpoints by discovery
+        // now (a provider that does not answer, or answers for another issuer, stops the start).
+        let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
+        let mut provider_origins = Vec::new();
+        for &kind in &config.providers {
+            let cfg = match kind {
+                ProviderKind::Google => config.provider.clone(),
+                ProviderKind::Oidc => {
+                    let oidc = config
+                        .oidc
+                        .as_ref()
+                        .context("PROVIDERS names oidc but its settings were not read")?;
+                    match &oidc.dev {
+                        Some(dev) => dev.clone(),
+                        None => discovery::discover(oidc, config.http_timeout).await?,
+                    }
+                }
+            };
+            provider_origins.push(cfg.auth_url.origin().ascii_serialization());
+            providers.push(Arc::new(OidcClient::new(
+                cfg,
+                config.redirect_uri_of(kind),
+                config.http_timeout,
+            )?));
+        }
 
         let listener = match opts.listener {
             Some(l) => l,
@@ -128,7 +151,9 @@ impl Application {
         };
         let port = listener.local_addr()?.port();
 
-        let dev_provider = if config.dev_provider {
+        // `--dev`: a development provider standing in for each enabled provider, on this origin.
+        let mut dev_providers = Vec::new();
+        if config.dev_provider {
             let keys = match opts.dev_keys {
                 Some(k) => k,
                 None => Arc::new(
@@ -136,19 +161,26 @@ impl Application {
                         .map_err(anyhow::Error::msg)?,
                 ),
             };
-            Some(web::Data::new(DevProvider::new(
-                ProviderSettings {
-                    issuer: config.provider.issuer.clone(),
-                    client_id: config.provider.client_id.clone(),
-                    client_secret: config.provider.client_secret.expose().to_string(),
-                    redirect_uris: vec![config.redirect_uri()],
-                    auto_approve: opts.dev_auto_approve,
-                },
-                keys,
-            )))
-        } else {
-            None
-        };
+            for &kind in &config.providers {
+                let mount = match kind {
+                    ProviderKind::Google => paths::DEV_PROVIDER,
+                    ProviderKind::Oidc => paths::DEV_OIDC_PROVIDER,
+                };
+                dev_providers.push((
+                    mount,
+                    web::Data::new(DevProvider::new(
+                        ProviderSettings {
+                            issuer: dev_issuer(&config.base_url, kind),
+                            client_id: DEV_CLIENT_ID.into(),
+                            client_secret: DEV_CLIENT_SECRET.into(),
+                            redirect_uris: vec![config.redirect_uri_of(kind)],
+                            auto_approve: opts.dev_auto_approve,
+                        },
+                        keys.clone(),
+                    )),
+                ));
+            }
+        }
 
         let sessions = Arc::new(Sessions::new(
             JwtCodec::new(&keys.jwt, config.origin())?
@@ -158,7 +190,7 @@ impl Application {
             config.lifetimes,
         ));
         let sign_in = SignIn::new(
-            Arc::new(oidc),
+            providers,
             Policy {
                 allowed_domains: config.allowed_email_domains.clone(),
                 allowed_emails: config.allowlist.emails.clone(),
@@ -181,8 +213,7 @@ impl Application {
             origin: config.origin().to_string(),
         });
 
-        let provider_origin = config.provider.auth_url.origin().ascii_serialization();
-        let security = web::Data::new(SecurityHeaders::new(&provider_origin, config.is_https()));
+        let security = web::Data::new(SecurityHeaders::new(&provider_origins, config.is_https()));
         let site = web::Data::new(SiteInfo::from_config(&config));
         let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let overview_cache = web::Data::new(routes::admin::OverviewCache::default());
@@ -199,7 +230,7 @@ impl Application {
         let session_max_age = config.lifetimes.max_age;
         let shutdown_secs = config.shutdown_timeout.as_secs();
         let state_data = state.clone();
-        let dev_data = dev_provider.clone();
+        let dev_data = dev_providers.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let metrics_kept = metrics.clone();
         let metrics_server = match &config.metrics_addr {
@@ -260,9 +291,9 @@ impl Application {
             if public_metrics {
                 app = app.configure(routes::metrics_route);
             }
-            if let Some(p) = &dev_data {
+            for (mount, p) in &dev_data {
                 app = app.service(
-                    web::scope(paths::DEV_PROVIDER)
+                    web::scope(mount)
                         .app_data(p.clone())
                         .configure(dev_provider::configure),
                 );
@@ -287,7 +318,7 @@ impl Application {
             metrics_server,
             pool,
             state,
-            dev_provider,
+            dev_providers,
             metrics: metrics_kept,
         })
     }

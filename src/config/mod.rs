@@ -19,8 +19,9 @@ mod vars;
 pub use allowlist::{AllowlistConfig, BadLine, parse_allow_file};
 pub use keys::{MIN_SECRET_KEY_DISTINCT, MIN_SECRET_KEY_LEN, SecretKeySource};
 pub use provider::{
-    DEV_CLIENT_ID, DEV_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_JWKS_URL,
-    GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, ProviderConfig,
+    DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_OIDC_NAME, GOOGLE_AUTH_URL, GOOGLE_ISSUER,
+    GOOGLE_JWKS_URL, GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, OidcSettings, ProviderConfig,
+    ProviderKind, TokenAuth, dev_issuer,
 };
 pub use read::{DurationError, parse_duration};
 pub use site::{MAX_SITE_NAME, SiteConfig};
@@ -30,7 +31,7 @@ use crate::db::DatabaseUrl;
 use crate::paths;
 use crate::secret::Secret;
 use keys::{read_previous_keys, read_secret_key};
-use provider::{check_provider_urls, dev_mode_problems, read_provider};
+use provider::{check_provider_urls, dev_mode_problems, read_oidc, read_provider, read_providers};
 use read::{Reader, SecretValue, split_list};
 use std::collections::HashMap;
 use std::fmt;
@@ -86,7 +87,13 @@ pub struct Config {
     /// `SECRET_KEY_PREVIOUS`: keys being rotated out; what they made is still accepted and is
     /// re-issued under the current key.
     pub secret_key_previous: Vec<Secret>,
+    /// `PROVIDERS`: the sign-in page's buttons, in order.
+    pub providers: Vec<ProviderKind>,
+    /// Google's settings (or the development provider's under `--dev`); read even when
+    /// `PROVIDERS` leaves Google out, since its issuer names the keys.
     pub provider: ProviderConfig,
+    /// `OIDC_*`, when `PROVIDERS` names `oidc`.
+    pub oidc: Option<OidcSettings>,
     pub allowed_email_domains: Vec<String>,
     pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
@@ -254,10 +261,15 @@ impl Config {
         if dev_provider {
             dev_mode_problems(&mut r, production, &base_url, &bind_addr);
         }
-        let provider = read_provider(&mut r, dev_provider, &base_url);
-        if production && !dev_provider {
+        let providers = read_providers(&mut r);
+        let google = providers.contains(&ProviderKind::Google);
+        let provider = read_provider(&mut r, dev_provider, &base_url, google);
+        if production && !dev_provider && google {
             check_provider_urls(&mut r, &provider);
         }
+        let oidc = providers
+            .contains(&ProviderKind::Oidc)
+            .then(|| read_oidc(&mut r, dev_provider, &base_url, production));
 
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
         let allowlist = allowlist::read(&mut r);
@@ -327,7 +339,9 @@ impl Config {
             pool_timeout: database.pool_timeout,
             secret_key,
             secret_key_previous,
+            providers,
             provider,
+            oidc,
             allowed_email_domains,
             allowlist,
             admin_emails,
@@ -353,9 +367,15 @@ impl Config {
         self.base_url.as_str().trim_end_matches('/')
     }
 
-    /// Always from configuration, never from the request's `Host` or `X-Forwarded-*`.
+    /// Google's redirect URI. Always from configuration, never from the request's `Host` or
+    /// `X-Forwarded-*`.
     pub fn redirect_uri(&self) -> String {
-        format!("{}{}", self.origin(), paths::GOOGLE_CALLBACK)
+        self.redirect_uri_of(ProviderKind::Google)
+    }
+
+    /// The redirect URI to register at the provider of `kind`.
+    pub fn redirect_uri_of(&self, kind: ProviderKind) -> String {
+        format!("{}{}", self.origin(), paths::callback(kind.key()))
     }
 
     pub fn is_https(&self) -> bool {

@@ -1,7 +1,9 @@
-//! The identity provider's settings: the built-in development provider (`--dev`) or Google
-//! (or a stand-in) from the `GOOGLE_*` variables, and the rules that keep `--dev` on loopback.
+//! The identity providers' settings: which ones the sign-in page offers (`PROVIDERS`), Google
+//! (or a stand-in) from the `GOOGLE_*` variables, any OpenID provider by discovery from the
+//! `OIDC_*` variables, the built-in development provider standing in for each under `--dev`,
+//! and the rules that keep `--dev` on loopback.
 
-use super::read::{Reader, SecretValue, placeholder_url};
+use super::read::{Reader, SecretValue, placeholder_url, split_list};
 use crate::paths;
 use crate::secret::Secret;
 use url::Url;
@@ -14,8 +16,54 @@ pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 pub const DEV_CLIENT_ID: &str = "dev-client";
 pub const DEV_CLIENT_SECRET: &str = "dev-client-secret";
 
+/// The OpenID provider stand-in for `oidc` under `--dev`, on the app's own origin.
+pub const DEV_OIDC_NAME: &str = "Dev OpenID";
+
+/// A kind of provider `PROVIDERS` can name; its key is also the routes' and the
+/// `identities` table's name for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    Google,
+    /// Any OpenID provider, found by discovery from `OIDC_ISSUER`.
+    Oidc,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 2] = [ProviderKind::Google, ProviderKind::Oidc];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ProviderKind::Google => "google",
+            ProviderKind::Oidc => "oidc",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// How the client proves itself at the token endpoint (RFC 6749 §2.3.1, OIDC Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAuth {
+    /// `client_secret_basic`: HTTP Basic with the form-encoded id and secret.
+    Basic,
+    /// `client_secret_post`: the id and secret in the form body.
+    Post,
+}
+
+/// One provider's client settings and endpoints.
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    /// As people read it: the button says "Sign in with {name}".
+    pub name: String,
+    /// The `scope` of the authorization request.
+    pub scopes: String,
+    pub token_auth: TokenAuth,
+    /// The provider's verified emails prove the address itself (`OIDC_TRUSTED_EMAILS`; Google
+    /// has its own rule, `hd` or Gmail).
+    pub trusted_emails: bool,
     pub client_id: String,
     pub client_secret: Secret,
     pub issuer: String,
@@ -81,44 +129,98 @@ pub(super) fn check_provider_urls(r: &mut Reader, provider: &ProviderConfig) {
     }
 }
 
-/// The built-in development provider on this origin (`--dev`), or Google (or a stand-in) from
-/// the `GOOGLE_*` variables.
-pub(super) fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) -> ProviderConfig {
+/// `PROVIDERS`: the sign-in page's buttons, in order (default `google`); each known once.
+pub(super) fn read_providers(r: &mut Reader) -> Vec<ProviderKind> {
+    let raw = r.get("PROVIDERS").unwrap_or("google");
+    let mut kinds = Vec::new();
+    for key in split_list(raw) {
+        match ProviderKind::parse(&key) {
+            Some(k) if kinds.contains(&k) => {
+                r.problem(format!("PROVIDERS names `{key}` twice"));
+            }
+            Some(k) => kinds.push(k),
+            None => r.problem(format!(
+                "PROVIDERS: `{key}` is not a provider this service knows (known: {})",
+                ProviderKind::ALL.map(ProviderKind::key).join(", ")
+            )),
+        }
+    }
+    if split_list(raw).is_empty() {
+        r.problem("PROVIDERS names no provider (for example PROVIDERS=google)");
+    }
+    kinds
+}
+
+/// The development provider's issuer for `kind` on this origin (`--dev`).
+pub fn dev_issuer(base_url: &Url, kind: ProviderKind) -> String {
+    let mount = match kind {
+        ProviderKind::Google => paths::DEV_PROVIDER,
+        ProviderKind::Oidc => paths::DEV_OIDC_PROVIDER,
+    };
+    format!("{}{mount}", base_url.as_str().trim_end_matches('/'))
+}
+
+/// The development provider standing in for `kind` (`--dev`): its endpoints are known, so
+/// even `oidc` needs no discovery at start (the app would have to ask itself before listening).
+fn dev_provider_config(base_url: &Url, kind: ProviderKind, name: String) -> ProviderConfig {
+    let issuer = dev_issuer(base_url, kind);
+    let at = |p: &str| Url::parse(&format!("{issuer}{p}")).unwrap_or_else(|_| placeholder_url());
+    ProviderConfig {
+        kind,
+        name,
+        scopes: "openid email profile".into(),
+        token_auth: TokenAuth::Basic,
+        trusted_emails: false,
+        client_id: DEV_CLIENT_ID.into(),
+        client_secret: Secret::new(DEV_CLIENT_SECRET),
+        auth_url: at("/authorize"),
+        token_url: at("/token"),
+        userinfo_url: at("/userinfo"),
+        jwks_url: at("/jwks"),
+        issuer,
+    }
+}
+
+/// A client secret variable: required when its provider is enabled.
+fn client_secret(r: &mut Reader, key: &str, required: bool) -> Secret {
+    match r.secret(key) {
+        SecretValue::Given(s) => s,
+        SecretValue::Refused => Secret::new(""),
+        SecretValue::Unset => {
+            if required {
+                r.problem(format!("{key} is required (or {key}_FILE)"));
+            }
+            Secret::new("")
+        }
+    }
+}
+
+/// Google (or a stand-in) from the `GOOGLE_*` variables, or the development provider
+/// (`--dev`). Read even when `PROVIDERS` leaves Google out, since its issuer names the keys
+/// (`sessions::keys`); its credentials are required only when it is enabled.
+pub(super) fn read_provider(
+    r: &mut Reader,
+    dev_provider: bool,
+    base_url: &Url,
+    enabled: bool,
+) -> ProviderConfig {
     if dev_provider {
-        let issuer = format!(
-            "{}{}",
-            base_url.as_str().trim_end_matches('/'),
-            paths::DEV_PROVIDER
-        );
-        let at =
-            |p: &str| Url::parse(&format!("{issuer}{p}")).unwrap_or_else(|_| placeholder_url());
-        return ProviderConfig {
-            client_id: DEV_CLIENT_ID.into(),
-            client_secret: Secret::new(DEV_CLIENT_SECRET),
-            auth_url: at("/authorize"),
-            token_url: at("/token"),
-            userinfo_url: at("/userinfo"),
-            jwks_url: at("/jwks"),
-            issuer,
-        };
+        return dev_provider_config(base_url, ProviderKind::Google, "Google".into());
     }
     let client_id = r.get("GOOGLE_CLIENT_ID").unwrap_or_default().to_string();
-    let client_secret = r.secret("GOOGLE_CLIENT_SECRET");
-    if client_id.is_empty() {
+    if client_id.is_empty() && enabled {
         r.problem(
             "GOOGLE_CLIENT_ID is required (or run `serve --dev` for the built-in development provider)",
         );
     }
-    let client_secret = match client_secret {
-        SecretValue::Given(s) => s,
-        SecretValue::Refused => Secret::new(""),
-        SecretValue::Unset => {
-            r.problem("GOOGLE_CLIENT_SECRET is required (or GOOGLE_CLIENT_SECRET_FILE)");
-            Secret::new("")
-        }
-    };
+    let client_secret = client_secret(r, "GOOGLE_CLIENT_SECRET", enabled);
     let issuer = r.get("GOOGLE_ISSUER").unwrap_or(GOOGLE_ISSUER).to_string();
     ProviderConfig {
+        kind: ProviderKind::Google,
+        name: "Google".into(),
+        scopes: "openid email profile".into(),
+        token_auth: TokenAuth::Basic,
+        trusted_emails: false,
         client_id,
         client_secret,
         issuer,
@@ -126,5 +228,96 @@ pub(super) fn read_provider(r: &mut Reader, dev_provider: bool, base_url: &Url) 
         token_url: r.url("GOOGLE_TOKEN_URL", GOOGLE_TOKEN_URL),
         userinfo_url: r.url("GOOGLE_USERINFO_URL", GOOGLE_USERINFO_URL),
         jwks_url: r.url("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL),
+    }
+}
+
+/// Any OpenID provider (`oidc`): what the variables say. Its endpoints come from discovery
+/// at start (`provider::discovery`); under `--dev` from the development provider's stand-in.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// `OIDC_ISSUER`, without a trailing slash.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub name: String,
+    pub scopes: String,
+    pub trusted_emails: bool,
+    /// `--dev`: the stand-in's settings, no discovery.
+    pub dev: Option<ProviderConfig>,
+}
+
+pub(super) fn read_oidc(
+    r: &mut Reader,
+    dev_provider: bool,
+    base_url: &Url,
+    production: bool,
+) -> OidcSettings {
+    let name = r
+        .get("OIDC_NAME")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let scopes = r
+        .get("OIDC_SCOPES")
+        .unwrap_or("openid email profile")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !scopes.split(' ').any(|s| s == "openid") {
+        r.problem(
+            "OIDC_SCOPES must include `openid` (an OpenID provider sends the ID token only then)",
+        );
+    }
+    let trusted_emails = matches!(r.get("OIDC_TRUSTED_EMAILS"), Some("1" | "true" | "yes"));
+    if dev_provider {
+        let mut dev = dev_provider_config(
+            base_url,
+            ProviderKind::Oidc,
+            name.clone().unwrap_or_else(|| DEV_OIDC_NAME.into()),
+        );
+        dev.scopes = scopes.clone();
+        dev.trusted_emails = trusted_emails;
+        return OidcSettings {
+            issuer: dev.issuer.clone(),
+            client_id: dev.client_id.clone(),
+            client_secret: dev.client_secret.clone(),
+            name: dev.name.clone(),
+            scopes,
+            trusted_emails,
+            dev: Some(dev),
+        };
+    }
+    let issuer = r.get("OIDC_ISSUER").unwrap_or_default().trim().to_string();
+    let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
+    if issuer.is_empty() {
+        r.problem("OIDC_ISSUER is required when PROVIDERS names `oidc` (the provider's issuer URL, as its discovery document states it)");
+    } else {
+        match Url::parse(&issuer) {
+            Err(_) => r.problem(format!("OIDC_ISSUER `{issuer}` is not a URL")),
+            Ok(u) => {
+                let http_ok = !production || (allow_http && is_loopback(&u));
+                if !(u.scheme() == "https" || (u.scheme() == "http" && http_ok)) {
+                    r.problem("OIDC_ISSUER must be https:// in production (http:// is accepted only for a loopback host with ALLOW_HTTP=true)");
+                }
+            }
+        }
+    }
+    let client_id = r.get("OIDC_CLIENT_ID").unwrap_or_default().to_string();
+    if client_id.is_empty() {
+        r.problem("OIDC_CLIENT_ID is required when PROVIDERS names `oidc`");
+    }
+    let client_secret = client_secret(r, "OIDC_CLIENT_SECRET", true);
+    let name = name.unwrap_or_else(|| {
+        r.problem("OIDC_NAME is required when PROVIDERS names `oidc` (the button reads \"Sign in with {OIDC_NAME}\")");
+        String::new()
+    });
+    OidcSettings {
+        issuer: issuer.trim_end_matches('/').to_string(),
+        client_id,
+        client_secret,
+        name,
+        scopes,
+        trusted_emails,
+        dev: None,
     }
 }

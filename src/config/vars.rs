@@ -15,6 +15,7 @@ pub const VARS: &[&str] = &[
     "SECRET_KEY",
     "SECRET_KEY_FILE",
     "SECRET_KEY_PREVIOUS",
+    "PROVIDERS",
     "GOOGLE_CLIENT_ID",
     "GOOGLE_CLIENT_SECRET",
     "GOOGLE_CLIENT_SECRET_FILE",
@@ -23,6 +24,13 @@ pub const VARS: &[&str] = &[
     "GOOGLE_TOKEN_URL",
     "GOOGLE_USERINFO_URL",
     "GOOGLE_JWKS_URL",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_CLIENT_SECRET_FILE",
+    "OIDC_NAME",
+    "OIDC_SCOPES",
+    "OIDC_TRUSTED_EMAILS",
     "ALLOWED_EMAIL_DOMAINS",
     "ALLOWED_EMAILS",
     "ALLOWED_EMAILS_FILE",
@@ -47,7 +55,12 @@ pub const VARS: &[&str] = &[
 
 /// The secrets that may also be given as a file, `<NAME>_FILE` (systemd credentials, container
 /// secrets), so that their value need not sit in the environment.
-pub const SECRET_FILE_VARS: &[&str] = &["SECRET_KEY", "GOOGLE_CLIENT_SECRET", "DATABASE_URL"];
+pub const SECRET_FILE_VARS: &[&str] = &[
+    "SECRET_KEY",
+    "GOOGLE_CLIENT_SECRET",
+    "OIDC_CLIENT_SECRET",
+    "DATABASE_URL",
+];
 
 /// True when `name` is in `VARS` (a reader asking for another name is a bug).
 pub(super) fn is_known(name: &str) -> bool {

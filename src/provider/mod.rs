@@ -3,6 +3,7 @@
 //! OpenID Connect client (`oidc`) is the one implementation today; a second provider implements
 //! the same trait without touching the sign-in flow or its handler (docs/ARCHITECTURE.md).
 
+pub mod discovery;
 mod jwks;
 pub mod oidc;
 
@@ -82,6 +83,20 @@ pub struct Identity {
     pub locale: Option<String>,
 }
 
+/// What a provider's verified email proves about the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailAuthority {
+    /// Google itself: a Workspace account's `hd` proves the domain, a Gmail address its owner;
+    /// any other verified address only that someone made a Google account with it.
+    Google,
+    /// The verified email proves the address (a stand-in for Google in tests and `--dev`; an
+    /// `oidc` provider with `OIDC_TRUSTED_EMAILS=true`).
+    Trusted,
+    /// The address is the provider's say-so: it admits by the allowlists, but never makes an
+    /// admin or claims an admin invitation.
+    Untrusted,
+}
+
 /// One way to sign in. `identify` completes the code flow: exchange the code (with the PKCE
 /// verifier), verify what comes back, and say who the person is.
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
@@ -89,8 +104,8 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     fn key(&self) -> &str;
     /// The provider's name as people read it ("Google").
     fn display_name(&self) -> &str;
-    /// True for Google itself, whose `hd` claim proves a Workspace domain.
-    fn is_google(&self) -> bool;
+    /// What the provider's verified email proves.
+    fn email_authority(&self) -> EmailAuthority;
     /// Where the browser is sent to sign in.
     fn authorize_url(&self, req: &AuthorizeRequest<'_>) -> Url;
     /// The RFC 9207 `iss` authorization-response parameter, when the provider sends one,

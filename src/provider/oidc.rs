@@ -7,10 +7,10 @@
 
 use super::jwks::JwksCache;
 use super::{
-    AuthorizeRequest, BoxFuture, CodeExchange, Identity, IdentityProvider, LEEWAY_SECS, MAX_BODY,
-    ProviderError,
+    AuthorizeRequest, BoxFuture, CodeExchange, EmailAuthority, Identity, IdentityProvider,
+    LEEWAY_SECS, MAX_BODY, ProviderError,
 };
-use crate::config::{GOOGLE_ISSUER, ProviderConfig};
+use crate::config::{GOOGLE_ISSUER, ProviderConfig, ProviderKind, TokenAuth};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
@@ -178,7 +178,8 @@ impl OidcClient {
         Ok(v)
     }
 
-    /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1)
+    /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1,
+    /// or in the form when the provider's discovery document asks for `client_secret_post`)
     /// and proving possession of the PKCE verifier.
     #[tracing::instrument(skip_all)]
     async fn exchange_code(&self, code: &str, verifier: &str) -> Result<Tokens, ProviderError> {
@@ -189,14 +190,22 @@ impl OidcClient {
             ("code_verifier", verifier),
         ];
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let req = self
-            .http
-            .post(self.cfg.token_url.clone())
-            .basic_auth(
-                enc(&self.cfg.client_id),
-                Some(enc(self.cfg.client_secret.expose())),
-            )
-            .form(&form);
+        let req = self.http.post(self.cfg.token_url.clone());
+        let req = match self.cfg.token_auth {
+            TokenAuth::Basic => req
+                .basic_auth(
+                    enc(&self.cfg.client_id),
+                    Some(enc(self.cfg.client_secret.expose())),
+                )
+                .form(&form),
+            TokenAuth::Post => {
+                let secret = [
+                    ("client_id", self.cfg.client_id.as_str()),
+                    ("client_secret", self.cfg.client_secret.expose()),
+                ];
+                req.form(&form.iter().chain(secret.iter()).collect::<Vec<_>>())
+            }
+        };
         // The OAuth `error` code (RFC 6749 §5.2), cut to printable ASCII.
         let v = self
             .call_json(req, |v| {
@@ -340,15 +349,20 @@ impl OidcClient {
 
 impl IdentityProvider for OidcClient {
     fn key(&self) -> &str {
-        "google"
+        self.cfg.kind.key()
     }
 
     fn display_name(&self) -> &str {
-        "Google"
+        &self.cfg.name
     }
 
-    fn is_google(&self) -> bool {
-        self.cfg.issuer == GOOGLE_ISSUER
+    fn email_authority(&self) -> EmailAuthority {
+        match self.cfg.kind {
+            ProviderKind::Google if self.cfg.issuer == GOOGLE_ISSUER => EmailAuthority::Google,
+            ProviderKind::Google => EmailAuthority::Trusted,
+            ProviderKind::Oidc if self.cfg.trusted_emails => EmailAuthority::Trusted,
+            ProviderKind::Oidc => EmailAuthority::Untrusted,
+        }
     }
 
     /// The authorization request (code flow, PKCE S256, nonce, state).
@@ -359,7 +373,7 @@ impl IdentityProvider for OidcClient {
             q.append_pair("response_type", "code")
                 .append_pair("client_id", &self.cfg.client_id)
                 .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("scope", "openid email profile")
+                .append_pair("scope", &self.cfg.scopes)
                 .append_pair("state", r.state)
                 .append_pair("nonce", r.nonce)
                 .append_pair("code_challenge", r.code_challenge)

@@ -4,6 +4,7 @@
 use super::render;
 use crate::auth::rekey::CookieKeys;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession, flow};
+use crate::config::ProviderKind;
 use crate::domain::safe_next;
 use crate::error::AppError;
 use crate::metrics::SignInOutcome;
@@ -17,6 +18,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
@@ -24,6 +26,64 @@ pub struct LoginPage {
     pub chrome: Chrome,
     pub next: String,
     pub notice: Option<&'static str>,
+    /// One per enabled provider, in `PROVIDERS` order.
+    pub buttons: Vec<LoginButton>,
+    /// Google is the only way in: the page names it.
+    pub only_google: bool,
+}
+
+/// A provider's button: a GET form to its login path, named "Sign in with …".
+pub struct LoginButton {
+    pub action: String,
+    pub label: Cow<'static, str>,
+    /// The provider's brand style (`google-button`, `provider-button`).
+    pub class: &'static str,
+    pub google: bool,
+}
+
+impl LoginPage {
+    /// The sign-in page for a visitor, returning to `next` afterwards.
+    pub fn new(req: &HttpRequest, next: String, notice: Option<&'static str>) -> Self {
+        let chrome = Chrome::new(req, None, String::new());
+        let buttons: Vec<LoginButton> = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| {
+                state
+                    .sign_in
+                    .providers()
+                    .map(|p| {
+                        let google = p.key() == ProviderKind::Google.key();
+                        LoginButton {
+                            action: paths::login(p.key()),
+                            label: if google {
+                                chrome.t("login.button")
+                            } else {
+                                Cow::Owned(chrome.t1(
+                                    "login.button_with",
+                                    "provider",
+                                    p.display_name(),
+                                ))
+                            },
+                            class: if google {
+                                "google-button"
+                            } else {
+                                "provider-button"
+                            },
+                            google,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let only_google = buttons.len() == 1 && buttons[0].google;
+        Self {
+            chrome,
+            next,
+            notice,
+            buttons,
+            only_google,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,7 +92,7 @@ pub struct NextQuery {
     login_hint: Option<String>,
 }
 
-/// `GET /login`: the page with the "Sign in with Google" button.
+/// `GET /login`: the page with a "Sign in with …" button per provider.
 #[tracing::instrument(skip_all)]
 pub async fn login_page(
     req: HttpRequest,
@@ -43,24 +103,41 @@ pub async fn login_page(
     if user.is_some() {
         return Ok(see_other(&next));
     }
-    render(LoginPage {
-        chrome: Chrome::new(&req, None, String::new()),
-        next,
-        notice: None,
-    })
+    render(LoginPage::new(&req, next, None))
 }
 
-/// `GET /auth/google/login`: a new pending sign-in kept in its own short encrypted cookie
-/// (`auth::flow`; no session cookie for a visitor), and the browser sent to the provider.
-#[tracing::instrument(skip_all)]
+/// `GET /auth/{provider}/login`: a new pending sign-in with that provider kept in its own
+/// short encrypted cookie (`auth::flow`; no session cookie for a visitor), and the browser sent
+/// to the provider. A provider that is not enabled is a 404.
+pub async fn provider_login(
+    provider: web::Path<String>,
+    keys: web::Data<CookieKeys>,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    login_with(&provider, keys, state, query).await
+}
+
+/// `GET /auth/google/login`, a route of its own so that its metrics label stays as it was.
 pub async fn google_login(
+    keys: web::Data<CookieKeys>,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    login_with(ProviderKind::Google.key(), keys, state, query).await
+}
+
+#[tracing::instrument(skip_all, fields(provider = %provider))]
+async fn login_with(
+    provider: &str,
     keys: web::Data<CookieKeys>,
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (pending, url) = state
         .sign_in
-        .begin(query.next.as_deref(), query.login_hint.as_deref());
+        .begin(provider, query.next.as_deref(), query.login_hint.as_deref())
+        .ok_or(AppError::NotFound)?;
     let mut resp = HttpResponse::Found()
         .insert_header((header::LOCATION, url.to_string()))
         .finish();
@@ -76,9 +153,21 @@ pub struct CallbackQuery {
     iss: Option<String>,
 }
 
-/// `GET /auth/google/callback`: `SignIn::complete` decides; this starts the cookie session or
-/// renders the refusal, and tells the metrics how it ended.
-#[tracing::instrument(skip_all, fields(user_id))]
+/// `GET /auth/{provider}/callback`: `SignIn::complete` decides; this starts the cookie session
+/// or renders the refusal, and tells the metrics how it ended. A provider that is not enabled
+/// is a 404 (and leaves the pending sign-in alone).
+pub async fn provider_callback(
+    provider: web::Path<String>,
+    req: HttpRequest,
+    session: TypedSession,
+    keys: web::Data<CookieKeys>,
+    query: web::Query<CallbackQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    callback_of(&provider, req, session, keys, query, state).await
+}
+
+/// `GET /auth/google/callback`, a route of its own so that its metrics label stays as it was.
 pub async fn google_callback(
     req: HttpRequest,
     session: TypedSession,
@@ -86,6 +175,21 @@ pub async fn google_callback(
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    callback_of(ProviderKind::Google.key(), req, session, keys, query, state).await
+}
+
+#[tracing::instrument(skip_all, fields(provider = %provider, user_id))]
+async fn callback_of(
+    provider: &str,
+    req: HttpRequest,
+    session: TypedSession,
+    keys: web::Data<CookieKeys>,
+    query: web::Query<CallbackQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(provider) = state.sign_in.provider(provider) else {
+        return Err(AppError::NotFound);
+    };
     let q = query.into_inner();
     let callback = Callback {
         code: q.code,
@@ -98,7 +202,7 @@ pub async fn google_callback(
     let pending = flow::read(&keys, &req);
     let outcome = state
         .sign_in
-        .complete(pending, callback, ClientInfo::of(&req))
+        .complete(provider, pending, callback, ClientInfo::of(&req))
         .await
         .map_err(AppError::from)
         .and_then(|done| {

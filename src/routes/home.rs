@@ -38,11 +38,7 @@ pub async fn home(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     let Some(cu) = user else {
-        return render(LoginPage {
-            chrome: Chrome::new(&req, None, String::new()),
-            next: "/".into(),
-            notice: None,
-        });
+        return render(LoginPage::new(&req, "/".into(), None));
     };
     let u = cu.user();
     let chrome = Chrome::new(&req, Some(&cu), session.csrf_token());

@@ -24,6 +24,11 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::LOGIN, web::get().to(auth::login_page))
         .route(paths::GOOGLE_LOGIN, web::get().to(auth::google_login))
         .route(paths::GOOGLE_CALLBACK, web::get().to(auth::google_callback))
+        .route(paths::PROVIDER_LOGIN, web::get().to(auth::provider_login))
+        .route(
+            paths::PROVIDER_CALLBACK,
+            web::get().to(auth::provider_callback),
+        )
         .route(paths::LOGOUT, web::post().to(auth::logout))
         .route(paths::TOKENS, web::post().to(home::create_api_token))
         .route(paths::ACCOUNT, web::get().to(account::show_account))

@@ -89,7 +89,8 @@ const REFUSAL_CLIENTS: usize = 100_000;
 type RefusalRow = (i64, u64, &'static str, chrono::DateTime<chrono::Utc>);
 
 pub struct SignIn {
-    provider: Arc<dyn IdentityProvider>,
+    /// In the sign-in page's order (`PROVIDERS`).
+    providers: Vec<Arc<dyn IdentityProvider>>,
     policy: Policy,
     sessions: Arc<Sessions>,
     pool: DbPool,
@@ -100,17 +101,17 @@ pub struct SignIn {
     admin_seen: AtomicBool,
 }
 
-crate::debug_shows!(SignIn, |s| { provider: s.provider });
+crate::debug_shows!(SignIn, |s| { providers: s.providers });
 
 impl SignIn {
     pub fn new(
-        provider: Arc<dyn IdentityProvider>,
+        providers: Vec<Arc<dyn IdentityProvider>>,
         policy: Policy,
         sessions: Arc<Sessions>,
         pool: DbPool,
     ) -> Self {
         Self {
-            provider,
+            providers,
             policy,
             sessions,
             pool,
@@ -119,14 +120,28 @@ impl SignIn {
         }
     }
 
-    pub fn provider(&self) -> &dyn IdentityProvider {
-        self.provider.as_ref()
+    /// The providers, in the sign-in page's order.
+    pub fn providers(&self) -> impl Iterator<Item = &dyn IdentityProvider> {
+        self.providers.iter().map(|p| p.as_ref())
     }
 
-    /// A new pending sign-in (state, nonce, PKCE verifier, where to return) and the provider
-    /// URL to send the browser to.
-    pub fn begin(&self, next: Option<&str>, login_hint: Option<&str>) -> (PendingLogin, Url) {
+    /// The enabled provider of that key, if any.
+    pub fn provider(&self, key: &str) -> Option<&dyn IdentityProvider> {
+        self.providers().find(|p| p.key() == key)
+    }
+
+    /// A new pending sign-in with the provider `key` (state, nonce, PKCE verifier, where to
+    /// return) and the provider URL to send the browser to; `None` when no such provider is
+    /// enabled.
+    pub fn begin(
+        &self,
+        key: &str,
+        next: Option<&str>,
+        login_hint: Option<&str>,
+    ) -> Option<(PendingLogin, Url)> {
+        let provider = self.provider(key)?;
         let pending = PendingLogin {
+            provider: key.to_string(),
             state: random_token(32),
             nonce: random_token(32),
             verifier: random_token(32),
@@ -134,25 +149,29 @@ impl SignIn {
             started: self.sessions.now().timestamp(),
         };
         let hint = login_hint.and_then(|h| Email::parse(h).ok());
-        let url = self.provider.authorize_url(&AuthorizeRequest {
+        let url = provider.authorize_url(&AuthorizeRequest {
             state: &pending.state,
             nonce: &pending.nonce,
             code_challenge: &pkce_challenge(&pending.verifier),
             login_hint: hint.as_ref().map(Email::as_str),
         });
-        (pending, url)
+        Some((pending, url))
     }
 
-    /// Completes the sign-in begun with `pending` (already taken out of the caller's keeping:
-    /// whatever happens, it is used once). A refusal is recorded in the audit log.
+    /// Completes at the callback of the provider `provider` the sign-in begun with `pending`
+    /// (already taken out of the caller's keeping: whatever happens, it is used once). A
+    /// refusal is recorded in the audit log.
     pub async fn complete(
         &self,
+        provider: &dyn IdentityProvider,
         pending: Option<PendingLogin>,
         callback: Callback,
         client: ClientInfo,
     ) -> Result<SignedIn, SignInError> {
         let ip = client.ip.clone();
-        let result = self.complete_inner(pending, callback, client).await;
+        let result = self
+            .complete_inner(provider, pending, callback, client)
+            .await;
         if let Err(e) = &result {
             self.record_refusal(e, ip).await;
         }
@@ -161,6 +180,7 @@ impl SignIn {
 
     async fn complete_inner(
         &self,
+        provider: &dyn IdentityProvider,
         pending: Option<PendingLogin>,
         q: Callback,
         client: ClientInfo,
@@ -180,15 +200,17 @@ impl SignIn {
             }
             .into());
         }
+        // The state proves the browser that began the flow; the provider's key, that it comes
+        // back from the provider it was sent to.
         let pending = match (pending, q.state.as_deref()) {
-            (Some(p), Some(state)) if p.state_matches(state) => p,
+            (Some(p), Some(state)) if p.state_matches(state) && p.provider == provider.key() => p,
             _ => return Err(Refusal::BadState.into()),
         };
         if !pending.is_current(now.timestamp()) {
             return Err(Refusal::BadState.into());
         }
         if let Some(iss) = q.iss.as_deref()
-            && !self.provider.issuer_matches(iss)
+            && !provider.issuer_matches(iss)
         {
             return Err(Refusal::BadState.into());
         }
@@ -197,8 +219,7 @@ impl SignIn {
             .filter(|c| !c.is_empty() && c.len() <= 2048)
             .ok_or(Refusal::NoCode)?;
 
-        let who = self
-            .provider
+        let who = provider
             .identify(
                 CodeExchange {
                     code: &code,
@@ -216,9 +237,10 @@ impl SignIn {
             .as_deref()
             .and_then(|e| Email::parse(e).ok())
             .ok_or(ProviderError::IdToken("no usable email"))?;
-        if let Err(refused) =
-            self.policy
-                .admission(&email, who.hd.as_deref(), self.provider.is_google(), now)
+        let authority = provider.email_authority();
+        if let Err(refused) = self
+            .policy
+            .admission(&email, who.hd.as_deref(), authority, now)
         {
             // An invitation admits its address past the lists (looked up only on refusal).
             let e = email.clone();
@@ -234,15 +256,16 @@ impl SignIn {
                 .unwrap_or_default()
                 .to_string()
         });
-        let google = self.provider.is_google();
         let grants = Grants {
-            admin_email: self.policy.grants_admin(&email, who.hd.as_deref(), google),
-            authoritative: policy::authoritative(&email, who.hd.as_deref(), google),
+            admin_email: self
+                .policy
+                .grants_admin(&email, who.hd.as_deref(), authority),
+            authoritative: policy::authoritative(&email, who.hd.as_deref(), authority),
             dev_first_admin: self.policy.dev_first_admin
                 && !self.admin_seen.load(Ordering::Relaxed),
         };
         let profile = SignInProfile {
-            provider: self.provider.key().to_string(),
+            provider: provider.key().to_string(),
             subject: who.subject,
             profile: Profile {
                 email,

@@ -20,6 +20,14 @@ pub struct PendingLogin {
     /// Unix seconds when the sign-in began.
     #[serde(rename = "t")]
     pub started: i64,
+    /// The provider's key: only its callback can complete this sign-in (a flow cookie made
+    /// before there were several providers was Google's).
+    #[serde(rename = "p", default = "google")]
+    pub provider: String,
+}
+
+fn google() -> String {
+    "google".into()
 }
 
 impl std::fmt::Debug for PendingLogin {
@@ -30,6 +38,7 @@ impl std::fmt::Debug for PendingLogin {
             .field("verifier", &"[redacted]")
             .field("next", &self.next)
             .field("started", &self.started)
+            .field("provider", &self.provider)
             .finish()
     }
 }
@@ -59,10 +68,18 @@ mod tests {
             verifier: "VERIFIER-VALUE".into(),
             next: "/admin".into(),
             started: 0,
+            provider: "google".into(),
         };
         let d = format!("{p:?}");
         assert!(!d.contains("VALUE"), "{d}");
         assert!(d.contains("/admin"));
+    }
+
+    #[test]
+    fn a_flow_cookie_of_the_previous_release_is_google_s() {
+        let p: PendingLogin =
+            serde_json::from_str(r#"{"s":"st","n":"no","v":"ve","x":"/","t":5}"#).unwrap();
+        assert_eq!(p.provider, "google");
     }
 
     #[test]
@@ -73,6 +90,7 @@ mod tests {
             verifier: String::new(),
             next: "/".into(),
             started: 1_000,
+            provider: "google".into(),
         };
         assert!(p.is_current(1_000 + PENDING_LOGIN_TTL_SECS));
         assert!(!p.is_current(1_001 + PENDING_LOGIN_TTL_SECS));

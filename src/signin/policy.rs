@@ -4,6 +4,7 @@
 use super::Refusal;
 use super::allowlist::AllowFile;
 use crate::domain::Email;
+use crate::provider::EmailAuthority;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ impl Policy {
         &self,
         email: &Email,
         hd: Option<&str>,
-        google: bool,
+        authority: EmailAuthority,
         now: DateTime<Utc>,
     ) -> Result<(), Refusal> {
         let domains = !self.allowed_domains.is_empty();
@@ -38,7 +39,7 @@ impl Policy {
         if !domains && !addresses {
             return Ok(());
         }
-        let admitted = (domains && self.domain_allowed(email, hd, google))
+        let admitted = (domains && self.domain_allowed(email, hd, authority))
             || self.allowed_emails.iter().any(|a| a == email.as_str())
             || self
                 .allowed_emails_file
@@ -56,14 +57,19 @@ impl Policy {
     /// The domain rule. With Google, a Workspace account proves its domain with the `hd` claim;
     /// an email domain alone does not (anyone can make a Google account on any address), except
     /// Google's own consumer domains. Other providers have no `hd`: their verified email decides.
-    pub fn domain_allowed(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
+    pub fn domain_allowed(
+        &self,
+        email: &Email,
+        hd: Option<&str>,
+        authority: EmailAuthority,
+    ) -> bool {
         if self.allowed_domains.is_empty() {
             return true;
         }
         let listed = |d: &str| self.allowed_domains.iter().any(|a| a == d);
         match hd {
             Some(hd) => listed(hd),
-            None if google => {
+            None if authority == EmailAuthority::Google => {
                 matches!(email.domain(), "gmail.com" | "googlemail.com") && listed(email.domain())
             }
             None => listed(email.domain()),
@@ -73,17 +79,25 @@ impl Policy {
     /// `ADMIN_EMAILS` grants the admin role to a new account only when the provider is
     /// authoritative for its address: at Google, a Workspace account (`hd`) or a Gmail address
     /// (anyone can make a Google account on any other address); elsewhere, the verified email
-    /// (which the sign-in requires before it gets here).
-    pub fn grants_admin(&self, email: &Email, hd: Option<&str>, google: bool) -> bool {
-        authoritative(email, hd, google) && self.admin_emails.iter().any(|a| a == email.as_str())
+    /// (which the sign-in requires before it gets here), when that provider's emails are trusted.
+    pub fn grants_admin(&self, email: &Email, hd: Option<&str>, authority: EmailAuthority) -> bool {
+        authoritative(email, hd, authority) && self.admin_emails.iter().any(|a| a == email.as_str())
     }
 }
 
 /// Whether the provider vouches for the address itself, not only for an account that claims
-/// it: at Google a Workspace account (`hd`) or a Gmail address; elsewhere the verified email.
-/// Needed for anything that makes an admin from an address (`ADMIN_EMAILS`, `--admin` invitations).
-pub fn authoritative(email: &Email, hd: Option<&str>, google: bool) -> bool {
-    !google || hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com")
+/// it: at Google a Workspace account (`hd`) or a Gmail address; a provider whose verified
+/// emails are trusted (a Google stand-in, `OIDC_TRUSTED_EMAILS=true`) by the verified email;
+/// any other OpenID provider never. Needed for anything that makes an admin from an address
+/// (`ADMIN_EMAILS`, `--admin` invitations).
+pub fn authoritative(email: &Email, hd: Option<&str>, authority: EmailAuthority) -> bool {
+    match authority {
+        EmailAuthority::Google => {
+            hd.is_some() || matches!(email.domain(), "gmail.com" | "googlemail.com")
+        }
+        EmailAuthority::Trusted => true,
+        EmailAuthority::Untrusted => false,
+    }
 }
 
 impl Policy {}
@@ -91,6 +105,9 @@ impl Policy {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const G: EmailAuthority = EmailAuthority::Google;
+    const T: EmailAuthority = EmailAuthority::Trusted;
 
     fn policy(domains: &[&str]) -> Policy {
         Policy {
@@ -104,22 +121,31 @@ mod tests {
     fn domain_rule_trusts_hd_at_google_and_the_email_elsewhere() {
         let e = |s: &str| Email::parse(s).unwrap();
         let p = policy(&["example.com", "gmail.com"]);
-        assert!(policy(&[]).domain_allowed(&e("a@any.org"), None, true));
-        assert!(p.domain_allowed(&e("a@example.com"), Some("example.com"), true));
+        assert!(policy(&[]).domain_allowed(&e("a@any.org"), None, G));
+        assert!(p.domain_allowed(&e("a@example.com"), Some("example.com"), G));
         assert!(
-            !p.domain_allowed(&e("a@example.com"), None, true),
+            !p.domain_allowed(&e("a@example.com"), None, G),
             "no hd at Google: the email's domain proves nothing"
         );
-        assert!(p.domain_allowed(&e("a@gmail.com"), None, true));
-        assert!(p.domain_allowed(&e("a@example.com"), None, false));
-        assert!(!p.domain_allowed(&e("a@other.com"), Some("other.com"), true));
+        assert!(p.domain_allowed(&e("a@gmail.com"), None, G));
+        assert!(p.domain_allowed(&e("a@example.com"), None, T));
+        assert!(!p.domain_allowed(&e("a@other.com"), Some("other.com"), G));
     }
 
     #[test]
     fn admin_grant_is_by_exact_address() {
         let p = policy(&[]);
-        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap(), None, false));
-        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap(), None, false));
+        assert!(p.grants_admin(&Email::parse("Boss@Example.com").unwrap(), None, T));
+        assert!(!p.grants_admin(&Email::parse("boss@example.com.evil").unwrap(), None, T));
+    }
+
+    #[test]
+    fn an_untrusted_provider_grants_no_admin() {
+        let p = policy(&[]);
+        let boss = Email::parse("boss@example.com").unwrap();
+        assert!(p.grants_admin(&boss, None, T));
+        assert!(!p.grants_admin(&boss, None, EmailAuthority::Untrusted));
+        assert!(!authoritative(&boss, None, EmailAuthority::Untrusted));
     }
 
     #[test]
@@ -127,12 +153,12 @@ mod tests {
         let e = |s: &str| Email::parse(s).unwrap();
         let mut p = policy(&[]);
         p.admin_emails.push("boss@gmail.com".into());
-        assert!(p.grants_admin(&e("boss@example.com"), Some("example.com"), true));
+        assert!(p.grants_admin(&e("boss@example.com"), Some("example.com"), G));
         assert!(
-            !p.grants_admin(&e("boss@example.com"), None, true),
+            !p.grants_admin(&e("boss@example.com"), None, G),
             "a consumer Google account on someone else's address"
         );
-        assert!(p.grants_admin(&e("boss@gmail.com"), None, true));
+        assert!(p.grants_admin(&e("boss@gmail.com"), None, G));
     }
 
     #[test]
@@ -140,35 +166,27 @@ mod tests {
         let e = |s: &str| Email::parse(s).unwrap();
         let now = Utc::now();
         let open = policy(&[]);
-        assert!(open.admission(&e("a@any.org"), None, false, now).is_ok());
+        assert!(open.admission(&e("a@any.org"), None, T, now).is_ok());
 
         let domains = policy(&["example.com"]);
         assert!(matches!(
-            domains.admission(&e("a@other.org"), None, false, now),
+            domains.admission(&e("a@other.org"), None, T, now),
             Err(Refusal::DomainNotAllowed { .. })
         ));
 
         let mut both = policy(&["example.com"]);
         both.allowed_emails = vec!["guest@other.org".into()];
-        assert!(
-            both.admission(&e("a@example.com"), None, false, now)
-                .is_ok()
-        );
-        assert!(
-            both.admission(&e("Guest@Other.org"), None, false, now)
-                .is_ok()
-        );
+        assert!(both.admission(&e("a@example.com"), None, T, now).is_ok());
+        assert!(both.admission(&e("Guest@Other.org"), None, T, now).is_ok());
         assert!(matches!(
-            both.admission(&e("a@other.org"), None, false, now),
+            both.admission(&e("a@other.org"), None, T, now),
             Err(Refusal::NotOnAllowlist)
         ));
 
         let mut only_file = policy(&[]);
         only_file.allowed_emails_file = Some(Arc::new(AllowFile::new("/nonexistent/allow".into())));
         assert!(
-            only_file
-                .admission(&e("a@any.org"), None, false, now)
-                .is_err(),
+            only_file.admission(&e("a@any.org"), None, T, now).is_err(),
             "a missing file admits nobody, not everybody"
         );
     }

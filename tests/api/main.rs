@@ -35,6 +35,7 @@ mod migrations;
 mod process;
 mod provider_checks;
 mod provider_failures;
+mod providers;
 mod renewal;
 mod request_id;
 mod scale_out;

@@ -113,9 +113,14 @@ impl Browser {
 
     /// `GET /auth/google/login` → the provider's authorize URL.
     pub async fn begin_sign_in(&self, next: Option<&str>) -> String {
+        self.begin_sign_in_with("google", next).await
+    }
+
+    /// Starts a sign-in with the provider `key`: the provider's authorize URL.
+    pub async fn begin_sign_in_with(&self, key: &str, next: Option<&str>) -> String {
         let path = match next {
-            Some(n) => format!("/auth/google/login?next={}", urlencode(n)),
-            None => "/auth/google/login".to_string(),
+            Some(n) => format!("/auth/{key}/login?next={}", urlencode(n)),
+            None => format!("/auth/{key}/login"),
         };
         let r = self.get(&path).await;
         assert_eq!(r.status().as_u16(), 302, "login redirect");
@@ -173,6 +178,13 @@ impl Browser {
     /// The whole flow; returns the callback's answer (303 on success).
     pub async fn sign_in(&self, email: &str, name: &str, next: Option<&str>) -> reqwest::Response {
         let authorize = self.begin_sign_in(next).await;
+        let callback = self.consent(&authorize, email, name).await;
+        self.get(&callback).await
+    }
+
+    /// The whole flow with the provider `key`; returns the callback's answer (303 on success).
+    pub async fn sign_in_with(&self, key: &str, email: &str, name: &str) -> reqwest::Response {
+        let authorize = self.begin_sign_in_with(key, None).await;
         let callback = self.consent(&authorize, email, name).await;
         self.get(&callback).await
     }

@@ -1,0 +1,252 @@
+//! OpenID Provider discovery (OpenID Connect Discovery 1.0 §4): the `oidc` provider's endpoints
+//! from `{OIDC_ISSUER}/.well-known/openid-configuration`, read once at start. The document's
+//! `issuer` must be exactly `OIDC_ISSUER` (§4.3: a mismatch means another provider answered, and
+//! its tokens would be trusted as this one's), every endpoint https when the issuer is, and the
+//! token endpoint must take a client secret the way we send it (`client_secret_basic`, the
+//! default when the document says nothing, or `client_secret_post`).
+
+use super::MAX_BODY;
+use crate::config::{OidcSettings, ProviderConfig, ProviderKind, TokenAuth};
+use serde::Deserialize;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("OIDC_ISSUER {issuer}: the discovery document could not be fetched ({cause})")]
+    Unreachable { issuer: String, cause: String },
+    #[error("OIDC_ISSUER {issuer}: the discovery document answered HTTP {status}")]
+    Status { issuer: String, status: u16 },
+    #[error("OIDC_ISSUER {issuer}: the discovery document is not valid ({what})")]
+    Invalid { issuer: String, what: String },
+    #[error(
+        "OIDC_ISSUER {expected}: the discovery document names the issuer `{found}`; they must be equal (set OIDC_ISSUER to the provider's issuer exactly)"
+    )]
+    IssuerMismatch { expected: String, found: String },
+}
+
+/// The fields of the discovery document we use.
+#[derive(Debug, Deserialize)]
+struct Document {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: Option<String>,
+    jwks_uri: String,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+}
+
+/// The discovery document's URL for an issuer (Discovery §4.1: the issuer's path kept, the
+/// well-known suffix appended).
+pub fn document_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+/// Fetches and checks the discovery document of `settings.issuer`, and makes the client's
+/// settings from it.
+pub async fn discover(
+    settings: &OidcSettings,
+    timeout: Duration,
+) -> Result<ProviderConfig, DiscoveryError> {
+    let issuer = settings.issuer.clone();
+    let invalid = |what: &str| DiscoveryError::Invalid {
+        issuer: issuer.clone(),
+        what: what.to_string(),
+    };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .user_agent(concat!("signin/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| DiscoveryError::Unreachable {
+            issuer: issuer.clone(),
+            cause: e.to_string(),
+        })?;
+    let mut resp = http
+        .get(document_url(&issuer))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| DiscoveryError::Unreachable {
+            issuer: issuer.clone(),
+            cause: e.without_url().to_string(),
+        })?;
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(DiscoveryError::Status { issuer, status });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| DiscoveryError::Unreachable {
+            issuer: issuer.clone(),
+            cause: e.without_url().to_string(),
+        })?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(invalid("larger than 1 MiB"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let doc: Document = serde_json::from_slice(&body).map_err(|_| {
+        invalid("not JSON with issuer, authorization_endpoint, token_endpoint and jwks_uri")
+    })?;
+    config_from(settings, doc)
+}
+
+/// Checks the document against the settings and makes the client's settings.
+fn config_from(settings: &OidcSettings, doc: Document) -> Result<ProviderConfig, DiscoveryError> {
+    let issuer = &settings.issuer;
+    // §4.3: exactly equal (the settings' trailing slash was trimmed; so is the document's).
+    if doc.issuer.trim_end_matches('/') != issuer {
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: issuer.clone(),
+            found: doc.issuer.chars().take(200).collect(),
+        });
+    }
+    let https = issuer.starts_with("https://");
+    let endpoint = |name: &str, raw: &str| -> Result<Url, DiscoveryError> {
+        let url = Url::parse(raw).map_err(|_| DiscoveryError::Invalid {
+            issuer: issuer.clone(),
+            what: format!("{name} is not a URL"),
+        })?;
+        let scheme_ok = url.scheme() == "https" || (!https && url.scheme() == "http");
+        if !scheme_ok {
+            return Err(DiscoveryError::Invalid {
+                issuer: issuer.clone(),
+                what: format!("{name} is not https"),
+            });
+        }
+        Ok(url)
+    };
+    let userinfo = doc
+        .userinfo_endpoint
+        .as_deref()
+        .ok_or_else(|| DiscoveryError::Invalid {
+            issuer: issuer.clone(),
+            what: "it has no userinfo_endpoint".into(),
+        })?;
+    let methods = doc
+        .token_endpoint_auth_methods_supported
+        .unwrap_or_else(|| vec!["client_secret_basic".into()]);
+    let token_auth = if methods.iter().any(|m| m == "client_secret_basic") {
+        TokenAuth::Basic
+    } else if methods.iter().any(|m| m == "client_secret_post") {
+        TokenAuth::Post
+    } else {
+        return Err(DiscoveryError::Invalid {
+            issuer: issuer.clone(),
+            what: "its token endpoint takes neither client_secret_basic nor client_secret_post"
+                .into(),
+        });
+    };
+    Ok(ProviderConfig {
+        kind: ProviderKind::Oidc,
+        name: settings.name.clone(),
+        scopes: settings.scopes.clone(),
+        token_auth,
+        trusted_emails: settings.trusted_emails,
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        issuer: issuer.clone(),
+        auth_url: endpoint("authorization_endpoint", &doc.authorization_endpoint)?,
+        token_url: endpoint("token_endpoint", &doc.token_endpoint)?,
+        userinfo_url: endpoint("userinfo_endpoint", userinfo)?,
+        jwks_url: endpoint("jwks_uri", &doc.jwks_uri)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn settings() -> OidcSettings {
+        OidcSettings {
+            issuer: "https://id.example.com/realms/main".into(),
+            client_id: "app".into(),
+            client_secret: Secret::new("s3cret"),
+            name: "Example ID".into(),
+            scopes: "openid email profile".into(),
+            trusted_emails: false,
+            dev: None,
+        }
+    }
+
+    fn doc(issuer: &str, methods: Option<&[&str]>) -> Document {
+        let at = |p: &str| format!("https://id.example.com/realms/main/{p}");
+        Document {
+            issuer: issuer.into(),
+            authorization_endpoint: at("auth"),
+            token_endpoint: at("token"),
+            userinfo_endpoint: Some(at("userinfo")),
+            jwks_uri: at("certs"),
+            token_endpoint_auth_methods_supported: methods
+                .map(|m| m.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn the_document_url_keeps_the_issuer_path() {
+        assert_eq!(
+            document_url("https://id.example.com/realms/main/"),
+            "https://id.example.com/realms/main/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn an_issuer_that_differs_is_refused() {
+        for other in [
+            "https://id.example.com/realms/other",
+            "https://evil.example.com/realms/main",
+            "http://id.example.com/realms/main",
+        ] {
+            let e = config_from(&settings(), doc(other, None)).unwrap_err();
+            assert!(
+                matches!(e, DiscoveryError::IssuerMismatch { .. }),
+                "{other}: {e}"
+            );
+            assert!(e.to_string().contains(other), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_auth_method_follows_the_document() {
+        let c = config_from(&settings(), doc(&settings().issuer, None)).unwrap();
+        assert_eq!(c.token_auth, TokenAuth::Basic, "the default is basic");
+        let c = config_from(
+            &settings(),
+            doc(
+                &settings().issuer,
+                Some(&["client_secret_post", "private_key_jwt"]),
+            ),
+        )
+        .unwrap();
+        assert_eq!(c.token_auth, TokenAuth::Post);
+        let e = config_from(
+            &settings(),
+            doc(&settings().issuer, Some(&["private_key_jwt"])),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("neither"), "{e}");
+        assert_eq!(c.kind, ProviderKind::Oidc);
+        assert_eq!(c.name, "Example ID");
+        assert_eq!(
+            c.jwks_url.as_str(),
+            "https://id.example.com/realms/main/certs"
+        );
+    }
+
+    #[test]
+    fn an_http_endpoint_under_an_https_issuer_is_refused() {
+        let mut d = doc(&settings().issuer, None);
+        d.token_endpoint = "http://id.example.com/token".into();
+        let e = config_from(&settings(), d).unwrap_err();
+        assert!(e.to_string().contains("token_endpoint is not https"), "{e}");
+    }
+}
