@@ -44,6 +44,7 @@ fn main() {
         next: "/".into(),
         started: 0,
         provider: "google".into(),
+        link_to: None,
     };
     let mut matched = 0u32;
     for _ in 0..rounds {

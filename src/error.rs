@@ -29,9 +29,9 @@ pub enum AppError {
     Forbidden(Msg),
     #[error("not found")]
     NotFound,
-    /// A sign-in that was refused for a reason the person should read.
+    /// A sign-in that was refused for a reason the person should read, at the provider named.
     #[error("sign-in refused: {}", .0.reason())]
-    SignIn(#[source] Refusal),
+    SignIn(#[source] Refusal, ProviderName),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -62,10 +62,31 @@ impl From<DbError> for AppError {
     }
 }
 
+/// The provider a refused sign-in was with, as its pages name it ("Google" unless the handler
+/// says otherwise).
+#[derive(Debug, Clone)]
+pub struct ProviderName(pub String);
+
+impl Default for ProviderName {
+    fn default() -> Self {
+        Self("Google".into())
+    }
+}
+
+impl AppError {
+    /// Names the provider on a sign-in refusal's page; any other error is unchanged.
+    pub fn at_provider(self, name: &str) -> Self {
+        match self {
+            AppError::SignIn(r, _) => AppError::SignIn(r, ProviderName(name.to_string())),
+            e => e,
+        }
+    }
+}
+
 impl From<SignInError> for AppError {
     fn from(e: SignInError) -> Self {
         match e {
-            SignInError::Refused(r) => AppError::SignIn(r),
+            SignInError::Refused(r) => AppError::SignIn(r, ProviderName::default()),
             SignInError::Db(e) => e.into(),
             e @ SignInError::Signing(_) => AppError::Unexpected(anyhow::Error::new(e)),
         }
@@ -103,7 +124,13 @@ impl AppError {
             }
             AppError::Forbidden(m) => ("error.forbidden.title", m.clone()),
             AppError::NotFound => ("error.not_found.title", Msg::new("error.not_found.message")),
-            AppError::SignIn(r) => r.text(),
+            AppError::SignIn(r, provider) => {
+                let (title, message) = r.text();
+                return (
+                    title.arg("provider", &provider.0).render(lang),
+                    message.arg("provider", &provider.0).render(lang),
+                );
+            }
             AppError::TooManyRequests { .. } => {
                 ("error.too_many.title", Msg::new("error.too_many.message"))
             }
@@ -126,7 +153,7 @@ impl AppError {
             AppError::LoginRequired { .. } | AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::SignIn(r) => r.reason(),
+            AppError::SignIn(r, _) => r.reason(),
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Unexpected(_) => "internal",
@@ -142,7 +169,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::SignIn(r) => {
+            AppError::SignIn(r, _) => {
                 StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST)
             }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -226,7 +253,7 @@ pub fn render(req: &HttpRequest, status: StatusCode, err: Option<&AppError>) -> 
         title: &title,
         message: &message,
         request_id: &request_id,
-        retry_sign_in: matches!(err, AppError::SignIn(r) if r.offers_retry()),
+        retry_sign_in: matches!(err, AppError::SignIn(r, _) if r.offers_retry()),
     };
     match page.render() {
         Ok(html) => b.content_type("text/html; charset=utf-8").body(html),

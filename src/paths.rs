@@ -30,6 +30,10 @@ pub const TOKENS: &str = "/tokens";
 /// The signed-in person's own sessions, tokens and account.
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/revoke";
+/// Adds another way to sign in (a link flow with the provider named in the form).
+pub const ACCOUNT_LINK: &str = "/account/link";
+/// Removes one of the account's ways to sign in (never the last).
+pub const ACCOUNT_UNLINK: &str = "/account/unlink";
 pub const ACCOUNT_SIGN_OUT_OTHERS: &str = "/account/sign-out-others";
 pub const ACCOUNT_DELETE: &str = "/account/delete";
 /// The JSON API's prefix.
@@ -76,6 +80,8 @@ mod tests {
             TOKENS,
             ACCOUNT,
             ACCOUNT_REVOKE,
+            ACCOUNT_LINK,
+            ACCOUNT_UNLINK,
             ACCOUNT_SIGN_OUT_OTHERS,
             ACCOUNT_DELETE,
             API,

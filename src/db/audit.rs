@@ -29,10 +29,14 @@ pub enum AuditAction {
     DeleteUser,
     /// An admin downloaded the user list or the audit log (personal data leaving the service).
     Export,
+    /// Another way to sign in was added to an account (its detail: the provider's key).
+    LinkIdentity,
+    /// A way to sign in was removed from an account, by its owner or an admin.
+    UnlinkIdentity,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::SignInRefused,
@@ -47,6 +51,8 @@ impl AuditAction {
         AuditAction::SignOutOthers,
         AuditAction::DeleteUser,
         AuditAction::Export,
+        AuditAction::LinkIdentity,
+        AuditAction::UnlinkIdentity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,8 @@ impl AuditAction {
             AuditAction::SignOutOthers => "sign_out_others",
             AuditAction::DeleteUser => "delete_user",
             AuditAction::Export => "export",
+            AuditAction::LinkIdentity => "link_identity",
+            AuditAction::UnlinkIdentity => "unlink_identity",
         }
     }
 

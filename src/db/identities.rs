@@ -1,6 +1,7 @@
 //! Queries on `identities`: the ways into an account, one provider subject each (unique per
 //! provider). A sign-in finds its account through the identity, never through the email alone.
 
+use super::raw::{self, Arg, Sql};
 use super::schema::identities;
 use super::users::{SignInProfile, utc};
 use super::{DbConn, DbError};
@@ -11,6 +12,7 @@ use diesel::prelude::*;
 /// One identity of an account, as its page shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkedIdentity {
+    pub id: i64,
     /// The provider's key in `PROVIDERS` (`google`, …).
     pub provider: String,
     pub subject: String,
@@ -23,6 +25,7 @@ pub struct LinkedIdentity {
 }
 
 type IdentityRow = (
+    i64,
     String,
     String,
     Option<String>,
@@ -34,14 +37,15 @@ type IdentityRow = (
 
 fn from_row(r: IdentityRow) -> LinkedIdentity {
     LinkedIdentity {
-        provider: r.0,
-        subject: r.1,
+        id: r.0,
+        provider: r.1,
+        subject: r.2,
         // A stored address that no longer parses is shown as none rather than failing the page.
-        email: r.2.and_then(|e| Email::stored(e).ok()),
-        email_verified: r.3,
-        name: r.4,
-        created_at: utc(r.5),
-        last_used_at: r.6.map(utc),
+        email: r.3.and_then(|e| Email::stored(e).ok()),
+        email_verified: r.4,
+        name: r.5,
+        created_at: utc(r.6),
+        last_used_at: r.7.map(utc),
     }
 }
 
@@ -117,6 +121,7 @@ pub fn of_user(conn: &mut DbConn, user_id: i64) -> Result<Vec<LinkedIdentity>, D
         .filter(identities::user_id.eq(user_id))
         .order(identities::id.asc())
         .select((
+            identities::id,
             identities::provider,
             identities::subject,
             identities::email,
@@ -127,4 +132,45 @@ pub fn of_user(conn: &mut DbConn, user_id: i64) -> Result<Vec<LinkedIdentity>, D
         ))
         .load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// What a removal did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unlinked {
+    Removed(LinkedIdentity),
+    /// The account's only way in stays.
+    Last,
+    /// No such identity on this account.
+    NotFound,
+}
+
+/// Removes one of the account's identities unless it is the last; inside the caller's
+/// transaction, with the account's row locked first, so that two removals at once cannot
+/// leave it with none.
+pub fn unlink(conn: &mut DbConn, user_id: i64, identity_id: i64) -> Result<Unlinked, DbError> {
+    let mut q = Sql::new(conn);
+    if super::is_postgres(conn) {
+        q.push("SELECT count(*) AS n FROM (SELECT id FROM users WHERE id = ")
+            .arg(Arg::Int(user_id))
+            .push(" FOR UPDATE) s");
+        raw::scalar(conn, q)?;
+    } else {
+        q.push("UPDATE users SET id = id WHERE id = ")
+            .arg(Arg::Int(user_id));
+        raw::execute(conn, q)?;
+    }
+    let mine = of_user(conn, user_id)?;
+    let Some(target) = mine.iter().find(|i| i.id == identity_id).cloned() else {
+        return Ok(Unlinked::NotFound);
+    };
+    if mine.len() < 2 {
+        return Ok(Unlinked::Last);
+    }
+    diesel::delete(
+        identities::table
+            .filter(identities::id.eq(identity_id))
+            .filter(identities::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(Unlinked::Removed(target))
 }

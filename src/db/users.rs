@@ -256,6 +256,19 @@ pub fn email_held_by_other(
     first_user(conn, q.into_boxed())
 }
 
+/// An account other than `user_id` that holds `email` now (linking must not make a second
+/// way into an address another account uses).
+pub fn email_held_by_other_than(
+    conn: &mut DbConn,
+    email: &Email,
+    user_id: i64,
+) -> Result<Option<User>, DbError> {
+    let q = users::table
+        .filter(users::email.eq(email.as_str()))
+        .filter(users::id.ne(user_id));
+    first_user(conn, q.into_boxed())
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
     first_user(conn, users::table.filter(users::id.eq(id)).into_boxed())
 }

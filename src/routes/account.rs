@@ -1,20 +1,24 @@
-//! The signed-in person's own account (`/account`): their browser sessions and API tokens with
-//! Revoke, "Sign out everywhere else", and "Delete my account" (a confirmation page, then the
-//! deletion). Every POST is CSRF-checked; the changes go through `Sessions` or
+//! The signed-in person's own account (`/account`): their ways to sign in (link another,
+//! remove one but the last), their browser sessions and API tokens with Revoke, "Sign out
+//! everywhere else", and "Delete my account" (a confirmation page, then the deletion). Every POST is CSRF-checked; the changes go through `Sessions` or
 //! `Sessions::change_user`, so this instance's cache forgets them in the same call.
 
+use super::identity_view::{IdentityView, LinkButton};
 use super::render;
 use super::session_view::SessionView;
 use super::visit::Visit;
 use crate::admin::{Refusal, delete_user};
-use crate::auth::Checked;
+use crate::auth::rekey::CookieKeys;
+use crate::auth::{Checked, flow};
 use crate::db;
 use crate::db::account::live_sessions;
+use crate::db::identities::{self, Unlinked};
 use crate::db::sessions::SessionKind;
 use crate::error::AppError;
 use crate::paths;
 use crate::web::{Chrome, see_other};
-use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -29,14 +33,20 @@ pub struct AccountPage {
     pub chrome: Chrome,
     pub sessions: Vec<SessionView>,
     pub tokens: Vec<SessionView>,
+    /// The ways to sign in to this account, and the buttons that add one.
+    pub identities: Vec<IdentityView>,
+    pub link_buttons: Vec<LinkButton>,
 }
 
 /// `GET /account`: the person's live sessions (this one marked) and API tokens.
 #[tracing::instrument(skip_all)]
 pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
     let (id, now) = (v.user.user().id, v.state.now());
-    let all = db::run(&v.state.pool, move |conn| {
-        live_sessions(conn, id, now, LISTED)
+    let (all, linked) = db::run(&v.state.pool, move |conn| {
+        Ok((
+            live_sessions(conn, id, now, LISTED)?,
+            identities::of_user(conn, id)?,
+        ))
     })
     .await?;
     let chrome = v.chrome();
@@ -48,11 +58,76 @@ pub async fn show_account(v: Visit) -> Result<HttpResponse, AppError> {
         };
         list.push(SessionView::new(s, v.user.jti(), now, &chrome.formats));
     }
+    let identities = IdentityView::list(linked, &v.state.sign_in, &chrome.formats);
     render(AccountPage {
         chrome,
         sessions,
         tokens,
+        identities,
+        link_buttons: LinkButton::all(&v.state.sign_in),
     })
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    provider: String,
+}
+
+/// `POST /account/link`: a link flow with that provider for this account (its own flow
+/// cookie, as a sign-in's), and the browser sent to the provider; the provider's callback adds
+/// the identity. A provider that is not enabled is a 404.
+#[tracing::instrument(skip_all)]
+pub async fn link(
+    v: Visit,
+    keys: web::Data<CookieKeys>,
+    Checked(LinkForm { provider }): Checked<LinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let (pending, url) = v
+        .state
+        .sign_in
+        .begin_link(&provider, v.person().user().id)
+        .ok_or(AppError::NotFound)?;
+    let mut resp = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url.to_string()))
+        .finish();
+    flow::set(&keys, &mut resp, &pending)?;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    /// The identity's row id (a string: a flattened form field cannot be read as a number).
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /account/unlink`: removes one of the account's ways to sign in, never the last (a 400
+/// page saying so); another account's or an unknown one is a 404.
+#[tracing::instrument(skip_all)]
+pub async fn unlink(
+    v: Visit,
+    Checked(UnlinkForm { id }): Checked<UnlinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let done = v
+        .state
+        .sign_in
+        .unlink(v.actor(), v.person().user(), id, v.ip())
+        .await?;
+    unlinked(done, paths::ACCOUNT)
+}
+
+/// The answer to a removal: back to `page`, or why not.
+pub(crate) fn unlinked(done: Unlinked, page: &str) -> Result<HttpResponse, AppError> {
+    match done {
+        Unlinked::Removed(gone) => {
+            tracing::info!(provider = %gone.provider, "identity removed");
+            Ok(see_other(page))
+        }
+        Unlinked::Last => Err(AppError::BadRequest("error.unlink_last".into())),
+        Unlinked::NotFound => Err(AppError::NotFound),
+    }
 }
 
 #[derive(Deserialize)]

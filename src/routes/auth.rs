@@ -160,22 +160,33 @@ pub async fn provider_callback(
     provider: web::Path<String>,
     req: HttpRequest,
     session: TypedSession,
+    user: Option<CurrentUser>,
     keys: web::Data<CookieKeys>,
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    callback_of(&provider, req, session, keys, query, state).await
+    callback_of(&provider, req, session, user, keys, query, state).await
 }
 
 /// `GET /auth/google/callback`, a route of its own so that its metrics label stays as it was.
 pub async fn google_callback(
     req: HttpRequest,
     session: TypedSession,
+    user: Option<CurrentUser>,
     keys: web::Data<CookieKeys>,
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    callback_of(ProviderKind::Google.key(), req, session, keys, query, state).await
+    callback_of(
+        ProviderKind::Google.key(),
+        req,
+        session,
+        user,
+        keys,
+        query,
+        state,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider, user_id))]
@@ -183,6 +194,7 @@ async fn callback_of(
     provider: &str,
     req: HttpRequest,
     session: TypedSession,
+    user: Option<CurrentUser>,
     keys: web::Data<CookieKeys>,
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
@@ -200,19 +212,37 @@ async fn callback_of(
     // Whatever happens next, the pending sign-in is used once: its cookie goes, and its state
     // is recorded as used on the server (`SignIn::complete`).
     let pending = flow::read(&keys, &req);
-    let outcome = state
-        .sign_in
-        .complete(provider, pending, callback, ClientInfo::of(&req))
-        .await
-        .map_err(AppError::from)
-        .and_then(|done| {
-            tracing::Span::current().record("user_id", done.user.public_id.as_str());
-            session.start(&done.token)?;
-            if done.dev_admin {
-                session.mark_dev_admin()?;
-            }
-            Ok(see_other(&done.next))
-        });
+    let client = ClientInfo::of(&req);
+    let named = |e| AppError::from(e).at_provider(provider.display_name());
+    let outcome = if pending.as_ref().is_some_and(|p| p.link_to.is_some()) {
+        // A link flow from the account page: the identity joins the signed-in account.
+        state
+            .sign_in
+            .link(
+                provider,
+                pending,
+                callback,
+                client,
+                user.as_ref().map(|u| u.user()),
+            )
+            .await
+            .map_err(named)
+            .map(|_| see_other(paths::ACCOUNT))
+    } else {
+        state
+            .sign_in
+            .complete(provider, pending, callback, client)
+            .await
+            .map_err(named)
+            .and_then(|done| {
+                tracing::Span::current().record("user_id", done.user.public_id.as_str());
+                session.start(&done.token)?;
+                if done.dev_admin {
+                    session.mark_dev_admin()?;
+                }
+                Ok(see_other(&done.next))
+            })
+    };
     req.extensions_mut().insert(match &outcome {
         Ok(_) => SignInOutcome::success(),
         Err(e) => SignInOutcome::failed(e.status_code().is_server_error(), e.code()),

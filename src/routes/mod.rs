@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub(crate) mod identity_view;
 pub mod language;
 pub mod session_view;
 pub mod static_files;
@@ -33,6 +34,8 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::TOKENS, web::post().to(home::create_api_token))
         .route(paths::ACCOUNT, web::get().to(account::show_account))
         .route(paths::ACCOUNT_REVOKE, web::post().to(account::revoke))
+        .route(paths::ACCOUNT_LINK, web::post().to(account::link))
+        .route(paths::ACCOUNT_UNLINK, web::post().to(account::unlink))
         .route(
             paths::ACCOUNT_SIGN_OUT_OTHERS,
             web::post().to(account::sign_out_others),

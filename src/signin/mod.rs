@@ -5,12 +5,14 @@
 //! every refusal (docs/ARCHITECTURE.md, "Sign-in").
 
 mod allowlist;
+mod link;
 mod pending;
 mod policy;
 mod refusal;
 mod register;
 
 pub use allowlist::AllowFile;
+pub use link::Linked;
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use policy::Policy;
 pub use refusal::Refusal;
@@ -23,7 +25,7 @@ use crate::db::{invitations, signin_states};
 use crate::domain::{Email, random_token, safe_next};
 use crate::net::{ClientInfo, client_group};
 use crate::provider::{
-    AuthorizeRequest, CodeExchange, IdentityProvider, ProviderError, pkce_challenge,
+    AuthorizeRequest, CodeExchange, Identity, IdentityProvider, ProviderError, pkce_challenge,
 };
 use crate::secret::Secret;
 use crate::sessions::Sessions;
@@ -142,6 +144,7 @@ impl SignIn {
         let provider = self.provider(key)?;
         let pending = PendingLogin {
             provider: key.to_string(),
+            link_to: None,
             state: random_token(32),
             nonce: random_token(32),
             verifier: random_token(32),
@@ -186,6 +189,70 @@ impl SignIn {
         client: ClientInfo,
     ) -> Result<SignedIn, SignInError> {
         let now = self.sessions.now();
+        let (pending, who, email) = self.identify_at_callback(provider, pending, q, now).await?;
+        if pending.link_to.is_some() {
+            // A link flow's cookie brought to a sign-in: it signs nobody in.
+            return Err(Refusal::BadState.into());
+        }
+        let authority = provider.email_authority();
+        if let Err(refused) = self
+            .policy
+            .admission(&email, who.hd.as_deref(), authority, now)
+        {
+            // An invitation admits its address past the lists (looked up only on refusal).
+            let e = email.clone();
+            if !db::run(&self.pool, move |conn| invitations::is_invited(conn, &e)).await? {
+                return Err(refused.into());
+            }
+        }
+        let grants = Grants {
+            admin_email: self
+                .policy
+                .grants_admin(&email, who.hd.as_deref(), authority),
+            authoritative: policy::authoritative(&email, who.hd.as_deref(), authority),
+            dev_first_admin: self.policy.dev_first_admin
+                && !self.admin_seen.load(Ordering::Relaxed),
+        };
+        let profile = sign_in_profile(provider, who, email);
+
+        // The state is used once on every instance: its hash is recorded in the same
+        // transaction as the user and the session (a fault leaves none of them).
+        let used = UsedState::of(&pending);
+        let sessions = self.sessions.clone();
+        let (user, created, dev_admin, token) = db::run(&self.pool, move |conn| {
+            Ok(db::transaction(conn, |conn| {
+                if !signin_states::consume(conn, &used.hash, used.until, now)? {
+                    tracing::info!("state replayed after its first use");
+                    return Err(Refusal::BadState.into());
+                }
+                register(conn, &sessions, &profile, grants, now, &client)
+            }))
+        })
+        .await??;
+        if grants.dev_first_admin {
+            // The committed transaction found an admin or made one.
+            self.admin_seen.store(true, Ordering::Relaxed);
+        }
+        tracing::info!(created, admin = user.is_admin(), "signed in");
+        Ok(SignedIn {
+            token,
+            next: safe_next(Some(&pending.next)),
+            user,
+            created,
+            dev_admin,
+        })
+    }
+
+    /// What every callback checks before anything is written (the provider's `error`, the
+    /// state in constant time, that the flow was begun with this provider, its age, `iss`, the
+    /// code), then the provider's word on who the person is, with a verified, usable email.
+    async fn identify_at_callback(
+        &self,
+        provider: &dyn IdentityProvider,
+        pending: Option<PendingLogin>,
+        q: Callback,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(PendingLogin, Identity, Email), SignInError> {
         if let Some(error) = q.error.as_deref() {
             let shown: String = error
                 .chars()
@@ -237,75 +304,7 @@ impl SignIn {
             .as_deref()
             .and_then(|e| Email::parse(e).ok())
             .ok_or(ProviderError::IdToken("no usable email"))?;
-        let authority = provider.email_authority();
-        if let Err(refused) = self
-            .policy
-            .admission(&email, who.hd.as_deref(), authority, now)
-        {
-            // An invitation admits its address past the lists (looked up only on refusal).
-            let e = email.clone();
-            if !db::run(&self.pool, move |conn| invitations::is_invited(conn, &e)).await? {
-                return Err(refused.into());
-            }
-        }
-        let name = who.name.unwrap_or_else(|| {
-            email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        });
-        let grants = Grants {
-            admin_email: self
-                .policy
-                .grants_admin(&email, who.hd.as_deref(), authority),
-            authoritative: policy::authoritative(&email, who.hd.as_deref(), authority),
-            dev_first_admin: self.policy.dev_first_admin
-                && !self.admin_seen.load(Ordering::Relaxed),
-        };
-        let profile = SignInProfile {
-            provider: provider.key().to_string(),
-            subject: who.subject,
-            profile: Profile {
-                email,
-                email_verified: true,
-                name,
-                given_name: who.given_name,
-                family_name: who.family_name,
-                picture: who
-                    .picture
-                    .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
-                locale: who.locale,
-            },
-        };
-
-        // The state is used once on every instance: its hash is recorded in the same
-        // transaction as the user and the session (a fault leaves none of them).
-        let used = UsedState::of(&pending);
-        let sessions = self.sessions.clone();
-        let (user, created, dev_admin, token) = db::run(&self.pool, move |conn| {
-            Ok(db::transaction(conn, |conn| {
-                if !signin_states::consume(conn, &used.hash, used.until, now)? {
-                    tracing::info!("state replayed after its first use");
-                    return Err(Refusal::BadState.into());
-                }
-                register(conn, &sessions, &profile, grants, now, &client)
-            }))
-        })
-        .await??;
-        if grants.dev_first_admin {
-            // The committed transaction found an admin or made one.
-            self.admin_seen.store(true, Ordering::Relaxed);
-        }
-        tracing::info!(created, admin = user.is_admin(), "signed in");
-        Ok(SignedIn {
-            token,
-            next: safe_next(Some(&pending.next)),
-            user,
-            created,
-            dev_admin,
-        })
+        Ok((pending, who, email))
     }
 
     /// Writes the `sign_in_refused` audit row; a failure to write is logged, never shown. At
@@ -352,6 +351,34 @@ impl SignIn {
             Ok(id) => self.refusals.insert(group, (id, 1, reason, now), now),
             Err(e) => tracing::warn!(error = %e, reason, "could not record the refused sign-in"),
         }
+    }
+}
+
+/// What the account keeps of the person the provider vouched for (the email already checked
+/// as verified): the name defaults to the address's local part, a picture must be a web URL.
+fn sign_in_profile(provider: &dyn IdentityProvider, who: Identity, email: Email) -> SignInProfile {
+    let name = who.name.unwrap_or_else(|| {
+        email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    SignInProfile {
+        provider: provider.key().to_string(),
+        subject: who.subject,
+        profile: Profile {
+            email,
+            email_verified: true,
+            name,
+            given_name: who.given_name,
+            family_name: who.family_name,
+            picture: who
+                .picture
+                .filter(|p| p.starts_with("https://") || p.starts_with("http://")),
+            locale: who.locale,
+        },
     }
 }
 

@@ -24,6 +24,10 @@ pub struct PendingLogin {
     /// before there were several providers was Google's).
     #[serde(rename = "p", default = "google")]
     pub provider: String,
+    /// A link flow: the account (row id) that the identity is to be added to, begun from its
+    /// account page; the callback adds it only while that account is still the one signed in.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub link_to: Option<i64>,
 }
 
 fn google() -> String {
@@ -39,6 +43,7 @@ impl std::fmt::Debug for PendingLogin {
             .field("next", &self.next)
             .field("started", &self.started)
             .field("provider", &self.provider)
+            .field("link_to", &self.link_to)
             .finish()
     }
 }
@@ -69,6 +74,7 @@ mod tests {
             next: "/admin".into(),
             started: 0,
             provider: "google".into(),
+            link_to: None,
         };
         let d = format!("{p:?}");
         assert!(!d.contains("VALUE"), "{d}");
@@ -91,6 +97,7 @@ mod tests {
             next: "/".into(),
             started: 1_000,
             provider: "google".into(),
+            link_to: None,
         };
         assert!(p.is_current(1_000 + PENDING_LOGIN_TTL_SECS));
         assert!(!p.is_current(1_001 + PENDING_LOGIN_TTL_SECS));

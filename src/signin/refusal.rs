@@ -32,6 +32,9 @@ pub enum Refusal {
     /// or the provider changed the account behind it): never merged by the address.
     #[error("the email belongs to another account")]
     EmailHeldByOther { user_id: i64, email: Email },
+    /// Linking: the provider account already signs in to another account here.
+    #[error("the identity belongs to another account")]
+    IdentityTaken { user_id: i64, email: Email },
     #[error("identity provider failure")]
     Provider(#[from] ProviderError),
 }
@@ -48,6 +51,7 @@ impl Refusal {
             Refusal::NotOnAllowlist => "email_not_allowed",
             Refusal::UserDisabled { .. } => "user_disabled",
             Refusal::EmailHeldByOther { .. } => "email_held_by_other",
+            Refusal::IdentityTaken { .. } => "identity_taken",
             Refusal::Provider(p) => p.reason(),
         }
     }
@@ -62,7 +66,7 @@ impl Refusal {
             | Refusal::DomainNotAllowed { .. }
             | Refusal::NotOnAllowlist
             | Refusal::UserDisabled { .. } => 403,
-            Refusal::EmailHeldByOther { .. } => 409,
+            Refusal::EmailHeldByOther { .. } | Refusal::IdentityTaken { .. } => 409,
             Refusal::Provider(ProviderError::Timeout) => 504,
             Refusal::Provider(_) => 502,
         }
@@ -77,57 +81,66 @@ impl Refusal {
     pub fn user(&self) -> Option<(i64, &Email)> {
         match self {
             Refusal::UserDisabled { user_id, email }
-            | Refusal::EmailHeldByOther { user_id, email } => Some((*user_id, email)),
+            | Refusal::EmailHeldByOther { user_id, email }
+            | Refusal::IdentityTaken { user_id, email } => Some((*user_id, email)),
             _ => None,
         }
     }
 
-    /// Title (a catalog key) and message for the person; never internal detail.
-    pub fn text(&self) -> (&'static str, Msg) {
+    /// Title and message for the person, each with a `%{provider}` for the caller to fill;
+    /// never internal detail.
+    pub fn text(&self) -> (Msg, Msg) {
         match self {
             Refusal::Cancelled => (
-                "refusal.cancelled.title",
+                Msg::new("refusal.cancelled.title"),
                 Msg::new("refusal.cancelled.message"),
             ),
             Refusal::ProviderSaidNo => (
-                "refusal.provider_said_no.title",
+                Msg::new("refusal.provider_said_no.title"),
                 Msg::new("refusal.provider_said_no.message"),
             ),
             Refusal::BadState => (
-                "refusal.bad_state.title",
+                Msg::new("refusal.bad_state.title"),
                 Msg::new("refusal.bad_state.message"),
             ),
-            Refusal::NoCode => ("refusal.no_code.title", Msg::new("refusal.no_code.message")),
+            Refusal::NoCode => (
+                Msg::new("refusal.no_code.title"),
+                Msg::new("refusal.no_code.message"),
+            ),
             Refusal::EmailUnverified => (
-                "refusal.email_unverified.title",
+                Msg::new("refusal.email_unverified.title"),
                 Msg::new("refusal.email_unverified.message"),
             ),
             Refusal::DomainNotAllowed { allowed } => (
-                "refusal.domain_not_allowed.title",
+                Msg::new("refusal.domain_not_allowed.title"),
                 Msg::new("refusal.domain_not_allowed.message").arg("allowed", allowed),
             ),
             Refusal::NotOnAllowlist => (
-                "refusal.not_on_allowlist.title",
+                Msg::new("refusal.not_on_allowlist.title"),
                 Msg::new("refusal.not_on_allowlist.message"),
             ),
             Refusal::UserDisabled { .. } => (
-                "refusal.user_disabled.title",
+                Msg::new("refusal.user_disabled.title"),
                 Msg::new("refusal.user_disabled.message"),
             ),
             Refusal::EmailHeldByOther { .. } => (
-                "refusal.email_held_by_other.title",
+                Msg::new("refusal.email_held_by_other.title"),
                 Msg::new("refusal.email_held_by_other.message"),
             ),
+            Refusal::IdentityTaken { .. } => (
+                Msg::new("refusal.identity_taken.title"),
+                Msg::new("refusal.identity_taken.message"),
+            ),
             Refusal::Provider(ProviderError::Timeout) => (
-                "refusal.provider_timeout.title",
+                Msg::new("refusal.provider_timeout.title"),
                 Msg::new("refusal.provider_timeout.message"),
             ),
             Refusal::Provider(ProviderError::IdToken(_)) => (
-                "refusal.id_token.title",
+                Msg::new("refusal.id_token.title"),
                 Msg::new("refusal.id_token.message"),
             ),
             Refusal::Provider(_) => (
-                "refusal.provider_failed.title",
+                Msg::new("refusal.provider_failed.title"),
                 Msg::new("refusal.provider_failed.message"),
             ),
         }

@@ -29,6 +29,7 @@ mod invitations;
 mod keys;
 mod last_admin;
 mod limits;
+mod linking;
 mod logout;
 mod metrics;
 mod migrations;

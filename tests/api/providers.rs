@@ -5,50 +5,11 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use signin::dev_provider::RunningProvider;
-
-/// A second dev provider, the `oidc` one, and the app with `PROVIDERS=google,oidc` and `env`
-/// on top; the provider accepts the app's `oidc` callback.
-async fn with_oidc(backend: Backend, env: &[(&'static str, &str)]) -> (TestApp, RunningProvider) {
-    let (oidc, url) = spawn_provider("http://127.0.0.1:1");
-    let mut all = vec![
-        ("PROVIDERS", "google,oidc".to_string()),
-        ("OIDC_ISSUER", url.clone()),
-        ("OIDC_CLIENT_ID", CLIENT_ID.to_string()),
-        ("OIDC_CLIENT_SECRET", CLIENT_SECRET.to_string()),
-        ("OIDC_NAME", "Example ID".to_string()),
-    ];
-    all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
-    let app = TestApp::spawn_with(
-        backend,
-        TestOptions {
-            env: all,
-            ..Default::default()
-        },
-    )
-    .await;
-    oidc.provider
-        .add_redirect_uri(&format!("{}/auth/oidc/callback", app.address));
-    (app, oidc)
-}
-
-/// `(provider, subject)` of every identity, by row id.
-fn identities(app: &TestApp) -> Vec<(String, String)> {
-    use diesel::prelude::*;
-    use signin::db::schema::identities;
-    app.query(|c| {
-        identities::table
-            .order(identities::id.asc())
-            .select((identities::provider, identities::subject))
-            .load(c)
-            .expect("identities")
-    })
-}
 
 both_backends!(
     a_first_and_a_returning_sign_in_through_discovery,
     |backend| async move {
-        let (app, oidc) = with_oidc(backend, &[]).await;
+        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
         let page = app.new_browser().get_text("/login").await;
         let google = page.find("Sign in with Google").expect("Google's button");
         let other = page
@@ -72,7 +33,7 @@ both_backends!(
         let r = b.get(&callback).await;
         assert_eq!(r.status().as_u16(), 303, "signed in through oidc");
         assert_eq!(b.me().await["email"], "ada@example.com");
-        let ids = identities(&app);
+        let ids = app.identities();
         assert_eq!(ids.len(), 1);
         assert_eq!(ids[0].0, "oidc");
 
@@ -83,7 +44,7 @@ both_backends!(
         assert_eq!(r.status().as_u16(), 303, "the returning user");
         assert_eq!(app.count_users(), 1, "the same account");
         assert_eq!(again.me().await["name"], "Ada L.");
-        assert_eq!(identities(&app).len(), 1);
+        assert_eq!(app.identities().len(), 1);
         app.stop().await;
         oidc.handle.stop(false).await;
     }
@@ -92,7 +53,7 @@ both_backends!(
 both_backends!(
     the_same_email_at_another_provider_is_another_account_refused,
     |backend| async move {
-        let (app, oidc) = with_oidc(backend, &[]).await;
+        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
         app.new_browser().signs_in("ada@example.com", "Ada").await;
         let before = app.counts();
         let r = app
@@ -111,7 +72,7 @@ both_backends!(
             before,
             "no account, no session: nothing is linked by email"
         );
-        assert_eq!(identities(&app).len(), 1);
+        assert_eq!(app.identities().len(), 1);
         app.stop().await;
         oidc.handle.stop(false).await;
     }
@@ -120,7 +81,7 @@ both_backends!(
 both_backends!(
     a_callback_completes_only_its_own_provider_s_sign_in,
     |backend| async move {
-        let (app, oidc) = with_oidc(backend, &[]).await;
+        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
         // Begun with Google, approved there, brought back to the oidc callback.
         let b = app.new_browser();
         let authorize = b.begin_sign_in(None).await;
@@ -143,7 +104,7 @@ both_backends!(
     an_oidc_email_makes_an_admin_only_when_trusted,
     |backend| async move {
         for (trusted, role) in [("false", "user"), ("true", "admin")] {
-            let (app, oidc) = with_oidc(
+            let (app, oidc) = TestApp::with_oidc(
                 backend,
                 &[
                     ("ADMIN_EMAILS", "boss@example.com"),

@@ -46,6 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/users/{public_id}/delete",
             web::post().to(delete::delete_user_account),
         )
+        .route(
+            "/users/{public_id}/unlink",
+            web::post().to(user::unlink_identity),
+        )
         .route("/users/{public_id}/{action}", web::post().to(user_action))
         .route("/audit", web::get().to(audit_log))
         .route(

@@ -9,11 +9,13 @@ use crate::admin::{Action, Refusal, perform};
 use crate::auth::Checked;
 use crate::db;
 use crate::db::audit;
+use crate::db::identities::{self, Unlinked};
 use crate::db::user_sessions::user_sessions;
 use crate::db::users;
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::i18n::Msg;
+use crate::routes::identity_view::{IdentityView, provider_name};
 use crate::routes::render;
 use crate::routes::session_view::SessionView;
 use crate::web::Chrome;
@@ -44,6 +46,8 @@ pub struct UserPage {
     pub active_sessions: usize,
     pub recent: Vec<AuditView>,
     pub audit_href: String,
+    /// The account's ways to sign in, each removable but the last.
+    pub identities: Vec<IdentityView>,
 }
 
 fn parse_public_id(raw: &str) -> Result<UserId, AppError> {
@@ -65,10 +69,11 @@ pub async fn show_user(v: AdminVisit, path: web::Path<String>) -> Result<HttpRes
             user_id: Some(user.id),
         };
         let (recent, _) = audit::list(conn, &filter, audit::Page::First, RECENT_SHOWN)?;
-        Ok(Some((user, sessions, total, recent)))
+        let linked = identities::of_user(conn, user.id)?;
+        Ok(Some((user, sessions, total, recent, linked)))
     })
     .await?;
-    let Some((user, sessions, total, recent)) = found else {
+    let Some((user, sessions, total, recent, linked)) = found else {
         return Err(AppError::NotFound);
     };
     let own_jti = v.person().jti();
@@ -78,7 +83,9 @@ pub async fn show_user(v: AdminVisit, path: web::Path<String>) -> Result<HttpRes
         .into_iter()
         .map(|s| SessionView::new(s, own_jti, now, &f))
         .collect();
+    let identities = IdentityView::list(linked, &v.state.sign_in, &f);
     render(UserPage {
+        identities,
         chrome,
         flash: Flash::take(&v.session),
         user: UserSummary::new(&user, &f),
@@ -178,4 +185,53 @@ fn refusal_text(r: Refusal) -> &'static str {
         Refusal::NoSuchSession => "flash.no_such_session",
         Refusal::NoSuchUser => "flash.no_such_user",
     }
+}
+
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    /// The identity's row id (a string: a flattened form field cannot be read as a number).
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /admin/users/{public_id}/unlink`: removes one of the user's ways to sign in, never the
+/// last (said in the flash message). CSRF-checked; audited with the admin as the actor.
+#[tracing::instrument(skip_all)]
+pub async fn unlink_identity(
+    v: AdminVisit,
+    path: web::Path<String>,
+    Checked(UnlinkForm { id }): Checked<UnlinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let pid = parse_public_id(&path)?;
+    let identity: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let target = db::run(&v.state.pool, move |conn| {
+        users::find_by_public_id(conn, &pid)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let done = v
+        .state
+        .sign_in
+        .unlink(v.actor(), &target, identity, v.ip())
+        .await?;
+    let email = target.profile.email.as_str();
+    match done {
+        Unlinked::Removed(gone) => {
+            let provider = provider_name(&v.state.sign_in, &gone.provider);
+            Flash::set(
+                &v.session,
+                FlashKind::Ok,
+                Msg::new("flash.identity_removed")
+                    .arg("provider", provider)
+                    .arg("email", email),
+            );
+        }
+        Unlinked::Last => Flash::set(
+            &v.session,
+            FlashKind::Error,
+            Msg::new("flash.last_identity"),
+        ),
+        Unlinked::NotFound => return Err(AppError::NotFound),
+    }
+    Ok(see_other(&format!("/admin/users/{}", target.public_id)))
 }

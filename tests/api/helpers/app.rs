@@ -197,6 +197,34 @@ impl TestApp {
         }
     }
 
+    /// The app with `PROVIDERS=google,oidc` (and `env` on top), its `oidc` provider a second dev
+    /// provider on its own port, found by discovery, which accepts the app's `oidc` callback.
+    pub async fn with_oidc(
+        backend: Backend,
+        env: &[(&'static str, &str)],
+    ) -> (Self, RunningProvider) {
+        let (oidc, url) = spawn_provider("http://127.0.0.1:1");
+        let mut all = vec![
+            ("PROVIDERS", "google,oidc".to_string()),
+            ("OIDC_ISSUER", url),
+            ("OIDC_CLIENT_ID", CLIENT_ID.to_string()),
+            ("OIDC_CLIENT_SECRET", CLIENT_SECRET.to_string()),
+            ("OIDC_NAME", "Example ID".to_string()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+        let app = Self::spawn_with(
+            backend,
+            TestOptions {
+                env: all,
+                ..Default::default()
+            },
+        )
+        .await;
+        oidc.provider
+            .add_redirect_uri(&format!("{}/auth/oidc/callback", app.address));
+        (app, oidc)
+    }
+
     /// Two instances behind one load balancer: B shares A's database, `SECRET_KEY` and
     /// provider, and answers for A's public origin (`APP_BASE_URL`).
     pub async fn pair(backend: Backend) -> (Self, Self) {

@@ -84,6 +84,30 @@ impl TestApp {
         f(&mut c)
     }
 
+    /// `(provider, subject)` of every identity, by row id.
+    pub fn identities(&self) -> Vec<(String, String)> {
+        self.query(|c| {
+            identities::table
+                .order(identities::id.asc())
+                .select((identities::provider, identities::subject))
+                .load(c)
+                .expect("identities")
+        })
+    }
+
+    /// `(row id, provider)` of one user's identities, oldest first.
+    pub fn identities_of(&self, email: &str) -> Vec<(i64, String)> {
+        let user = self.user_id(email);
+        self.query(|c| {
+            identities::table
+                .filter(identities::user_id.eq(user))
+                .order(identities::id.asc())
+                .select((identities::id, identities::provider))
+                .load(c)
+                .expect("identities")
+        })
+    }
+
     pub fn count_users(&self) -> i64 {
         self.query(|c| signin::db::users::count(c).expect("count users"))
     }

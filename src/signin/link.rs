@@ -1,0 +1,170 @@
+//! Another way into an account: linked by its owner from the account page (a flow of its own
+//! whose callback adds the identity only while that account is still the one signed in), and
+//! removed by the owner or an admin as long as one remains. Every link, removal and refusal is
+//! audited.
+
+use super::{Callback, PendingLogin, Refusal, SignIn, SignInError, UsedState, sign_in_profile};
+use crate::db::identities::{self, Unlinked};
+use crate::db::users::{self, User};
+use crate::db::{self, DbError, audit, signin_states};
+use crate::net::ClientInfo;
+use crate::paths;
+use crate::provider::IdentityProvider;
+use url::Url;
+
+/// A completed link flow.
+#[derive(Debug)]
+pub struct Linked {
+    /// The provider's key.
+    pub provider: String,
+    /// The identity was this account's already (nothing new, its last use recorded).
+    pub already: bool,
+}
+
+impl SignIn {
+    /// A link flow with the provider `key` for the signed-in account `user_id`, which comes
+    /// back to the account page; `None` when no such provider is enabled.
+    pub fn begin_link(&self, key: &str, user_id: i64) -> Option<(PendingLogin, Url)> {
+        let (mut pending, url) = self.begin(key, Some(paths::ACCOUNT), None)?;
+        pending.link_to = Some(user_id);
+        Some((pending, url))
+    }
+
+    /// Completes at `provider`'s callback the link flow `pending`, for `signed_in` (the
+    /// account signed in now, which must be the one that began it). The identity is added
+    /// unless it belongs to another account, or its verified email is another account's.
+    pub async fn link(
+        &self,
+        provider: &dyn IdentityProvider,
+        pending: Option<PendingLogin>,
+        callback: Callback,
+        client: ClientInfo,
+        signed_in: Option<&User>,
+    ) -> Result<Linked, SignInError> {
+        let ip = client.ip.clone();
+        let result = self
+            .link_inner(provider, pending, callback, client, signed_in)
+            .await;
+        if let Err(e) = &result {
+            self.record_refusal(e, ip).await;
+        }
+        result
+    }
+
+    async fn link_inner(
+        &self,
+        provider: &dyn IdentityProvider,
+        pending: Option<PendingLogin>,
+        q: Callback,
+        client: ClientInfo,
+        signed_in: Option<&User>,
+    ) -> Result<Linked, SignInError> {
+        // Begun by this account, which is still the one signed in (checked before the code is
+        // spent at the provider).
+        let user = match (pending.as_ref().and_then(|p| p.link_to), signed_in) {
+            (Some(id), Some(u)) if u.id == id && u.is_active() => u.clone(),
+            _ => return Err(Refusal::BadState.into()),
+        };
+        let now = self.sessions.now();
+        let (pending, who, email) = self.identify_at_callback(provider, pending, q, now).await?;
+        let profile = sign_in_profile(provider, who, email);
+        let used = UsedState::of(&pending);
+        let key = provider.key().to_string();
+        let already = db::run(&self.pool, move |conn| {
+            Ok(db::transaction(conn, |conn| {
+                if !signin_states::consume(conn, &used.hash, used.until, now)? {
+                    return Err(Refusal::BadState.into());
+                }
+                match identities::owner(conn, &profile)? {
+                    Some(id) if id == user.id => {
+                        identities::touch(conn, &profile, now)?;
+                        return Ok(true);
+                    }
+                    Some(other) => {
+                        let holder = users::find_by_id(conn, other)?;
+                        return Err(taken(other, holder.as_ref()).into());
+                    }
+                    None => {}
+                }
+                if let Some(holder) =
+                    users::email_held_by_other_than(conn, &profile.profile.email, user.id)?
+                {
+                    return Err(Refusal::EmailHeldByOther {
+                        user_id: holder.id,
+                        email: holder.profile.email,
+                    }
+                    .into());
+                }
+                if !identities::attach(conn, user.id, &profile, now)? {
+                    return Err(Refusal::BadState.into());
+                }
+                audit::insert(
+                    conn,
+                    &audit::NewEntry {
+                        actor: &audit::Actor::User {
+                            id: user.id,
+                            email: user.profile.email.clone(),
+                        },
+                        action: audit::AuditAction::LinkIdentity,
+                        target: Some((user.id, &user.profile.email)),
+                        detail: Some(&profile.provider),
+                        ip: client.ip.as_deref(),
+                        at: now,
+                    },
+                )?;
+                Ok::<_, SignInError>(false)
+            }))
+        })
+        .await??;
+        tracing::info!(provider = %key, already, "identity linked");
+        Ok(Linked {
+            provider: key,
+            already,
+        })
+    }
+
+    /// Removes the identity `identity_id` from the account `owner`, by `actor` (the owner or an
+    /// admin), unless it is the account's last; audited.
+    pub async fn unlink(
+        &self,
+        actor: audit::Actor,
+        owner: &User,
+        identity_id: i64,
+        ip: Option<String>,
+    ) -> Result<Unlinked, DbError> {
+        let now = self.sessions.now();
+        let (owner_id, owner_email) = (owner.id, owner.profile.email.clone());
+        db::run(&self.pool, move |conn| {
+            db::transaction(conn, |conn| {
+                let done = identities::unlink(conn, owner_id, identity_id)?;
+                if let Unlinked::Removed(gone) = &done {
+                    audit::insert(
+                        conn,
+                        &audit::NewEntry {
+                            actor: &actor,
+                            action: audit::AuditAction::UnlinkIdentity,
+                            target: Some((owner_id, &owner_email)),
+                            detail: Some(&gone.provider),
+                            ip: ip.as_deref(),
+                            at: now,
+                        },
+                    )?;
+                }
+                Ok(done)
+            })
+        })
+        .await
+    }
+}
+
+/// The refusal for an identity that signs in to the account `other` (whose row, if it is
+/// still there, names it in the audit row).
+fn taken(other: i64, holder: Option<&User>) -> Refusal {
+    match holder {
+        Some(h) => Refusal::IdentityTaken {
+            user_id: other,
+            email: h.profile.email.clone(),
+        },
+        None => Refusal::BadState,
+    }
+}
