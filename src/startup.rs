@@ -201,6 +201,7 @@ impl Application {
                     .map(|p| Arc::new(AllowFile::new(p))),
                 admin_emails: config.admin_emails.clone(),
                 dev_first_admin: config.dev_provider,
+                link_by_verified_email: config.link_by_verified_email,
             },
             sessions.clone(),
             pool.clone(),

@@ -97,6 +97,9 @@ pub struct Config {
     pub allowed_email_domains: Vec<String>,
     pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
+    /// `LINK_BY_VERIFIED_EMAIL`: link a new identity to the account of the same verified
+    /// address, when both providers vouch for it (docs/SECURITY.md, "Linking").
+    pub link_by_verified_email: bool,
     /// `JWT_TTL`, `JWT_RENEW_WITHIN`, `SESSION_MAX_AGE`, `API_TOKEN_TTL`.
     pub lifetimes: Lifetimes,
     pub http_timeout: StdDuration,
@@ -274,6 +277,16 @@ impl Config {
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
         let allowlist = allowlist::read(&mut r);
         let admin_emails = split_list(r.get("ADMIN_EMAILS").unwrap_or(""));
+        let link_by_verified_email = match r.get("LINK_BY_VERIFIED_EMAIL").map(str::trim) {
+            None | Some("" | "0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                r.problem(format!(
+                    "LINK_BY_VERIFIED_EMAIL `{other}` must be true or false"
+                ));
+                false
+            }
+        };
         for e in &admin_emails {
             if !e.contains('@') {
                 r.problem(format!("ADMIN_EMAILS: `{e}` is not an email address"));
@@ -345,6 +358,7 @@ impl Config {
             allowed_email_domains,
             allowlist,
             admin_emails,
+            link_by_verified_email,
             lifetimes: Lifetimes {
                 ttl: jwt_ttl,
                 renew_within: jwt_renew_within,

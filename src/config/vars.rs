@@ -35,6 +35,7 @@ pub const VARS: &[&str] = &[
     "ALLOWED_EMAILS",
     "ALLOWED_EMAILS_FILE",
     "ADMIN_EMAILS",
+    "LINK_BY_VERIFIED_EMAIL",
     "JWT_TTL",
     "JWT_RENEW_WITHIN",
     "SESSION_MAX_AGE",

@@ -115,6 +115,18 @@ pub fn touch(
     Ok(())
 }
 
+/// Whether an identity of the account `user_id` has verified `email` (its provider said so at
+/// its last use).
+pub fn verified_address(conn: &mut DbConn, user_id: i64, email: &Email) -> Result<bool, DbError> {
+    let n: i64 = identities::table
+        .filter(identities::user_id.eq(user_id))
+        .filter(identities::email.eq(email.as_str()))
+        .filter(identities::email_verified.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// An account's identities, oldest first.
 pub fn of_user(conn: &mut DbConn, user_id: i64) -> Result<Vec<LinkedIdentity>, DbError> {
     let rows: Vec<IdentityRow> = identities::table

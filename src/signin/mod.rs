@@ -212,6 +212,8 @@ impl SignIn {
             authoritative: policy::authoritative(&email, who.hd.as_deref(), authority),
             dev_first_admin: self.policy.dev_first_admin
                 && !self.admin_seen.load(Ordering::Relaxed),
+            link_by_email: self.policy.link_by_verified_email
+                && policy::authoritative(&email, who.hd.as_deref(), authority),
         };
         let profile = sign_in_profile(provider, who, email);
 

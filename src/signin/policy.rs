@@ -21,6 +21,9 @@ pub struct Policy {
     pub admin_emails: Vec<String>,
     /// `serve --dev`: the first person to sign in while there is no admin becomes one.
     pub dev_first_admin: bool,
+    /// `LINK_BY_VERIFIED_EMAIL`: a new identity joins the account whose identity has verified
+    /// the same address, when the new provider is authoritative for it (`register`).
+    pub link_by_verified_email: bool,
 }
 
 impl Policy {

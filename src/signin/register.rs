@@ -3,11 +3,11 @@
 //! rows.
 
 use super::{Refusal, SignInError};
-use crate::db::invitations;
 use crate::db::roles::{self, UserChange};
 use crate::db::sessions::{self, SessionKind};
 use crate::db::users::{self, SignInProfile, User};
 use crate::db::{self, audit};
+use crate::db::{identities, invitations};
 use crate::domain::Role;
 use crate::net::ClientInfo;
 use crate::secret::Secret;
@@ -22,6 +22,9 @@ pub(super) struct Grants {
     pub authoritative: bool,
     /// `serve --dev`: the first sign-in while no admin exists makes an admin.
     pub dev_first_admin: bool,
+    /// `LINK_BY_VERIFIED_EMAIL` is on and this provider is authoritative for the address: a new
+    /// identity may join the account whose own identity verified the same address.
+    pub link_by_email: bool,
 }
 
 /// Inside the sign-in transaction: the account of the identity, made if new, refused if
@@ -58,11 +61,33 @@ pub(super) fn register(
         holder
     };
     if let Some(holder) = holder {
-        return Err(Refusal::EmailHeldByOther {
-            user_id: holder.id,
-            email: holder.profile.email,
+        // Linked by the address only when every rule holds (docs/SECURITY.md, "Linking"):
+        // the setting, this provider's authority (in `link_by_email`), this identity's
+        // verified email (checked before), and an identity of the holder that verified it.
+        let vouched = grants.link_by_email
+            && identities::verified_address(conn, holder.id, &signed_in.profile.email)?;
+        if !vouched || !identities::attach(conn, holder.id, signed_in, now)? {
+            return Err(Refusal::EmailHeldByOther {
+                user_id: holder.id,
+                email: holder.profile.email,
+            }
+            .into());
         }
-        .into());
+        let detail = format!("{}; by verified email", signed_in.provider);
+        audit::insert(
+            conn,
+            &audit::NewEntry {
+                actor: &audit::Actor::User {
+                    id: holder.id,
+                    email: holder.profile.email.clone(),
+                },
+                action: audit::AuditAction::LinkIdentity,
+                target: Some((holder.id, &holder.profile.email)),
+                detail: Some(&detail),
+                ip: client.ip.as_deref(),
+                at: now,
+            },
+        )?;
     }
     let (mut user, created) = match invited {
         Some(user) => (user, true),

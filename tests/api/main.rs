@@ -10,6 +10,7 @@ mod admin_grant;
 mod allowlist;
 mod api_me;
 mod api_tokens;
+mod auto_link;
 mod binary;
 mod browser;
 mod dev_admin;

@@ -95,6 +95,18 @@ impl TestApp {
         })
     }
 
+    /// Sets `email_verified` on every identity of the user (as a provider that said otherwise
+    /// at their last sign-in would have left it).
+    pub fn set_identity_email_verified(&self, email: &str, verified: bool) {
+        let user = self.user_id(email);
+        self.query(|c| {
+            diesel::update(identities::table.filter(identities::user_id.eq(user)))
+                .set(identities::email_verified.eq(verified))
+                .execute(c)
+                .expect("set email_verified")
+        });
+    }
+
     /// `(row id, provider)` of one user's identities, oldest first.
     pub fn identities_of(&self, email: &str) -> Vec<(i64, String)> {
         let user = self.user_id(email);
