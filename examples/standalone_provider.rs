@@ -25,6 +25,7 @@ async fn main() -> std::io::Result<()> {
             client_secret: "bench-secret".into(),
             redirect_uris: vec![args[2].clone()],
             auto_approve: true,
+            shape: Default::default(),
         },
         keys,
         1,

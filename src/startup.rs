@@ -8,11 +8,10 @@ use crate::config::{
     Config, DEV_CLIENT_ID, DEV_CLIENT_SECRET, ProviderKind, SecretKeySource, dev_issuer,
 };
 use crate::db::{self, DbPool};
-use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings};
+use crate::dev_provider::{self, DevKeys, DevProvider, ProviderSettings, Shape};
 use crate::error::render_errors;
 use crate::net::TrustedProxies;
-use crate::paths;
-use crate::provider::{IdentityProvider, OidcClient, discovery};
+use crate::provider::{IdentityProvider, OAuthClient, OidcClient, discovery};
 use crate::rate_limit::{self, RateLimits};
 use crate::routes;
 use crate::secret::Secret;
@@ -125,6 +124,12 @@ impl Application {
         for &kind in &config.providers {
             let cfg = match kind {
                 ProviderKind::Google => config.provider.clone(),
+                ProviderKind::Kakao | ProviderKind::Naver | ProviderKind::Github => config
+                    .fixed
+                    .iter()
+                    .find(|c| c.kind == kind)
+                    .cloned()
+                    .context("PROVIDERS names a provider whose settings were not read")?,
                 ProviderKind::Oidc => {
                     let oidc = config
                         .oidc
@@ -137,11 +142,12 @@ impl Application {
                 }
             };
             provider_origins.push(cfg.auth_url.origin().ascii_serialization());
-            providers.push(Arc::new(OidcClient::new(
-                cfg,
-                config.redirect_uri_of(kind),
-                config.http_timeout,
-            )?));
+            let redirect_uri = config.redirect_uri_of(kind);
+            providers.push(if kind.is_openid() {
+                Arc::new(OidcClient::new(cfg, redirect_uri, config.http_timeout)?)
+            } else {
+                Arc::new(OAuthClient::new(cfg, redirect_uri, config.http_timeout)?)
+            });
         }
 
         let listener = match opts.listener {
@@ -162,12 +168,8 @@ impl Application {
                 ),
             };
             for &kind in &config.providers {
-                let mount = match kind {
-                    ProviderKind::Google => paths::DEV_PROVIDER,
-                    ProviderKind::Oidc => paths::DEV_OIDC_PROVIDER,
-                };
                 dev_providers.push((
-                    mount,
+                    kind.dev_mount(),
                     web::Data::new(DevProvider::new(
                         ProviderSettings {
                             issuer: dev_issuer(&config.base_url, kind),
@@ -175,6 +177,11 @@ impl Application {
                             client_secret: DEV_CLIENT_SECRET.into(),
                             redirect_uris: vec![config.redirect_uri_of(kind)],
                             auto_approve: opts.dev_auto_approve,
+                            shape: match kind {
+                                ProviderKind::Naver => Shape::Naver,
+                                ProviderKind::Github => Shape::Github,
+                                _ => Shape::OpenId,
+                            },
                         },
                         keys.clone(),
                     )),

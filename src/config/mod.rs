@@ -31,7 +31,9 @@ use crate::db::DatabaseUrl;
 use crate::paths;
 use crate::secret::Secret;
 use keys::{read_previous_keys, read_secret_key};
-use provider::{check_provider_urls, dev_mode_problems, read_oidc, read_provider, read_providers};
+use provider::{
+    check_provider_urls, dev_mode_problems, read_fixed, read_oidc, read_provider, read_providers,
+};
 use read::{Reader, SecretValue, split_list};
 use std::collections::HashMap;
 use std::fmt;
@@ -94,6 +96,8 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// `OIDC_*`, when `PROVIDERS` names `oidc`.
     pub oidc: Option<OidcSettings>,
+    /// Kakao, Naver and GitHub, those `PROVIDERS` names, in its order.
+    pub fixed: Vec<ProviderConfig>,
     pub allowed_email_domains: Vec<String>,
     pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
@@ -273,6 +277,16 @@ impl Config {
         let oidc = providers
             .contains(&ProviderKind::Oidc)
             .then(|| read_oidc(&mut r, dev_provider, &base_url, production));
+        let fixed = providers
+            .iter()
+            .filter(|k| {
+                matches!(
+                    k,
+                    ProviderKind::Kakao | ProviderKind::Naver | ProviderKind::Github
+                )
+            })
+            .map(|&k| read_fixed(&mut r, k, dev_provider, &base_url, production))
+            .collect();
 
         let allowed_email_domains = split_list(r.get("ALLOWED_EMAIL_DOMAINS").unwrap_or(""));
         let allowlist = allowlist::read(&mut r);
@@ -355,6 +369,7 @@ impl Config {
             providers,
             provider,
             oidc,
+            fixed,
             allowed_email_domains,
             allowlist,
             admin_emails,

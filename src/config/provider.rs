@@ -26,15 +26,47 @@ pub enum ProviderKind {
     Google,
     /// Any OpenID provider, found by discovery from `OIDC_ISSUER`.
     Oidc,
+    /// Kakao Login with OpenID Connect.
+    Kakao,
+    /// Naver Login: OAuth 2.0 and the profile API (no ID token).
+    Naver,
+    /// GitHub: OAuth 2.0 with PKCE, `/user` and `/user/emails` (no ID token).
+    Github,
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 2] = [ProviderKind::Google, ProviderKind::Oidc];
+    pub const ALL: [ProviderKind; 5] = [
+        ProviderKind::Google,
+        ProviderKind::Oidc,
+        ProviderKind::Kakao,
+        ProviderKind::Naver,
+        ProviderKind::Github,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             ProviderKind::Google => "google",
             ProviderKind::Oidc => "oidc",
+            ProviderKind::Kakao => "kakao",
+            ProviderKind::Naver => "naver",
+            ProviderKind::Github => "github",
+        }
+    }
+
+    /// Whether the provider speaks OpenID Connect (an ID token, a JWKS), or only OAuth 2.0
+    /// with a profile API.
+    pub fn is_openid(self) -> bool {
+        !matches!(self, ProviderKind::Naver | ProviderKind::Github)
+    }
+
+    /// Where `--dev` mounts the development provider standing in for this kind.
+    pub fn dev_mount(self) -> &'static str {
+        match self {
+            ProviderKind::Google => paths::DEV_PROVIDER,
+            ProviderKind::Oidc => paths::DEV_OIDC_PROVIDER,
+            ProviderKind::Kakao => "/dev/kakao",
+            ProviderKind::Naver => "/dev/naver",
+            ProviderKind::Github => "/dev/github",
         }
     }
 
@@ -69,7 +101,10 @@ pub struct ProviderConfig {
     pub issuer: String,
     pub auth_url: Url,
     pub token_url: Url,
+    /// OpenID: userinfo. Naver: the profile API (`/v1/nid/me`). GitHub: the API's base URL.
     pub userinfo_url: Url,
+    /// OpenID only; an OAuth 2.0-only provider (Naver, GitHub) has none, and this repeats its
+    /// `userinfo_url` unread.
     pub jwks_url: Url,
 }
 
@@ -115,12 +150,17 @@ pub(super) fn dev_mode_problems(r: &mut Reader, production: bool, base_url: &Url
 /// problem per URL, so that `check-config` lists each.
 pub(super) fn check_provider_urls(r: &mut Reader, provider: &ProviderConfig) {
     let allow_http = matches!(r.get("ALLOW_HTTP"), Some("1" | "true" | "yes"));
-    for (key, url) in [
-        ("GOOGLE_AUTH_URL", &provider.auth_url),
-        ("GOOGLE_TOKEN_URL", &provider.token_url),
-        ("GOOGLE_USERINFO_URL", &provider.userinfo_url),
-        ("GOOGLE_JWKS_URL", &provider.jwks_url),
-    ] {
+    let fixed = fixed_provider(provider.kind);
+    let [auth, token, userinfo, jwks] = fixed.vars;
+    let mut urls = vec![
+        (auth.0, &provider.auth_url),
+        (token.0, &provider.token_url),
+        (userinfo.0, &provider.userinfo_url),
+    ];
+    if provider.kind.is_openid() {
+        urls.push((jwks.0, &provider.jwks_url));
+    }
+    for (key, url) in urls {
         if url.scheme() != "https" && !(allow_http && is_loopback(url)) {
             r.problem(format!(
                 "{key} must be https:// in production (http:// is accepted only for a loopback host with ALLOW_HTTP=true)"
@@ -153,11 +193,11 @@ pub(super) fn read_providers(r: &mut Reader) -> Vec<ProviderKind> {
 
 /// The development provider's issuer for `kind` on this origin (`--dev`).
 pub fn dev_issuer(base_url: &Url, kind: ProviderKind) -> String {
-    let mount = match kind {
-        ProviderKind::Google => paths::DEV_PROVIDER,
-        ProviderKind::Oidc => paths::DEV_OIDC_PROVIDER,
-    };
-    format!("{}{mount}", base_url.as_str().trim_end_matches('/'))
+    format!(
+        "{}{}",
+        base_url.as_str().trim_end_matches('/'),
+        kind.dev_mount()
+    )
 }
 
 /// The development provider standing in for `kind` (`--dev`): its endpoints are known, so
@@ -179,6 +219,172 @@ fn dev_provider_config(base_url: &Url, kind: ProviderKind, name: String) -> Prov
         jwks_url: at("/jwks"),
         issuer,
     }
+}
+
+/// A provider at fixed, published endpoints (each overridable, so that tests and private
+/// deployments can point elsewhere).
+struct FixedProvider {
+    /// The client id and secret variables, and the issuer override (OpenID only).
+    id_var: &'static str,
+    secret_var: &'static str,
+    issuer_var: Option<&'static str>,
+    name: &'static str,
+    scopes: &'static str,
+    token_auth: TokenAuth,
+    issuer: &'static str,
+    /// `(variable, default)` of the authorize, token, userinfo (or profile, or API) and JWKS
+    /// endpoints; a provider without a JWKS repeats its third.
+    vars: [(&'static str, &'static str); 4],
+}
+
+fn fixed_provider(kind: ProviderKind) -> FixedProvider {
+    match kind {
+        // `oidc` has no fixed endpoints (discovery checks its own); Google's stand for it here.
+        ProviderKind::Google | ProviderKind::Oidc => FixedProvider {
+            id_var: "GOOGLE_CLIENT_ID",
+            secret_var: "GOOGLE_CLIENT_SECRET",
+            issuer_var: Some("GOOGLE_ISSUER"),
+            name: "Google",
+            scopes: "openid email profile",
+            token_auth: TokenAuth::Basic,
+            issuer: GOOGLE_ISSUER,
+            vars: [
+                ("GOOGLE_AUTH_URL", GOOGLE_AUTH_URL),
+                ("GOOGLE_TOKEN_URL", GOOGLE_TOKEN_URL),
+                ("GOOGLE_USERINFO_URL", GOOGLE_USERINFO_URL),
+                ("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL),
+            ],
+        },
+        // Kakao takes the client secret in the form, and the email only with the
+        // `account_email` consent item.
+        ProviderKind::Kakao => FixedProvider {
+            id_var: "KAKAO_CLIENT_ID",
+            secret_var: "KAKAO_CLIENT_SECRET",
+            issuer_var: Some("KAKAO_ISSUER"),
+            name: "Kakao",
+            scopes: "openid account_email profile_nickname profile_image",
+            token_auth: TokenAuth::Post,
+            issuer: "https://kauth.kakao.com",
+            vars: [
+                ("KAKAO_AUTH_URL", "https://kauth.kakao.com/oauth/authorize"),
+                ("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/token"),
+                (
+                    "KAKAO_USERINFO_URL",
+                    "https://kapi.kakao.com/v1/oidc/userinfo",
+                ),
+                (
+                    "KAKAO_JWKS_URL",
+                    "https://kauth.kakao.com/.well-known/jwks.json",
+                ),
+            ],
+        },
+        ProviderKind::Naver => FixedProvider {
+            id_var: "NAVER_CLIENT_ID",
+            secret_var: "NAVER_CLIENT_SECRET",
+            issuer_var: None,
+            name: "Naver",
+            scopes: "",
+            token_auth: TokenAuth::Post,
+            issuer: "https://nid.naver.com",
+            vars: [
+                ("NAVER_AUTH_URL", "https://nid.naver.com/oauth2.0/authorize"),
+                ("NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token"),
+                ("NAVER_PROFILE_URL", "https://openapi.naver.com/v1/nid/me"),
+                ("NAVER_PROFILE_URL", "https://openapi.naver.com/v1/nid/me"),
+            ],
+        },
+        ProviderKind::Github => FixedProvider {
+            id_var: "GITHUB_CLIENT_ID",
+            secret_var: "GITHUB_CLIENT_SECRET",
+            issuer_var: None,
+            name: "GitHub",
+            scopes: "read:user user:email",
+            token_auth: TokenAuth::Post,
+            issuer: "https://github.com",
+            vars: [
+                (
+                    "GITHUB_AUTH_URL",
+                    "https://github.com/login/oauth/authorize",
+                ),
+                (
+                    "GITHUB_TOKEN_URL",
+                    "https://github.com/login/oauth/access_token",
+                ),
+                ("GITHUB_API_URL", "https://api.github.com"),
+                ("GITHUB_API_URL", "https://api.github.com"),
+            ],
+        },
+    }
+}
+
+/// Kakao, Naver or GitHub from their variables (`{PREFIX}_CLIENT_ID`, `_CLIENT_SECRET`, the
+/// endpoint overrides), or their development stand-in (`--dev`).
+pub(super) fn read_fixed(
+    r: &mut Reader,
+    kind: ProviderKind,
+    dev_provider: bool,
+    base_url: &Url,
+    production: bool,
+) -> ProviderConfig {
+    let f = fixed_provider(kind);
+    if dev_provider {
+        let mut c = dev_provider_config(base_url, kind, f.name.into());
+        c.scopes = f.scopes.into();
+        c.token_auth = f.token_auth;
+        c.trusted_emails = kind == ProviderKind::Github;
+        let issuer = c.issuer.clone();
+        let at =
+            |p: &str| Url::parse(&format!("{issuer}{p}")).unwrap_or_else(|_| placeholder_url());
+        match kind {
+            ProviderKind::Naver => {
+                c.userinfo_url = at("/v1/nid/me");
+                c.jwks_url = c.userinfo_url.clone();
+            }
+            ProviderKind::Github => {
+                c.userinfo_url = at("");
+                c.jwks_url = c.userinfo_url.clone();
+            }
+            _ => {}
+        }
+        return c;
+    }
+    let client_id = r.get(f.id_var).unwrap_or_default().to_string();
+    if client_id.is_empty() {
+        r.problem(format!(
+            "{} is required when PROVIDERS names `{}`",
+            f.id_var,
+            kind.key()
+        ));
+    }
+    let client_secret = client_secret(r, f.secret_var, true);
+    let issuer = match f.issuer_var {
+        Some(var) => r.get(var).unwrap_or(f.issuer).to_string(),
+        None => f.issuer.to_string(),
+    };
+    let [auth, token, userinfo, jwks] = f.vars;
+    let config = ProviderConfig {
+        kind,
+        name: f.name.into(),
+        scopes: f.scopes.into(),
+        token_auth: f.token_auth,
+        // GitHub's verified primary address is its own to vouch for.
+        trusted_emails: kind == ProviderKind::Github,
+        client_id,
+        client_secret,
+        issuer,
+        auth_url: r.url(auth.0, auth.1),
+        token_url: r.url(token.0, token.1),
+        userinfo_url: r.url(userinfo.0, userinfo.1),
+        jwks_url: if kind.is_openid() {
+            r.url(jwks.0, jwks.1)
+        } else {
+            r.url(userinfo.0, userinfo.1)
+        },
+    };
+    if production {
+        check_provider_urls(r, &config);
+    }
+    config
 }
 
 /// A client secret variable: required when its provider is enabled.

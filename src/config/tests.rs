@@ -406,3 +406,84 @@ fn a_site_name_equal_to_a_sign_in_button_is_refused() {
         assert!(err.to_string().contains("SITE_NAME"), "{name}: {err}");
     }
 }
+
+#[test]
+fn every_enabled_provider_is_checked_and_every_problem_listed() {
+    let err = not_dev(&[
+        ("PROVIDERS", "oidc,github,kakao,naver,facebook,github"),
+        ("OIDC_SCOPES", "email profile"),
+    ])
+    .unwrap_err();
+    let text = err.to_string();
+    for expected in [
+        "PROVIDERS: `facebook` is not a provider",
+        "PROVIDERS names `github` twice",
+        "OIDC_ISSUER is required",
+        "OIDC_CLIENT_ID is required",
+        "OIDC_NAME is required",
+        "OIDC_SCOPES must include `openid`",
+        "GITHUB_CLIENT_ID is required",
+        "GITHUB_CLIENT_SECRET is required",
+        "KAKAO_CLIENT_ID is required",
+        "NAVER_CLIENT_SECRET is required",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(
+        !text.contains("GOOGLE_CLIENT_ID"),
+        "Google is not enabled, so its credentials are not asked for: {text}"
+    );
+}
+
+#[test]
+fn production_provider_endpoints_must_be_https() {
+    let err = not_dev(&[
+        ("APP_ENV", "production"),
+        ("PROVIDERS", "github,kakao"),
+        ("GITHUB_CLIENT_ID", "id"),
+        ("GITHUB_CLIENT_SECRET", "secret"),
+        ("GITHUB_API_URL", "http://ghe.example.com/api/v3"),
+        ("KAKAO_CLIENT_ID", "id"),
+        ("KAKAO_CLIENT_SECRET", "secret"),
+        ("KAKAO_JWKS_URL", "http://kauth.example.com/jwks"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("GITHUB_API_URL must be https://"), "{err}");
+    assert!(err.contains("KAKAO_JWKS_URL must be https://"), "{err}");
+    assert!(
+        !err.contains("GITHUB_TOKEN_URL"),
+        "the defaults are https: {err}"
+    );
+}
+
+#[test]
+fn dev_mode_stands_in_for_each_provider_on_this_origin() {
+    let c = dev(&[("PROVIDERS", "naver,github,kakao")]).unwrap();
+    let urls: Vec<(ProviderKind, String)> = c
+        .fixed
+        .iter()
+        .map(|p| (p.kind, p.userinfo_url.to_string()))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            (
+                ProviderKind::Naver,
+                "http://localhost:8000/dev/naver/v1/nid/me".to_string()
+            ),
+            (
+                ProviderKind::Github,
+                "http://localhost:8000/dev/github".to_string()
+            ),
+            (
+                ProviderKind::Kakao,
+                "http://localhost:8000/dev/kakao/userinfo".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        c.redirect_uri_of(ProviderKind::Naver),
+        "http://localhost:8000/auth/naver/callback"
+    );
+}

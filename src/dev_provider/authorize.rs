@@ -2,7 +2,7 @@
 //! authorization request, then redirects back to the client with a code or an `error=`.
 
 use super::page::{html, lang_of, refused};
-use super::{DevProvider, Grant, Person};
+use super::{DevProvider, Grant, Person, Shape};
 use crate::i18n::Lang;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -74,6 +74,8 @@ enum BadRequest {
     ResponseType,
     #[error("scope must include openid")]
     Scope,
+    #[error("state is required")]
+    StateMissing,
     #[error("code_challenge is required (PKCE with S256)")]
     ChallengeMissing,
     #[error("code_challenge_method must be S256")]
@@ -86,7 +88,9 @@ impl BadRequest {
         match self {
             Self::ResponseType => "unsupported_response_type",
             Self::Scope => "invalid_scope",
-            Self::ChallengeMissing | Self::ChallengeMethod => "invalid_request",
+            Self::StateMissing | Self::ChallengeMissing | Self::ChallengeMethod => {
+                "invalid_request"
+            }
         }
     }
 }
@@ -101,11 +105,19 @@ fn check_client(p: &DevProvider, a: &AuthParams) -> Result<(), NotRedirectable> 
     Ok(())
 }
 
-fn check_request(a: &AuthParams) -> Result<(), BadRequest> {
+fn check_request(a: &AuthParams, shape: Shape) -> Result<(), BadRequest> {
     if a.response_type != "code" {
         return Err(BadRequest::ResponseType);
     }
-    if !a.scope.split_whitespace().any(|s| s == "openid") {
+    if shape == Shape::Naver {
+        // Naver: no scope, no PKCE; the state is required (and asked for again at the token
+        // endpoint).
+        if a.state.as_deref().is_none_or(str::is_empty) {
+            return Err(BadRequest::StateMissing);
+        }
+        return Ok(());
+    }
+    if shape == Shape::OpenId && !a.scope.split_whitespace().any(|s| s == "openid") {
         return Err(BadRequest::Scope);
     }
     // PKCE S256 on every request (stricter than Google, which accepts none or `plain`), so that
@@ -124,7 +136,7 @@ fn refusal(p: &DevProvider, a: &AuthParams, t: Lang) -> Option<HttpResponse> {
     if let Err(e) = check_client(p, a) {
         return Some(refused(t, e.key()));
     }
-    let e = check_request(a).err()?;
+    let e = check_request(a, p.settings.shape).err()?;
     let description = e.to_string();
     Some(redirect_back(
         a,
@@ -146,7 +158,10 @@ fn redirect_back(a: &AuthParams, p: &DevProvider, params: &[(&str, &str)]) -> Ht
         if let Some(s) = &a.state {
             q.append_pair("state", s);
         }
-        q.append_pair("iss", &p.settings.issuer);
+        // RFC 9207's `iss`, as OpenID providers send it (Naver and GitHub do not).
+        if p.settings.shape == Shape::OpenId {
+            q.append_pair("iss", &p.settings.issuer);
+        }
     }
     HttpResponse::Found()
         .insert_header((header::LOCATION, url.to_string()))
@@ -161,6 +176,7 @@ fn approve(p: &DevProvider, a: &AuthParams, person: Person) -> HttpResponse {
         redirect_uri: a.redirect_uri.clone(),
         nonce: a.nonce.clone(),
         code_challenge: a.code_challenge.clone().unwrap_or_default(),
+        state: a.state.clone().unwrap_or_default(),
         person,
         created: Instant::now(),
     });

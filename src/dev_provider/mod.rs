@@ -14,6 +14,7 @@ mod faults;
 mod keys;
 mod page;
 mod person;
+mod profile_apis;
 mod token;
 mod userinfo;
 
@@ -39,8 +40,10 @@ struct Grant {
     client_id: String,
     redirect_uri: String,
     nonce: Option<String>,
-    /// The PKCE S256 challenge (required at the authorize endpoint).
+    /// The PKCE S256 challenge (required at the authorize endpoint but for Naver's shape).
     code_challenge: String,
+    /// The authorization request's state (Naver's token endpoint asks for it again).
+    state: String,
     person: Person,
     created: Instant,
 }
@@ -56,6 +59,20 @@ pub struct ProviderSettings {
     pub redirect_uris: Vec<String>,
     /// With `login_hint`, approve at once without showing the page (benchmarks).
     pub auto_approve: bool,
+    /// Whose answers it gives: an OpenID provider's, Naver's or GitHub's.
+    pub shape: Shape,
+}
+
+/// Which provider the development provider impersonates after the shared authorize page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// ID tokens, userinfo, JWKS and discovery (Google, any OpenID provider, Kakao).
+    #[default]
+    OpenId,
+    /// No ID token; the profile API `/v1/nid/me` in Naver's envelope.
+    Naver,
+    /// No ID token; `/user` and `/user/emails` as GitHub's REST API answers them.
+    Github,
 }
 
 pub struct DevProvider {
@@ -163,6 +180,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/token", web::post().to(token::token))
     .route("/userinfo", web::get().to(userinfo::userinfo))
     .route("/jwks", web::get().to(discovery::jwks))
+    .route("/v1/nid/me", web::get().to(profile_apis::naver_me))
+    .route("/user", web::get().to(profile_apis::github_user))
+    .route("/user/emails", web::get().to(profile_apis::github_emails))
     .route("/avatar/{file}", web::get().to(avatar::avatar))
     .route(page::STYLESHEET_PATH, web::get().to(page::stylesheet));
 }

@@ -2,7 +2,8 @@
 //! redirect URI and PKCE verifier, and answers with an access token and an RS256 ID token.
 
 use super::keys::KeyError;
-use super::{ACCESS_TOKEN_TTL, CODE_TTL, DevProvider, Grant};
+use super::person::Person;
+use super::{ACCESS_TOKEN_TTL, CODE_TTL, DevProvider, Grant, Shape};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -20,6 +21,7 @@ struct TokenForm {
     code_verifier: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    state: Option<String>,
 }
 
 /// Why a token request is refused; the message is the `error_description`.
@@ -108,6 +110,9 @@ pub(super) async fn token(
     };
 
     let person = grant.person;
+    if p.settings.shape != Shape::OpenId {
+        return oauth_only_answer(&p, person);
+    }
     let now = unix_now();
     let mut obj = person.profile_claims();
     for (k, v) in [
@@ -184,10 +189,39 @@ fn redeem(req: &HttpRequest, p: &DevProvider, body: &[u8]) -> Result<Grant, Toke
     {
         return Err(TokenError::RedirectUri);
     }
+    if p.settings.shape == Shape::Naver {
+        // Naver: no PKCE; the state of the authorization request instead.
+        return match form.state.as_deref() {
+            Some(s) if !s.is_empty() && s == grant.state => Ok(grant),
+            _ => Err(TokenError::Pkce),
+        };
+    }
     let verifier = form.code_verifier.unwrap_or_default();
     let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     if grant.code_challenge.is_empty() || verifier.len() < 43 || computed != grant.code_challenge {
         return Err(TokenError::Pkce);
     }
     Ok(grant)
+}
+
+/// The token answer of a provider without ID tokens: Naver's (with a refresh token and
+/// `expires_in` as text) or GitHub's (with the granted scopes).
+fn oauth_only_answer(p: &DevProvider, person: Person) -> HttpResponse {
+    let access_token = p.issue_access_token(person);
+    let answer = match p.settings.shape {
+        Shape::Naver => json!({
+            "access_token": access_token,
+            "refresh_token": crate::domain::random_token(16),
+            "token_type": "bearer",
+            "expires_in": ACCESS_TOKEN_TTL.as_secs().to_string(),
+        }),
+        _ => json!({
+            "access_token": access_token,
+            "token_type": "bearer",
+            "scope": "read:user,user:email",
+        }),
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(answer)
 }

@@ -4,7 +4,9 @@
 //! the same trait without touching the sign-in flow or its handler (docs/ARCHITECTURE.md).
 
 pub mod discovery;
+mod http;
 mod jwks;
+pub mod oauth;
 pub mod oidc;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 use url::Url;
 
+pub use oauth::OAuthClient;
 pub use oidc::OidcClient;
 
 /// Cap on every provider response body.
@@ -62,6 +65,8 @@ pub struct AuthorizeRequest<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct CodeExchange<'a> {
     pub code: &'a str,
+    /// The authorization request's state (Naver asks for it again at the token endpoint).
+    pub state: &'a str,
     pub verifier: &'a str,
     pub nonce: &'a str,
 }

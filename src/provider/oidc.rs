@@ -5,10 +5,11 @@
 //! "Decisions"). Every outbound call has a timeout, follows no redirect and reads at most
 //! `MAX_BODY` bytes.
 
+use super::http;
 use super::jwks::JwksCache;
 use super::{
     AuthorizeRequest, BoxFuture, CodeExchange, EmailAuthority, Identity, IdentityProvider,
-    LEEWAY_SECS, MAX_BODY, ProviderError,
+    LEEWAY_SECS, ProviderError,
 };
 use crate::config::{GOOGLE_ISSUER, ProviderConfig, ProviderKind, TokenAuth};
 use crate::secret::Secret;
@@ -19,24 +20,6 @@ use serde_json::{Map, Value};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use url::Url;
-
-fn from_reqwest(e: reqwest::Error) -> ProviderError {
-    // The cause chain says why (refused, reset, closed); the URL is configuration, not news.
-    let e = e.without_url();
-    let mut cause = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        cause.push_str(": ");
-        cause.push_str(&s.to_string());
-        source = s.source();
-    }
-    tracing::warn!(%cause, "provider call failed");
-    if e.is_timeout() {
-        ProviderError::Timeout
-    } else {
-        ProviderError::Unreachable
-    }
-}
 
 /// Tokens from the token endpoint. Never logged.
 pub struct Tokens {
@@ -83,6 +66,10 @@ fn overlay_profile(identity: &mut Identity, m: &Map<String, Value>) {
             *field = Some(value);
         }
     }
+    // `nickname` (OIDC Core §5.1; Kakao's only name) when there is no `name`.
+    if identity.name.is_none() {
+        identity.name = str_claim(m, "nickname");
+    }
 }
 
 /// `email_verified` is a boolean at Google, but some providers send the string "true".
@@ -100,21 +87,7 @@ impl OidcClient {
         redirect_uri: String,
         timeout: Duration,
     ) -> Result<Self, ProviderError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("signin/", env!("CARGO_PKG_VERSION")))
-            // No pooled connections, for two faults seen under load (bench/soak.sh and
-            // bench/sigterm.sh): a pooled connection lives on the runtime of the actix worker
-            // that opened it, so when that worker stops first at shutdown the other workers'
-            // in-flight sign-ins fail ("runtime dropped the dispatch task"); and a request
-            // written into an idle connection the provider is closing fails ("connection closed
-            // before message completed"). A sign-in makes two or three calls, so a fresh
-            // connection each (a TLS handshake with Google) is a small price.
-            .pool_max_idle_per_host(0)
-            .build()
-            .map_err(|_| ProviderError::BadResponse("cannot build the HTTP client"))?;
+        let http = http::client(timeout)?;
         let mut issuers = vec![cfg.issuer.clone()];
         if cfg.issuer == GOOGLE_ISSUER {
             // Google's ID tokens carry either form.
@@ -131,51 +104,6 @@ impl OidcClient {
 
     pub fn config(&self) -> &ProviderConfig {
         &self.cfg
-    }
-
-    async fn read_json(&self, resp: reqwest::Response) -> Result<(u16, Value), ProviderError> {
-        let status = resp.status().as_u16();
-        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-            return Err(ProviderError::BadResponse("response too large"));
-        }
-        let mut resp = resp;
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(from_reqwest)? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(ProviderError::BadResponse("response too large"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(v) => Ok((status, v)),
-            Err(_) if !(200..300).contains(&status) => Err(ProviderError::Status {
-                status,
-                error: "non-JSON error".into(),
-            }),
-            Err(_) => Err(ProviderError::BadResponse("not JSON")),
-        }
-    }
-
-    /// Sends `req` asking for JSON and reads the answer; a non-2xx answer is a
-    /// `ProviderError::Status` whose `error` is `refused(body)`.
-    async fn call_json(
-        &self,
-        req: reqwest::RequestBuilder,
-        refused: impl FnOnce(&Value) -> String,
-    ) -> Result<Value, ProviderError> {
-        let resp = req
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(from_reqwest)?;
-        let (status, v) = self.read_json(resp).await?;
-        if !(200..300).contains(&status) {
-            return Err(ProviderError::Status {
-                status,
-                error: refused(&v),
-            });
-        }
-        Ok(v)
     }
 
     /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1,
@@ -206,18 +134,7 @@ impl OidcClient {
                 req.form(&form.iter().chain(secret.iter()).collect::<Vec<_>>())
             }
         };
-        // The OAuth `error` code (RFC 6749 §5.2), cut to printable ASCII.
-        let v = self
-            .call_json(req, |v| {
-                v["error"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .chars()
-                    .filter(|c| c.is_ascii_graphic())
-                    .take(64)
-                    .collect()
-            })
-            .await?;
+        let v = http::call_json(req, http::oauth_error).await?;
         // Indexing a JSON value reads a missing field (or a non-object) as null.
         let token_type = v["token_type"].as_str().unwrap_or("");
         if !token_type.eq_ignore_ascii_case("bearer") {
@@ -238,7 +155,7 @@ impl OidcClient {
 
     async fn fetch_jwks(&self) -> Result<JwkSet, ProviderError> {
         let req = self.http.get(self.cfg.jwks_url.clone());
-        let v = self.call_json(req, |_| "jwks".into()).await?;
+        let v = http::call_json(req, |_| "jwks".into()).await?;
         serde_json::from_value::<JwkSet>(v).map_err(|_| ProviderError::BadResponse("JWKS"))
     }
 
@@ -335,7 +252,7 @@ impl OidcClient {
             .http
             .get(self.cfg.userinfo_url.clone())
             .bearer_auth(access_token.expose());
-        let v = self.call_json(req, |_| "userinfo".into()).await?;
+        let v = http::call_json(req, |_| "userinfo".into()).await?;
         let m = v
             .as_object()
             .ok_or(ProviderError::BadResponse("userinfo"))?;
@@ -343,6 +260,12 @@ impl OidcClient {
             return Err(ProviderError::BadResponse("userinfo is about someone else"));
         }
         overlay_profile(identity, m);
+        if self.cfg.kind == ProviderKind::Kakao {
+            // Kakao's ID token carries the address without `email_verified`; its userinfo
+            // says both, and the address counts only when Kakao marks it verified.
+            identity.email = str_claim(m, "email");
+            identity.email_verified = bool_claim(m, "email_verified");
+        }
         Ok(())
     }
 }
@@ -360,8 +283,8 @@ impl IdentityProvider for OidcClient {
         match self.cfg.kind {
             ProviderKind::Google if self.cfg.issuer == GOOGLE_ISSUER => EmailAuthority::Google,
             ProviderKind::Google => EmailAuthority::Trusted,
-            ProviderKind::Oidc if self.cfg.trusted_emails => EmailAuthority::Trusted,
-            ProviderKind::Oidc => EmailAuthority::Untrusted,
+            _ if self.cfg.trusted_emails => EmailAuthority::Trusted,
+            _ => EmailAuthority::Untrusted,
         }
     }
 

@@ -64,10 +64,12 @@ impl LoginPage {
                                     p.display_name(),
                                 ))
                             },
-                            class: if google {
-                                "google-button"
-                            } else {
-                                "provider-button"
+                            class: match ProviderKind::parse(p.key()) {
+                                Some(ProviderKind::Google) => "google-button",
+                                Some(ProviderKind::Kakao) => "provider-button kakao",
+                                Some(ProviderKind::Naver) => "provider-button naver",
+                                Some(ProviderKind::Github) => "provider-button github",
+                                _ => "provider-button",
                             },
                             google,
                         }

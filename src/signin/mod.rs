@@ -292,6 +292,7 @@ impl SignIn {
             .identify(
                 CodeExchange {
                     code: &code,
+                    state: &pending.state,
                     verifier: &pending.verifier,
                     nonce: &pending.nonce,
                 },

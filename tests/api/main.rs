@@ -34,6 +34,7 @@ mod linking;
 mod logout;
 mod metrics;
 mod migrations;
+mod more_providers;
 mod process;
 mod provider_checks;
 mod provider_failures;

@@ -226,19 +226,29 @@ both_backends!(
 // origin: each button leads to its own stand-in, and each signs in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_mode_mounts_a_provider_for_each_entry() {
-    let env = [("PROVIDERS", "oidc,google".to_string())];
+    let env = [("PROVIDERS", "oidc,google,kakao,naver,github".to_string())];
     let mut bin = RunningBinary::start(&["serve", "--dev"], &env, Capture::Nothing, None).await;
     let base = bin.address.clone();
     let b = Browser::new(&base);
     let page = b.get_text("/login").await;
-    let other = page
-        .find("Sign in with Dev OpenID")
-        .expect("the oidc button");
-    let google = page.find("Sign in with Google").expect("Google's button");
-    assert!(other < google, "in PROVIDERS order");
+    let labels = [
+        "Sign in with Dev OpenID",
+        "Sign in with Google",
+        "Sign in with Kakao",
+        "Sign in with Naver",
+        "Sign in with GitHub",
+    ];
+    let at: Vec<usize> = labels
+        .iter()
+        .map(|l| page.find(l).unwrap_or_else(|| panic!("{l}: {page}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "in PROVIDERS order");
     for (key, mount, email) in [
         ("oidc", "/dev/openid", "ada@example.com"),
         ("google", "/dev/oidc", "bob@example.com"),
+        ("kakao", "/dev/kakao", "cy@example.com"),
+        ("naver", "/dev/naver", "dee@example.com"),
+        ("github", "/dev/github", "eve@example.com"),
     ] {
         let b = Browser::new(&base);
         let authorize = b.begin_sign_in_with(key, None).await;

@@ -72,5 +72,9 @@ impl Faults {
         false
     }
 
+    pub(in crate::dev_provider) fn profile_error(&self) -> bool {
+        false
+    }
+
     pub(in crate::dev_provider) fn tamper_userinfo(&self, _info: &mut Map<String, Value>) {}
 }

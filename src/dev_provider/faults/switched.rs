@@ -32,6 +32,8 @@ pub struct Faults {
     pub token_oversized: bool,
     pub jwks_down: bool,
     pub userinfo_down: bool,
+    /// The profile APIs (Naver's `/v1/nid/me`, GitHub's `/user`) refuse the access token.
+    pub profile_error: bool,
     pub userinfo_other_sub: bool,
     /// The account has no hosted domain (`hd`): a consumer Google account on a non-Gmail address.
     pub no_hd: bool,
@@ -196,6 +198,10 @@ impl Faults {
 
     pub(in crate::dev_provider) fn userinfo_down(&self) -> bool {
         self.userinfo_down
+    }
+
+    pub(in crate::dev_provider) fn profile_error(&self) -> bool {
+        self.profile_error
     }
 
     /// Spoils the userinfo answer as switched.

@@ -9,7 +9,7 @@ use reqwest::header::COOKIE;
 use signin::clock::ShiftedClock;
 use signin::config::Config;
 use signin::db::DbPool;
-use signin::dev_provider::{self, DevProvider, Faults, ProviderSettings, RunningProvider};
+use signin::dev_provider::{self, DevProvider, Faults, ProviderSettings, RunningProvider, Shape};
 use signin::sessions::Sessions;
 use signin::startup::{AppOptions, Application};
 use std::collections::HashMap;
@@ -84,6 +84,15 @@ pub fn spawn_provider(app_address: &str) -> (RunningProvider, String) {
 
 /// `spawn_provider`, naming itself `issuer` when given (its URL otherwise).
 pub fn spawn_provider_as(app_address: &str, issuer: Option<&str>) -> (RunningProvider, String) {
+    spawn_provider_shaped(app_address, issuer, Shape::OpenId)
+}
+
+/// `spawn_provider_as`, answering as `shape` (an OpenID provider, Naver or GitHub).
+pub fn spawn_provider_shaped(
+    app_address: &str,
+    issuer: Option<&str>,
+    shape: Shape,
+) -> (RunningProvider, String) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind provider");
     let url = format!(
         "http://127.0.0.1:{}",
@@ -97,6 +106,7 @@ pub fn spawn_provider_as(app_address: &str, issuer: Option<&str>) -> (RunningPro
             client_secret: CLIENT_SECRET.into(),
             redirect_uris: vec![format!("{app_address}/auth/google/callback")],
             auto_approve: true,
+            shape,
         },
         test_keys(),
         1,
@@ -223,6 +233,65 @@ impl TestApp {
         oidc.provider
             .add_redirect_uri(&format!("{}/auth/oidc/callback", app.address));
         (app, oidc)
+    }
+
+    /// The app with `PROVIDERS=google,{key}` (`kakao`, `naver` or `github`) and `env` on top,
+    /// that provider a dev provider of its shape on its own port, reached through the
+    /// provider's endpoint overrides.
+    pub async fn with_provider(
+        backend: Backend,
+        key: &'static str,
+        env: &[(&'static str, &str)],
+    ) -> (Self, RunningProvider) {
+        let shape = match key {
+            "naver" => Shape::Naver,
+            "github" => Shape::Github,
+            _ => Shape::OpenId,
+        };
+        let (running, url) = spawn_provider_shaped("http://127.0.0.1:1", None, shape);
+        let at = |p: &str| format!("{url}{p}");
+        let endpoints: Vec<(&'static str, String)> = match key {
+            "kakao" => vec![
+                ("KAKAO_ISSUER", url.clone()),
+                ("KAKAO_AUTH_URL", at("/authorize")),
+                ("KAKAO_TOKEN_URL", at("/token")),
+                ("KAKAO_USERINFO_URL", at("/userinfo")),
+                ("KAKAO_JWKS_URL", at("/jwks")),
+            ],
+            "naver" => vec![
+                ("NAVER_AUTH_URL", at("/authorize")),
+                ("NAVER_TOKEN_URL", at("/token")),
+                ("NAVER_PROFILE_URL", at("/v1/nid/me")),
+            ],
+            _ => vec![
+                ("GITHUB_AUTH_URL", at("/authorize")),
+                ("GITHUB_TOKEN_URL", at("/token")),
+                ("GITHUB_API_URL", url.clone()),
+            ],
+        };
+        let prefix = key.to_ascii_uppercase();
+        let id_key: &'static str = Box::leak(format!("{prefix}_CLIENT_ID").into_boxed_str());
+        let secret_key: &'static str =
+            Box::leak(format!("{prefix}_CLIENT_SECRET").into_boxed_str());
+        let mut all = vec![
+            ("PROVIDERS", format!("google,{key}")),
+            (id_key, CLIENT_ID.to_string()),
+            (secret_key, CLIENT_SECRET.to_string()),
+        ];
+        all.extend(endpoints);
+        all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+        let app = Self::spawn_with(
+            backend,
+            TestOptions {
+                env: all,
+                ..Default::default()
+            },
+        )
+        .await;
+        running
+            .provider
+            .add_redirect_uri(&format!("{}/auth/{key}/callback", app.address));
+        (app, running)
     }
 
     /// Two instances behind one load balancer: B shares A's database, `SECRET_KEY` and
