@@ -149,6 +149,9 @@ enum UsersCmd {
         /// Only emails or names starting with this (case-insensitive), as the list's search.
         #[arg(long)]
         q: Option<String>,
+        /// Only users who can sign in with this provider (google, oidc, kakao, naver, github).
+        #[arg(long)]
+        provider: Option<String>,
     },
     /// Insert synthetic users for measurements (refused when APP_ENV=production).
     Seed {
@@ -173,7 +176,13 @@ impl From<UsersCmd> for UsersCommand {
                 role,
                 status,
                 q,
-            } => to.command(ExportWhat::Users { role, status, q }),
+                provider,
+            } => to.command(ExportWhat::Users {
+                role,
+                status,
+                q,
+                provider,
+            }),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! typed: the pages' query strings, the exports' links and the command line's flags all go
 //! through here, so that a filter means the same thing everywhere.
 
+use crate::config::ProviderKind;
 use crate::db::audit::AuditAction;
 use crate::db::user_list::ListFilter;
 use crate::domain::{Role, Status};
@@ -17,6 +18,7 @@ pub enum FilterError {
     BadSearch,
     NoSuchRole,
     NoSuchStatus,
+    NoSuchProvider,
     NoSuchAction,
     UserFilterTooLong,
 }
@@ -35,19 +37,22 @@ impl FilterError {
             FilterError::BadSearch => "error.admin.bad_search",
             FilterError::NoSuchRole => "error.admin.no_such_role",
             FilterError::NoSuchStatus => "error.admin.no_such_status",
+            FilterError::NoSuchProvider => "error.admin.no_such_provider",
             FilterError::NoSuchAction => "error.admin.no_such_action",
             FilterError::UserFilterTooLong => "error.admin.user_filter_too_long",
         }
     }
 }
 
-/// The user list's filters: a search prefix (trimmed; empty for none), a role and a status
-/// (absent or empty for any).
+/// The user list's filters: a search prefix (trimmed; empty for none), a role, a status and a
+/// way to sign in (absent or empty for any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFilters {
     pub search: String,
     pub role: Option<Role>,
     pub status: Option<Status>,
+    /// Users with an identity at this provider.
+    pub provider: Option<ProviderKind>,
 }
 
 impl UserFilters {
@@ -55,6 +60,7 @@ impl UserFilters {
         search: Option<&str>,
         role: Option<&str>,
         status: Option<&str>,
+        provider: Option<&str>,
     ) -> Result<Self, FilterError> {
         let search = search.unwrap_or("").trim().to_string();
         if search.chars().count() > MAX_SEARCH_LEN || search.chars().any(char::is_control) {
@@ -68,10 +74,15 @@ impl UserFilters {
             "" => None,
             s => Some(Status::parse(s).map_err(|_| FilterError::NoSuchStatus)?),
         };
+        let provider = match provider.unwrap_or("") {
+            "" => None,
+            p => Some(ProviderKind::parse(p).ok_or(FilterError::NoSuchProvider)?),
+        };
         Ok(Self {
             search,
             role,
             status,
+            provider,
         })
     }
 
@@ -81,6 +92,7 @@ impl UserFilters {
             prefix: (!self.search.is_empty()).then(|| self.search.clone()),
             role: self.role,
             status: self.status,
+            provider: self.provider.map(ProviderKind::key),
         }
     }
 
@@ -95,6 +107,9 @@ impl UserFilters {
         }
         if let Some(s) = self.status {
             pairs.push(("status", s.as_str().into()));
+        }
+        if let Some(p) = self.provider {
+            pairs.push(("provider", p.key().into()));
         }
         pairs
     }
@@ -140,7 +155,7 @@ mod tests {
 
     #[test]
     fn user_filters_are_checked() {
-        let f = UserFilters::parse(Some("  ann "), Some("admin"), Some("")).unwrap();
+        let f = UserFilters::parse(Some("  ann "), Some("admin"), Some(""), Some("")).unwrap();
         assert_eq!(f.search, "ann");
         assert_eq!(f.role, Some(Role::Admin));
         assert_eq!(f.status, None);
@@ -149,25 +164,32 @@ mod tests {
             vec![("q", "ann".into()), ("role", "admin".into())]
         );
         assert_eq!(
-            UserFilters::parse(None, Some("root"), None),
+            UserFilters::parse(None, Some("root"), None, None),
             Err(FilterError::NoSuchRole)
         );
         assert_eq!(
-            UserFilters::parse(None, None, Some("gone")),
+            UserFilters::parse(None, None, Some("gone"), None),
             Err(FilterError::NoSuchStatus)
         );
         assert_eq!(
-            UserFilters::parse(Some("a\u{7}b"), None, None),
+            UserFilters::parse(Some("a\u{7}b"), None, None, None),
             Err(FilterError::BadSearch)
         );
         let long = "x".repeat(MAX_SEARCH_LEN + 1);
         assert_eq!(
-            UserFilters::parse(Some(&long), None, None),
+            UserFilters::parse(Some(&long), None, None, None),
             Err(FilterError::BadSearch)
         );
         assert_eq!(
             FilterError::NoSuchRole.to_string(),
             "There is no such role to filter by."
+        );
+        let github = UserFilters::parse(None, None, None, Some("github")).unwrap();
+        assert_eq!(github.pairs(), vec![("provider", "github".into())]);
+        assert_eq!(github.list_filter().provider, Some("github"));
+        assert_eq!(
+            UserFilters::parse(None, None, None, Some("myspace")),
+            Err(FilterError::NoSuchProvider)
         );
     }
 

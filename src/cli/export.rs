@@ -25,6 +25,7 @@ pub enum ExportWhat {
         role: Option<String>,
         status: Option<String>,
         q: Option<String>,
+        provider: Option<String>,
     },
     Audit {
         action: Option<String>,
@@ -45,9 +46,19 @@ pub fn run(
     })?;
     let refused = |e: crate::admin::filters::FilterError| CliError::Refused(e.to_string());
     let selection = match cmd.what {
-        ExportWhat::Users { role, status, q } => Selection::Users(
-            UserFilters::parse(q.as_deref(), role.as_deref(), status.as_deref())
-                .map_err(refused)?,
+        ExportWhat::Users {
+            role,
+            status,
+            q,
+            provider,
+        } => Selection::Users(
+            UserFilters::parse(
+                q.as_deref(),
+                role.as_deref(),
+                status.as_deref(),
+                provider.as_deref(),
+            )
+            .map_err(refused)?,
         ),
         ExportWhat::Audit { action, user } => {
             let filters =

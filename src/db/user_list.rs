@@ -1,4 +1,4 @@
-//! The admin user list: indexed prefix search, role and status filters, keyset pages in both
+//! The admin user list: indexed prefix search, role, status and provider filters, keyset pages in both
 //! directions, the match count, the plain id-ordered walk the command line prints, and the
 //! export's id-ordered batches with the list's filters.
 
@@ -34,6 +34,8 @@ pub struct ListFilter {
     pub prefix: Option<String>,
     pub role: Option<Role>,
     pub status: Option<Status>,
+    /// Users with an identity at this provider (its key).
+    pub provider: Option<&'static str>,
 }
 
 /// A position in the list: the sort key and the row id of one row.
@@ -76,6 +78,8 @@ pub enum ListPage {
 pub struct ListRow {
     pub user: User,
     pub active_sessions: i64,
+    /// The providers of the user's identities (keys), oldest first.
+    pub providers: Vec<String>,
     pub cursor: Cursor,
 }
 
@@ -227,6 +231,12 @@ fn push_filter(q: &mut Sql, f: &ListFilter) {
     if let Some(s) = f.status {
         q.push(" AND u.status = '").push(s.as_str()).push("'");
     }
+    if let Some(p) = f.provider {
+        // Over the `(provider, user_id)` index.
+        q.push(" AND u.id IN (SELECT i.user_id FROM identities i WHERE i.provider = ")
+            .arg(Arg::Text(p.into()))
+            .push(")");
+    }
 }
 
 /// One page of users in the chosen order (ties broken by id), and whether more rows exist
@@ -293,12 +303,14 @@ pub fn list_users(
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let counts = active_session_counts(conn, &ids, now)?;
+    let mut methods = providers_of(conn, &ids)?;
     let out = rows
         .into_iter()
         .map(|r| {
             let (user, cursor) = r.split()?;
             let active_sessions = counts.iter().find(|c| c.0 == user.id).map_or(0, |c| c.1);
             Ok(ListRow {
+                providers: methods.remove(&user.id).unwrap_or_default(),
                 user,
                 active_sessions,
                 cursor,
@@ -333,11 +345,13 @@ pub fn export_batch(
     let counts: std::collections::HashMap<i64, i64> = active_session_counts(conn, &ids, now)?
         .into_iter()
         .collect();
+    let mut methods = providers_of(conn, &ids)?;
     rows.into_iter()
         .map(|r| {
             let (user, cursor) = r.split()?;
             let active_sessions = counts.get(&user.id).copied().unwrap_or(0);
             Ok(ListRow {
+                providers: methods.remove(&user.id).unwrap_or_default(),
                 user,
                 active_sessions,
                 cursor,
@@ -368,6 +382,40 @@ fn active_session_counts(
         .push(" GROUP BY user_id");
     let rows: Vec<CountRow> = raw::load(conn, q)?;
     Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct MethodRow {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = Text)]
+    provider: String,
+}
+
+/// The providers of each listed user's identities, oldest first, in one query over the
+/// `user_id` index.
+fn providers_of(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<String>>, DbError> {
+    let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Sql::new(conn);
+    q.push("SELECT user_id, provider FROM identities WHERE user_id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(Arg::Int(*id));
+    }
+    q.push(") ORDER BY id");
+    let rows: Vec<MethodRow> = raw::load(conn, q)?;
+    for r in rows {
+        out.entry(r.user_id).or_default().push(r.provider);
+    }
+    Ok(out)
 }
 
 /// The number of users the list filter matches.

@@ -384,10 +384,11 @@ mod tests {
             search: "ann".into(),
             role: Some(Role::Admin),
             status: None,
+            provider: Some(crate::config::ProviderKind::Github),
         });
         assert_eq!(
             users.describe(Format::Csv),
-            "users as CSV; filters: q=ann, role=admin"
+            "users as CSV; filters: q=ann, role=admin, provider=github"
         );
         let audit = Selection::Audit {
             filters: AuditFilters::default(),

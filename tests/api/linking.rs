@@ -225,3 +225,57 @@ both_backends!(
         oidc.handle.stop(false).await;
     }
 );
+
+both_backends!(
+    the_user_list_shows_and_filters_by_sign_in_method,
+    |backend| async move {
+        let (app, oidc) =
+            TestApp::with_oidc(backend, &[("ADMIN_EMAILS", "boss@example.com")]).await;
+        let boss = app.signed_in("boss@example.com", "Boss").await;
+        let bob = app.new_browser();
+        assert_eq!(
+            bob.sign_in_with("oidc", "bob@example.com", "Bob")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+        let ada = app.signed_in("ada@example.com", "Ada").await;
+        assert_eq!(
+            link(&ada, "oidc", "ada.work@example.com")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+
+        let page = boss.get_text("/admin/users").await;
+        let row = |email: &str| {
+            let at = page
+                .find(email)
+                .unwrap_or_else(|| panic!("{email}: {page}"));
+            let end = page[at..].find("</tr>").map_or(page.len(), |e| at + e);
+            page[at..end].to_string()
+        };
+        assert!(
+            row("ada@example.com").contains(r#"<td class="methods">Google, Example ID</td>"#),
+            "{}",
+            row("ada@example.com")
+        );
+        assert!(row("bob@example.com").contains(r#"<td class="methods">Example ID</td>"#));
+        assert!(
+            page.contains(r#"<option value="oidc""#),
+            "the filter offers each provider"
+        );
+
+        let only_oidc = boss.get_text("/admin/users?provider=oidc").await;
+        assert!(only_oidc.contains("bob@example.com") && only_oidc.contains("ada@example.com"));
+        assert!(!only_oidc.contains("boss@example.com"), "{only_oidc}");
+        let r = boss.get("/admin/users?provider=myspace").await;
+        assert_friendly_page(r, 400, "an unknown provider filter").await;
+        let csv = boss.get_text("/admin/users/export.csv?provider=oidc").await;
+        assert_eq!(csv.lines().count(), 3, "a header and two users: {csv}");
+        app.stop().await;
+        oidc.handle.stop(false).await;
+    }
+);

@@ -6,6 +6,7 @@ use super::flash::Flash;
 use super::overview::{BAR_STEP, CHART_H, CHART_W, Chart, OverviewView, chart, total_text};
 use super::{AdminVisit, PAGE_SIZE, bad, filter_refused};
 use crate::admin::filters::UserFilters;
+use crate::config::ProviderKind;
 use crate::db;
 use crate::db::user_list::{
     Cursor, ListFilter, ListPage, ListRow, SortKey, count_users, list_users as list_page,
@@ -15,7 +16,9 @@ use crate::domain::{Email, Role, Status, UserId};
 use crate::error::AppError;
 use crate::i18n::format::Formats;
 use crate::paths;
+use crate::routes::identity_view::provider_name;
 use crate::routes::render;
+use crate::signin::SignIn;
 use crate::web::{Chrome, initials};
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -26,6 +29,7 @@ pub struct ListQuery {
     q: Option<String>,
     role: Option<String>,
     status: Option<String>,
+    provider: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
     after: Option<String>,
@@ -39,6 +43,7 @@ impl ListQuery {
             self.q.as_deref(),
             self.role.as_deref(),
             self.status.as_deref(),
+            self.provider.as_deref(),
         )
         .map_err(filter_refused)
     }
@@ -50,6 +55,7 @@ struct ListState {
     search: String,
     role: Option<Role>,
     status: Option<Status>,
+    provider: Option<ProviderKind>,
     sort: SortKey,
     descending: bool,
     page: ListPage,
@@ -61,6 +67,7 @@ impl ListState {
             search,
             role,
             status,
+            provider,
         } = query.filters()?;
         let sort = match query.sort.as_deref().unwrap_or("created") {
             "created" => SortKey::Created,
@@ -88,6 +95,7 @@ impl ListState {
             search,
             role,
             status,
+            provider,
             sort,
             descending,
             page,
@@ -99,6 +107,7 @@ impl ListState {
             search: self.search.clone(),
             role: self.role,
             status: self.status,
+            provider: self.provider,
         }
     }
 
@@ -122,10 +131,11 @@ impl ListState {
     /// The key under which the filter's match count is cached.
     fn count_key(&self) -> String {
         format!(
-            "{}\u{0}{}\u{0}{}",
+            "{}\u{0}{}\u{0}{}\u{0}{}",
             self.search,
             self.role.map(Role::as_str).unwrap_or(""),
-            self.status.map(Status::as_str).unwrap_or("")
+            self.status.map(Status::as_str).unwrap_or(""),
+            self.provider.map(ProviderKind::key).unwrap_or("")
         )
     }
 
@@ -187,15 +197,29 @@ impl UserSummary {
 pub struct UserRowView {
     pub user: UserSummary,
     pub sessions: i64,
+    /// The user's ways to sign in, as people read the providers' names.
+    pub methods: String,
 }
 
 impl UserRowView {
-    fn new(r: ListRow, f: &Formats) -> Self {
+    fn new(r: ListRow, f: &Formats, sign_in: &SignIn) -> Self {
         Self {
             user: UserSummary::new(&r.user, f),
             sessions: r.active_sessions,
+            methods: r
+                .providers
+                .iter()
+                .map(|p| provider_name(sign_in, p))
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
+}
+
+/// An option of the provider filter: every provider this service signs in with.
+pub struct ProviderOption {
+    pub key: &'static str,
+    pub name: String,
 }
 
 pub struct SortLink {
@@ -241,6 +265,8 @@ pub struct UsersPage {
     pub search: String,
     pub role: &'static str,
     pub status: &'static str,
+    pub provider: &'static str,
+    pub providers: Vec<ProviderOption>,
     pub sort: &'static str,
     pub dir: &'static str,
     pub sort_created: SortLink,
@@ -323,11 +349,24 @@ pub async fn list_users(
         chart_h: CHART_H,
         chart_w: CHART_W,
         bar_w: BAR_STEP - 4,
-        rows: rows.into_iter().map(|r| UserRowView::new(r, &f)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| UserRowView::new(r, &f, &v.state.sign_in))
+            .collect(),
         total: total_text(total, &f),
         search: state.search.clone(),
         role: state.role.map(Role::as_str).unwrap_or(""),
         status: state.status.map(Status::as_str).unwrap_or(""),
+        provider: state.provider.map(ProviderKind::key).unwrap_or(""),
+        providers: ProviderKind::ALL
+            .into_iter()
+            .filter_map(|k| {
+                v.state.sign_in.provider(k.key()).map(|p| ProviderOption {
+                    key: k.key(),
+                    name: p.display_name().to_string(),
+                })
+            })
+            .collect(),
         sort: sort_s,
         dir: if state.descending { "desc" } else { "asc" },
         sort_created: sort_link(

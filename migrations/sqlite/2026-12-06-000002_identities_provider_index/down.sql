@@ -1,0 +1,1 @@
+DROP INDEX identities_provider_user_id;
