@@ -53,7 +53,7 @@ async fn scheme(c: &Context, scheme: &str) -> R {
 }
 
 /// axe-core on the page as it is now, in both schemes; the violations, labelled.
-async fn audit(c: &Context, label: &str, found: &mut Vec<String>) -> R {
+pub(crate) async fn audit(c: &Context, label: &str, found: &mut Vec<String>) -> R {
     // The error page is a 404 on purpose; every other page must load cleanly.
     if label != "error page" {
         c.check_page(label).await?;

@@ -472,6 +472,14 @@ async fn admin_journey(user: &Context, admin: &Context) -> R {
 /// `REQUIRE_BROWSER` is not 1; otherwise the `serve --dev` binary with `admin_email` in
 /// `ADMIN_EMAILS`, and the folder for failure screenshots.
 pub(crate) async fn browser_app(what: &str, admin_email: &str) -> Option<(RunningBinary, PathBuf)> {
+    browser_app_with(what, &[("ADMIN_EMAILS", admin_email.into())]).await
+}
+
+/// `browser_app` with this environment for the binary.
+pub(crate) async fn browser_app_with(
+    what: &str,
+    env: &[(&'static str, String)],
+) -> Option<(RunningBinary, PathBuf)> {
     if !Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"),
@@ -484,8 +492,7 @@ pub(crate) async fn browser_app(what: &str, admin_email: &str) -> Option<(Runnin
     let _ = rustls::crypto::ring::default_provider().install_default();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     std::fs::create_dir_all(&shots).unwrap();
-    let env = [("ADMIN_EMAILS", admin_email.into())];
-    let app = RunningBinary::start(&["serve", "--dev"], &env, Capture::Nothing, None).await;
+    let app = RunningBinary::start(&["serve", "--dev"], env, Capture::Nothing, None).await;
     Some((app, shots))
 }
 

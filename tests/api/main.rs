@@ -13,6 +13,7 @@ mod api_tokens;
 mod auto_link;
 mod binary;
 mod browser;
+mod browser_linking;
 mod dev_admin;
 mod exports;
 mod flow_cookie;
