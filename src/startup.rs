@@ -121,6 +121,8 @@ impl Application {
         // now (a provider that does not answer, or answers for another issuer, stops the start).
         let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
         let mut provider_origins = Vec::new();
+        // `oidc` found by discovery reads its document again with its JWKS.
+        let rediscover = config.oidc.clone().filter(|o| o.dev.is_none());
         for &kind in &config.providers {
             let cfg = match kind {
                 ProviderKind::Google => config.provider.clone(),
@@ -144,7 +146,13 @@ impl Application {
             provider_origins.push(cfg.auth_url.origin().ascii_serialization());
             let redirect_uri = config.redirect_uri_of(kind);
             providers.push(if kind.is_openid() {
-                Arc::new(OidcClient::new(cfg, redirect_uri, config.http_timeout)?)
+                let client = OidcClient::new(cfg, redirect_uri, config.http_timeout)?;
+                match (kind, &rediscover) {
+                    (ProviderKind::Oidc, Some(settings)) => {
+                        Arc::new(client.rediscovering(settings.clone(), config.http_timeout))
+                    }
+                    _ => Arc::new(client),
+                }
             } else {
                 Arc::new(OAuthClient::new(cfg, redirect_uri, config.http_timeout)?)
             });

@@ -7,9 +7,16 @@ use serde_json::json;
 
 /// `GET /.well-known/openid-configuration`.
 pub(super) async fn discovery(p: web::Data<DevProvider>) -> HttpResponse {
+    p.discovery_requests
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let i = &p.settings.issuer;
+    let named = if p.faults().discovery_names_another_issuer() {
+        "https://impostor.example.com".to_string()
+    } else {
+        i.clone()
+    };
     HttpResponse::Ok().json(json!({
-        "issuer": i,
+        "issuer": named,
         "authorization_endpoint": format!("{i}/authorize"),
         "token_endpoint": format!("{i}/token"),
         "userinfo_endpoint": format!("{i}/userinfo"),

@@ -84,6 +84,8 @@ pub struct DevProvider {
     faults: faults::Switch,
     /// JWKS requests answered (tests count the app's refetches).
     jwks_requests: AtomicU64,
+    /// Discovery documents served (tests see the app read it again).
+    discovery_requests: AtomicU64,
 }
 
 crate::debug_shows!(DevProvider, |s| { issuer: s.settings.issuer });
@@ -98,6 +100,7 @@ impl DevProvider {
             tokens: Mutex::new(HashMap::new()),
             faults: faults::Switch::new(),
             jwks_requests: AtomicU64::new(0),
+            discovery_requests: AtomicU64::new(0),
         }
     }
 
@@ -108,6 +111,10 @@ impl DevProvider {
     /// How many times the JWKS has been asked for since start.
     pub fn jwks_requests(&self) -> u64 {
         self.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    pub fn discovery_requests(&self) -> u64 {
+        self.discovery_requests.load(Ordering::SeqCst)
     }
 
     /// Registers one more redirect URI (another app instance sharing this provider).

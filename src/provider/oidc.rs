@@ -5,18 +5,20 @@
 //! "Decisions"). Every outbound call has a timeout, follows no redirect and reads at most
 //! `MAX_BODY` bytes.
 
+use super::discovery;
 use super::http;
 use super::jwks::JwksCache;
 use super::{
     AuthorizeRequest, BoxFuture, CodeExchange, EmailAuthority, Identity, IdentityProvider,
     LEEWAY_SECS, ProviderError,
 };
-use crate::config::{GOOGLE_ISSUER, ProviderConfig, ProviderKind, TokenAuth};
+use crate::config::{GOOGLE_ISSUER, OidcSettings, ProviderConfig, ProviderKind, TokenAuth};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use url::Url;
@@ -39,7 +41,41 @@ pub struct OidcClient {
     http: reqwest::Client,
     issuers: Vec<String>,
     jwks: JwksCache,
+    /// What discovery may move, read on every sign-in.
+    endpoints: RwLock<Endpoints>,
+    /// `oidc`: the settings to read the discovery document again with.
+    rediscovery: Option<Rediscovery>,
 }
+
+/// The endpoints a refreshed discovery document may move.
+#[derive(Debug, Clone)]
+struct Endpoints {
+    token_url: Url,
+    userinfo_url: Url,
+    jwks_url: Url,
+    token_auth: TokenAuth,
+}
+
+impl Endpoints {
+    fn of(c: &ProviderConfig) -> Self {
+        Self {
+            token_url: c.token_url.clone(),
+            userinfo_url: c.userinfo_url.clone(),
+            jwks_url: c.jwks_url.clone(),
+            token_auth: c.token_auth,
+        }
+    }
+}
+
+struct Rediscovery {
+    settings: OidcSettings,
+    timeout: Duration,
+    /// When the document was last read (`None` until the first JWKS fetch).
+    last: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// The least time between two readings of the discovery document.
+const REDISCOVER_AFTER: chrono::Duration = chrono::Duration::minutes(5);
 
 crate::debug_shows!(OidcClient, |s| { issuer: s.cfg.issuer, client_id: s.cfg.client_id });
 
@@ -94,16 +130,24 @@ impl OidcClient {
             issuers.push("accounts.google.com".into());
         }
         Ok(Self {
+            endpoints: RwLock::new(Endpoints::of(&cfg)),
             cfg,
             redirect_uri,
             http,
             issuers,
             jwks: JwksCache::default(),
+            rediscovery: None,
         })
     }
 
-    pub fn config(&self) -> &ProviderConfig {
-        &self.cfg
+    /// An `oidc` client whose endpoints discovery found: read again with the JWKS.
+    pub fn rediscovering(mut self, settings: OidcSettings, timeout: Duration) -> Self {
+        self.rediscovery = Some(Rediscovery {
+            settings,
+            timeout,
+            last: Mutex::new(None),
+        });
+        self
     }
 
     /// Exchanges the code, authenticating with the client secret (HTTP Basic, RFC 6749 §2.3.1,
@@ -118,8 +162,8 @@ impl OidcClient {
             ("code_verifier", verifier),
         ];
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let req = self.http.post(self.cfg.token_url.clone());
-        let req = match self.cfg.token_auth {
+        let req = self.http.post(self.endpoints().token_url);
+        let req = match self.endpoints().token_auth {
             TokenAuth::Basic => req
                 .basic_auth(
                     enc(&self.cfg.client_id),
@@ -153,8 +197,55 @@ impl OidcClient {
         })
     }
 
-    async fn fetch_jwks(&self) -> Result<JwkSet, ProviderError> {
-        let req = self.http.get(self.cfg.jwks_url.clone());
+    /// The endpoints as last discovered (or configured).
+    fn endpoints(&self) -> Endpoints {
+        match self.endpoints.read() {
+            Ok(e) => e.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// An `oidc` provider's endpoints come from its discovery document again whenever the
+    /// JWKS is fetched, at most every `REDISCOVER_AFTER` (not at the first fetch: start-up has
+    /// just read it). A document that fails its checks (another issuer, an endpoint not https)
+    /// or cannot be read leaves the endpoints as they were, with a warning. The authorization
+    /// endpoint stays where it was at start: the pages' CSP names its origin.
+    async fn rediscover(&self, now: DateTime<Utc>) {
+        let Some(d) = &self.rediscovery else {
+            return;
+        };
+        {
+            let Ok(mut last) = d.last.lock() else {
+                return;
+            };
+            match *last {
+                Some(t) if now - t < REDISCOVER_AFTER => return,
+                None => {
+                    *last = Some(now);
+                    return;
+                }
+                Some(_) => *last = Some(now),
+            }
+        }
+        match discovery::discover(&d.settings, d.timeout).await {
+            Ok(fresh) => {
+                if fresh.auth_url != self.cfg.auth_url {
+                    tracing::warn!(
+                        "the provider's authorization endpoint moved; it is used after a restart"
+                    );
+                }
+                if let Ok(mut e) = self.endpoints.write() {
+                    *e = Endpoints::of(&fresh);
+                }
+                tracing::debug!("discovery document refreshed");
+            }
+            Err(e) => tracing::warn!(error = %e, "discovery refresh failed; endpoints kept"),
+        }
+    }
+
+    async fn fetch_jwks(&self, now: DateTime<Utc>) -> Result<JwkSet, ProviderError> {
+        self.rediscover(now).await;
+        let req = self.http.get(self.endpoints().jwks_url);
         let v = http::call_json(req, |_| "jwks".into()).await?;
         serde_json::from_value::<JwkSet>(v).map_err(|_| ProviderError::BadResponse("JWKS"))
     }
@@ -175,7 +266,7 @@ impl OidcClient {
         }
         let key = self
             .jwks
-            .key_for(header.kid.as_deref(), || self.fetch_jwks(), now)
+            .key_for(header.kid.as_deref(), || self.fetch_jwks(now), now)
             .await?;
         let mut v = Validation::new(Algorithm::RS256);
         v.set_audience(&[&self.cfg.client_id]);
@@ -250,7 +341,7 @@ impl OidcClient {
     ) -> Result<(), ProviderError> {
         let req = self
             .http
-            .get(self.cfg.userinfo_url.clone())
+            .get(self.endpoints().userinfo_url)
             .bearer_auth(access_token.expose());
         let v = http::call_json(req, |_| "userinfo".into()).await?;
         let m = v

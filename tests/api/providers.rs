@@ -266,3 +266,45 @@ async fn dev_mode_mounts_a_provider_for_each_entry() {
     }
     bin.kill();
 }
+
+// The discovery document is read again with the JWKS (not at the first fetch: start-up just
+// read it); a refreshed document naming another issuer changes nothing and sign-ins go on.
+both_backends!(discovery_is_refreshed_with_the_jwks, |backend| async move {
+    let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+    let p = oidc.provider.clone();
+    assert_eq!(p.discovery_requests(), 1, "read at start");
+    let sign_in = |email: &'static str| {
+        let b = app.new_browser();
+        async move { b.sign_in_with("oidc", email, "Someone").await }
+    };
+    assert_eq!(sign_in("a@example.com").await.status().as_u16(), 303);
+    assert_eq!(p.jwks_requests(), 1);
+    assert_eq!(
+        p.discovery_requests(),
+        1,
+        "the first JWKS fetch reads no document"
+    );
+
+    // Past the JWKS cache's hour: the keys are fetched again, and the document with them.
+    app.clock.advance(chrono::Duration::minutes(61));
+    p.set_faults(signin::dev_provider::Faults {
+        time_shift_secs: 61 * 60,
+        ..Default::default()
+    });
+    assert_eq!(sign_in("b@example.com").await.status().as_u16(), 303);
+    assert_eq!(p.jwks_requests(), 2);
+    assert_eq!(p.discovery_requests(), 2, "read again with the JWKS");
+
+    // Another hour, and now the document names someone else: ignored, sign-ins go on.
+    app.clock.advance(chrono::Duration::minutes(61));
+    p.set_faults(signin::dev_provider::Faults {
+        time_shift_secs: 122 * 60,
+        discovery_other_issuer: true,
+        ..Default::default()
+    });
+    assert_eq!(sign_in("c@example.com").await.status().as_u16(), 303);
+    assert_eq!(p.discovery_requests(), 3);
+    assert_eq!(app.count_users(), 3);
+    app.stop().await;
+    oidc.handle.stop(false).await;
+});

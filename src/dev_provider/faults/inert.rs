@@ -76,5 +76,9 @@ impl Faults {
         false
     }
 
+    pub(in crate::dev_provider) fn discovery_names_another_issuer(&self) -> bool {
+        false
+    }
+
     pub(in crate::dev_provider) fn tamper_userinfo(&self, _info: &mut Map<String, Value>) {}
 }

@@ -34,6 +34,8 @@ pub struct Faults {
     pub userinfo_down: bool,
     /// The profile APIs (Naver's `/v1/nid/me`, GitHub's `/user`) refuse the access token.
     pub profile_error: bool,
+    /// The discovery document names another issuer.
+    pub discovery_other_issuer: bool,
     pub userinfo_other_sub: bool,
     /// The account has no hosted domain (`hd`): a consumer Google account on a non-Gmail address.
     pub no_hd: bool,
@@ -202,6 +204,10 @@ impl Faults {
 
     pub(in crate::dev_provider) fn profile_error(&self) -> bool {
         self.profile_error
+    }
+
+    pub(in crate::dev_provider) fn discovery_names_another_issuer(&self) -> bool {
+        self.discovery_other_issuer
     }
 
     /// Spoils the userinfo answer as switched.
