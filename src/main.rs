@@ -338,13 +338,21 @@ fn main() -> ExitCode {
                             o.issuer, o.name
                         ),
                         _ => {
-                            println!("    issuer {}", c.provider.issuer);
-                            for (name, url) in [
-                                ("authorize", &c.provider.auth_url),
-                                ("token", &c.provider.token_url),
-                                ("userinfo", &c.provider.userinfo_url),
-                                ("jwks", &c.provider.jwks_url),
-                            ] {
+                            let p = c
+                                .fixed
+                                .iter()
+                                .find(|p| p.kind == kind)
+                                .unwrap_or(&c.provider);
+                            println!("    issuer {}", p.issuer);
+                            let mut urls = vec![
+                                ("authorize", &p.auth_url),
+                                ("token", &p.token_url),
+                                ("userinfo/profile", &p.userinfo_url),
+                            ];
+                            if kind.is_openid() {
+                                urls.push(("jwks", &p.jwks_url));
+                            }
+                            for (name, url) in urls {
                                 println!("    {name} URL: {url}");
                             }
                         }

@@ -441,7 +441,7 @@ pub(super) fn read_provider(
 /// at start (`provider::discovery`); under `--dev` from the development provider's stand-in.
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
-    /// `OIDC_ISSUER`, without a trailing slash.
+    /// `OIDC_ISSUER`, exactly as given.
     pub issuer: String,
     pub client_id: String,
     pub client_secret: Secret,
@@ -518,7 +518,9 @@ pub(super) fn read_oidc(
         String::new()
     });
     OidcSettings {
-        issuer: issuer.trim_end_matches('/').to_string(),
+        // Exactly as given: the document's `issuer` and the ID tokens' `iss` must equal it
+        // (an issuer may end with `/`, as Auth0's does).
+        issuer,
         client_id,
         client_secret,
         name,

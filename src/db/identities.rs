@@ -18,6 +18,7 @@ pub struct LinkedIdentity {
     pub subject: String,
     /// What the provider said at the identity's last use.
     pub email: Option<Email>,
+    /// The provider verified the address and is authoritative for it.
     pub email_verified: bool,
     pub name: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -82,7 +83,7 @@ pub fn attach(
         identities::provider.eq(signed_in.provider.as_str()),
         identities::subject.eq(signed_in.subject.as_str()),
         identities::email.eq(Some(p.email.as_str())),
-        identities::email_verified.eq(p.email_verified),
+        identities::email_verified.eq(signed_in.vouched),
         identities::name.eq(Some(p.name.as_str())),
         identities::picture.eq(p.picture.as_deref()),
         identities::created_at.eq(now),
@@ -106,7 +107,7 @@ pub fn touch(
     diesel::update(of_subject!(signed_in))
         .set((
             identities::email.eq(Some(p.email.as_str())),
-            identities::email_verified.eq(p.email_verified),
+            identities::email_verified.eq(signed_in.vouched),
             identities::name.eq(Some(p.name.as_str())),
             p.picture.as_deref().map(|v| identities::picture.eq(v)),
             identities::last_used_at.eq(Some(now.naive_utc())),
@@ -115,8 +116,9 @@ pub fn touch(
     Ok(())
 }
 
-/// Whether an identity of the account `user_id` has verified `email` (its provider said so at
-/// its last use).
+/// Whether an identity of the account `user_id` vouched for `email` at its last use: its
+/// provider verified the address and is authoritative for it (a Naver, Kakao or untrusted
+/// `oidc` address never counts).
 pub fn verified_address(conn: &mut DbConn, user_id: i64, email: &Email) -> Result<bool, DbError> {
     let n: i64 = identities::table
         .filter(identities::user_id.eq(user_id))

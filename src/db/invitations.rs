@@ -102,8 +102,9 @@ pub fn claim(
     }
     if !identities::attach(conn, id, signed_in, now)? {
         // The identity got an account between the look above and now (a concurrent first
-        // sign-in): the caller's transaction rolls the claim back.
-        return Err(DbError::Query(diesel::result::Error::RollbackTransaction));
+        // sign-in): no claim; the caller finds the invitation's address held and refuses,
+        // which rolls this update back with its transaction.
+        return Ok(None);
     }
     find_by_id(conn, id)
 }

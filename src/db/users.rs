@@ -131,6 +131,9 @@ pub struct SignInProfile {
     pub provider: String,
     pub subject: String,
     pub profile: Profile,
+    /// The provider is authoritative for the address (`signin::policy::authoritative`): what
+    /// the identity records as its verified address, and all that automatic linking trusts.
+    pub vouched: bool,
 }
 
 /// The profile's columns as values, for a new user's insert.

@@ -102,8 +102,8 @@ pub async fn discover(
 /// Checks the document against the settings and makes the client's settings.
 fn config_from(settings: &OidcSettings, doc: Document) -> Result<ProviderConfig, DiscoveryError> {
     let issuer = &settings.issuer;
-    // §4.3: exactly equal (the settings' trailing slash was trimmed; so is the document's).
-    if doc.issuer.trim_end_matches('/') != issuer {
+    // §4.3: exactly equal, a trailing `/` included.
+    if doc.issuer != *issuer {
         return Err(DiscoveryError::IssuerMismatch {
             expected: issuer.clone(),
             found: doc.issuer.chars().take(200).collect(),
@@ -192,6 +192,24 @@ mod tests {
     }
 
     #[test]
+    fn an_issuer_ending_with_a_slash_is_compared_exactly() {
+        let mut s = settings();
+        s.issuer = "https://tenant.auth0.example.com/".into();
+        let mut d = doc(&s.issuer, None);
+        d.issuer = s.issuer.clone();
+        assert_eq!(
+            config_from(&s, d).unwrap().issuer,
+            "https://tenant.auth0.example.com/"
+        );
+        let mut d = doc(&s.issuer, None);
+        d.issuer = "https://tenant.auth0.example.com".into();
+        assert!(
+            config_from(&s, d).is_err(),
+            "the slash is part of the issuer"
+        );
+    }
+
+    #[test]
     fn the_document_url_keeps_the_issuer_path() {
         assert_eq!(
             document_url("https://id.example.com/realms/main/"),
@@ -202,6 +220,7 @@ mod tests {
     #[test]
     fn an_issuer_that_differs_is_refused() {
         for other in [
+            "https://id.example.com/realms/main/",
             "https://id.example.com/realms/other",
             "https://evil.example.com/realms/main",
             "http://id.example.com/realms/main",

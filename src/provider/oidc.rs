@@ -324,7 +324,10 @@ impl OidcClient {
             subject: sub,
             email: str_claim(&c, "email"),
             email_verified: bool_claim(&c, "email_verified"),
-            hd: str_claim(&c, "hd").map(|h| h.to_ascii_lowercase()),
+            // `hd` proves a Workspace domain only in Google's own tokens.
+            hd: (self.cfg.kind == ProviderKind::Google)
+                .then(|| str_claim(&c, "hd").map(|h| h.to_ascii_lowercase()))
+                .flatten(),
             ..Identity::default()
         };
         overlay_profile(&mut identity, &c);

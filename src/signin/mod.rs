@@ -210,6 +210,7 @@ impl SignIn {
                 .policy
                 .grants_admin(&email, who.hd.as_deref(), authority),
             authoritative: policy::authoritative(&email, who.hd.as_deref(), authority),
+            claims_invitations: authority != crate::provider::EmailAuthority::Untrusted,
             dev_first_admin: self.policy.dev_first_admin
                 && !self.admin_seen.load(Ordering::Relaxed),
             link_by_email: self.policy.link_by_verified_email
@@ -360,6 +361,7 @@ impl SignIn {
 /// What the account keeps of the person the provider vouched for (the email already checked
 /// as verified): the name defaults to the address's local part, a picture must be a web URL.
 fn sign_in_profile(provider: &dyn IdentityProvider, who: Identity, email: Email) -> SignInProfile {
+    let vouched = policy::authoritative(&email, who.hd.as_deref(), provider.email_authority());
     let name = who.name.unwrap_or_else(|| {
         email
             .as_str()
@@ -369,6 +371,7 @@ fn sign_in_profile(provider: &dyn IdentityProvider, who: Identity, email: Email)
             .to_string()
     });
     SignInProfile {
+        vouched,
         provider: provider.key().to_string(),
         subject: who.subject,
         profile: Profile {

@@ -20,6 +20,9 @@ pub(super) struct Grants {
     pub admin_email: bool,
     /// The provider vouches for the address itself (an `--admin` invitation may be claimed).
     pub authoritative: bool,
+    /// The provider's verified email counts at all (not Naver, Kakao or an untrusted `oidc`):
+    /// only then may it claim an invitation, which admits past the allowlists.
+    pub claims_invitations: bool,
     /// `serve --dev`: the first sign-in while no admin exists makes an admin.
     pub dev_first_admin: bool,
     /// `LINK_BY_VERIFIED_EMAIL` is on and this provider is authoritative for the address: a new
@@ -49,7 +52,9 @@ pub(super) fn register(
     // indexed lookup here, as it did before invitations.
     let holder = users::email_held_by_other(conn, &signed_in.profile.email, signed_in)?;
     let invited = match &holder {
-        Some(h) if h.invited => invitations::claim(conn, signed_in, grants.authoritative, now)?,
+        Some(h) if h.invited && grants.claims_invitations => {
+            invitations::claim(conn, signed_in, grants.authoritative, now)?
+        }
         _ => None,
     };
     let claimed = invited.is_some();

@@ -118,3 +118,71 @@ both_backends!(
         oidc.handle.stop(false).await;
     }
 );
+
+// The pre-account takeover: someone signs up first through a provider that is not
+// authoritative for the address (an untrusted `oidc`), claiming Ada's address. When Ada then
+// signs in with Google, her identity must not join that account.
+both_backends!(
+    an_address_claimed_first_at_an_untrusted_provider_links_nothing,
+    |backend| async move {
+        let (app, oidc) = TestApp::with_oidc(backend, &[("LINK_BY_VERIFIED_EMAIL", "true")]).await;
+        let squatter = app.new_browser();
+        let r = squatter
+            .sign_in_with("oidc", "ada@example.com", "Not Ada")
+            .await;
+        assert_eq!(
+            r.status().as_u16(),
+            303,
+            "the untrusted sign-up itself is allowed"
+        );
+        let r = app
+            .new_browser()
+            .sign_in("ada@example.com", "Ada", None)
+            .await;
+        assert_page_says(r, 409, "Ada at Google", "already uses this email").await;
+        assert_eq!(
+            app.identities().len(),
+            1,
+            "Ada's Google identity joined nothing"
+        );
+        assert!(app.audit_rows_of("link_identity").is_empty());
+        app.stop().await;
+        oidc.handle.stop(false).await;
+    }
+);
+
+// An invitation admits its address past the allowlists: a provider whose address proves
+// nothing (an untrusted `oidc`) never claims one; Google's verified address does.
+both_backends!(
+    an_untrusted_provider_claims_no_invitation,
+    |backend| async move {
+        let (app, oidc) =
+            TestApp::with_oidc(backend, &[("ALLOWED_EMAILS", "someone@else.com")]).await;
+        app.query(|c| {
+            let email = signin::domain::Email::parse("ada@example.com").unwrap();
+            signin::db::invitations::invite(
+                c,
+                &email,
+                "",
+                signin::domain::Role::User,
+                chrono::Utc::now(),
+            )
+            .unwrap()
+            .expect("invited")
+        });
+        let r = app
+            .new_browser()
+            .sign_in_with("oidc", "ada@example.com", "Not Ada")
+            .await;
+        assert_eq!(r.status().as_u16(), 409, "not claimed");
+        assert!(app.identities().is_empty());
+        let r = app
+            .new_browser()
+            .sign_in("ada@example.com", "Ada", None)
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "claimed through Google");
+        assert_eq!(app.identities_of("ada@example.com").len(), 1);
+        app.stop().await;
+        oidc.handle.stop(false).await;
+    }
+);

@@ -75,7 +75,7 @@ const OLD_USERS: [OldUser; 3] = [
     OldUser {
         public_id: "u_old2",
         google_sub: "g-222",
-        email: "bob@example.com",
+        email: "bob@gmail.com",
         verified: true,
         name: "Bob",
         picture: None,
@@ -121,6 +121,17 @@ fn insert_old_rows(conn: &mut DbConn) {
         .execute(conn)
         .expect("old user");
     }
+    // A fourth user was deleted: its id must never be given again.
+    diesel::sql_query(
+        "INSERT INTO users (public_id, google_sub, email, name, created_at, updated_at) \
+         VALUES ('u_gone', 'g-gone', 'gone@example.com', 'Gone', '2026-11-30 09:00:00', \
+         '2026-11-30 09:00:00')",
+    )
+    .execute(conn)
+    .expect("old user to delete");
+    diesel::sql_query("DELETE FROM users WHERE public_id = 'u_gone'")
+        .execute(conn)
+        .expect("deleted user");
     // Ada has a session and an audit row: the rebuild of `users` must keep both.
     diesel::sql_query(
         "INSERT INTO sessions (jti, user_id, kind, created_at, expires_at, auth_time) \
@@ -178,19 +189,20 @@ both_backends!(
                     s("google"),
                     ada_sub(),
                     Some(s("ada@example.com")),
-                    true,
+                    false,
                     Some(s("https://example.com/ada.png"))
                 ),
                 (
                     s("u_old2"),
                     s("google"),
                     s("g-222"),
-                    Some(s("bob@example.com")),
+                    Some(s("bob@gmail.com")),
                     true,
                     None
                 ),
             ],
-            "each signed-in user's subject, and no identity for the invitation"
+            "each signed-in user's subject (vouched for only at Gmail: a Workspace account's hd \
+         was never stored), and no identity for the invitation"
         );
         let kept: Vec<(String, String, String, String, bool)> = users::table
             .order(users::id.asc())
@@ -246,6 +258,11 @@ both_backends!(
             .await;
         assert_eq!(app.count_users(), 3, "no new account");
         assert_eq!(app.public_id("ada@example.com"), "u_old1");
+        app.new_browser().signs_in("new@example.com", "New").await;
+        assert!(
+            app.user_id("new@example.com") > 4,
+            "the deleted user's id 4 is not given again"
+        );
         app.stop().await;
     }
 );

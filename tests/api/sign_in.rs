@@ -19,6 +19,7 @@ app_test!(
         let full = SignInProfile {
             provider: "google".into(),
             subject: "sub-ada".into(),
+            vouched: true,
             profile: Profile {
                 email: Email::parse("ada@example.com").unwrap(),
                 email_verified: true,

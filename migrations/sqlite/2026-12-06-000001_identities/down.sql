@@ -34,6 +34,8 @@ SELECT id, public_id,
        email, email_verified, name, given_name, family_name, picture, locale, role, status,
        created_at, updated_at, last_login_at, invited
 FROM users;
+DELETE FROM sqlite_sequence WHERE name = 'users_old';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'users_old', seq FROM sqlite_sequence WHERE name = 'users';
 DROP TABLE identities;
 DROP TABLE users;
 ALTER TABLE users_old RENAME TO users;
