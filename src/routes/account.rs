@@ -16,6 +16,7 @@ use crate::db::identities::{self, Unlinked};
 use crate::db::sessions::SessionKind;
 use crate::error::AppError;
 use crate::paths;
+use crate::signin::may_link;
 use crate::web::{Chrome, see_other};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -76,13 +77,19 @@ pub struct LinkForm {
 
 /// `POST /account/link`: a link flow with that provider for this account (its own flow
 /// cookie, as a sign-in's), and the browser sent to the provider; the provider's callback adds
-/// the identity. A provider that is not enabled is a 404.
+/// the identity. Only within `LINK_WITHIN` of signing in (else a 403 page that says to sign in
+/// again); a provider that is not enabled is a 404.
 #[tracing::instrument(skip_all)]
 pub async fn link(
     v: Visit,
     keys: web::Data<CookieKeys>,
     Checked(LinkForm { provider }): Checked<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
+    if !may_link(v.person().claims.auth_time(), v.state.now()) {
+        return Err(AppError::Forbidden(
+            "error.link_needs_recent_sign_in".into(),
+        ));
+    }
     let (pending, url) = v
         .state
         .sign_in

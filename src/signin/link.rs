@@ -12,6 +12,18 @@ use crate::paths;
 use crate::provider::IdentityProvider;
 use url::Url;
 
+/// How long after signing in a person may add a way to sign in: a session found or stolen
+/// later cannot turn itself into a lasting way in without its owner signing in again.
+pub const LINK_WITHIN: chrono::Duration = chrono::Duration::hours(1);
+
+/// Whether a session that signed in at `auth_time` may start a link flow at `now`.
+pub fn may_link(
+    auth_time: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    now - auth_time <= LINK_WITHIN
+}
+
 /// A completed link flow.
 #[derive(Debug)]
 pub struct Linked {

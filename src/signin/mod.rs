@@ -12,7 +12,7 @@ mod refusal;
 mod register;
 
 pub use allowlist::AllowFile;
-pub use link::Linked;
+pub use link::{LINK_WITHIN, Linked, may_link};
 pub use pending::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 pub use policy::Policy;
 pub use refusal::Refusal;

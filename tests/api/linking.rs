@@ -279,3 +279,19 @@ both_backends!(
         oidc.handle.stop(false).await;
     }
 );
+
+// A session older than an hour cannot add a way in (a found or stolen session would make
+// itself lasting); signing in again can.
+both_backends!(linking_needs_a_recent_sign_in, |backend| async move {
+    let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+    let ada = app.signed_in("ada@example.com", "Ada").await;
+    app.clock.advance(chrono::Duration::minutes(61));
+    let csrf = ada.csrf().await;
+    let r = ada
+        .post_form("/account/link", &[("csrf", &csrf), ("provider", "oidc")])
+        .await;
+    assert_page_says(r, 403, "an old session", "sign in again first").await;
+    assert_eq!(app.identities().len(), 1);
+    app.stop().await;
+    oidc.handle.stop(false).await;
+});
