@@ -111,6 +111,11 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     fn display_name(&self) -> &str;
     /// What the provider's verified email proves.
     fn email_authority(&self) -> EmailAuthority;
+    /// The provider never says whether an address is verified (Naver): its address may sign a
+    /// person in to a service open to everyone, but never past an allowlist.
+    fn unverified_email_signs_in(&self) -> bool {
+        false
+    }
     /// Where the browser is sent to sign in.
     fn authorize_url(&self, req: &AuthorizeRequest<'_>) -> Url;
     /// The RFC 9207 `iss` authorization-response parameter, when the provider sends one,

@@ -122,9 +122,9 @@ impl OAuthClient {
         let email = text(p, "email");
         Ok(Identity {
             subject,
-            // Naver says nothing of verification; the address signs in (it is the Naver
-            // account's own) but never counts as proof of it (`EmailAuthority::Untrusted`).
-            email_verified: email.is_some(),
+            // Naver says nothing of verification: the address is not verified, which signs a
+            // person in only where no allowlist applies (`unverified_email_signs_in`).
+            email_verified: false,
             email,
             name: text(p, "name").or_else(|| text(p, "nickname")),
             picture: text(p, "profile_image"),
@@ -161,6 +161,10 @@ impl IdentityProvider for OAuthClient {
 
     fn display_name(&self) -> &str {
         &self.cfg.name
+    }
+
+    fn unverified_email_signs_in(&self) -> bool {
+        self.cfg.kind == ProviderKind::Naver
     }
 
     fn email_authority(&self) -> EmailAuthority {

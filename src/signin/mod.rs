@@ -300,7 +300,10 @@ impl SignIn {
                 now,
             )
             .await?;
-        if !who.email_verified {
+        // An unverified address signs in only at a provider that never verifies (Naver), and
+        // only where no allowlist applies: it proves nothing a list could be checked against.
+        let open_to_unverified = provider.unverified_email_signs_in() && self.policy.is_open();
+        if !(who.email_verified || open_to_unverified) {
             return Err(Refusal::EmailUnverified.into());
         }
         let email = who
@@ -358,8 +361,9 @@ impl SignIn {
     }
 }
 
-/// What the account keeps of the person the provider vouched for (the email already checked
-/// as verified): the name defaults to the address's local part, a picture must be a web URL.
+/// What the account keeps of the person the provider identified (the email checked as verified,
+/// or at Naver admitted unverified to an open service): the name defaults to the address's local
+/// part, a picture must be a web URL.
 fn sign_in_profile(provider: &dyn IdentityProvider, who: Identity, email: Email) -> SignInProfile {
     let vouched = policy::authoritative(&email, who.hd.as_deref(), provider.email_authority());
     let name = who.name.unwrap_or_else(|| {
@@ -376,7 +380,7 @@ fn sign_in_profile(provider: &dyn IdentityProvider, who: Identity, email: Email)
         subject: who.subject,
         profile: Profile {
             email,
-            email_verified: true,
+            email_verified: who.email_verified,
             name,
             given_name: who.given_name,
             family_name: who.family_name,

@@ -27,6 +27,13 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// No list restricts who may sign in.
+    pub fn is_open(&self) -> bool {
+        self.allowed_domains.is_empty()
+            && self.allowed_emails.is_empty()
+            && self.allowed_emails_file.is_none()
+    }
+
     /// Who may sign in: with no list configured, everyone; otherwise whoever any configured
     /// list admits (the domains, `ALLOWED_EMAILS`, the file). Refused with the domain message
     /// when the domains are the only list, else with the address one (which names no address).
@@ -37,11 +44,11 @@ impl Policy {
         authority: EmailAuthority,
         now: DateTime<Utc>,
     ) -> Result<(), Refusal> {
-        let domains = !self.allowed_domains.is_empty();
-        let addresses = !self.allowed_emails.is_empty() || self.allowed_emails_file.is_some();
-        if !domains && !addresses {
+        if self.is_open() {
             return Ok(());
         }
+        let domains = !self.allowed_domains.is_empty();
+        let addresses = !self.allowed_emails.is_empty() || self.allowed_emails_file.is_some();
         let admitted = (domains && self.domain_allowed(email, hd, authority))
             || self.allowed_emails.iter().any(|a| a == email.as_str())
             || self

@@ -169,3 +169,33 @@ both_backends!(
         provider.handle.stop(false).await;
     }
 );
+
+// Naver never says an address is verified: it signs a person in to an open service, but never
+// past an allowlist (the address proves nothing a list could be checked against).
+both_backends!(
+    a_naver_address_never_passes_an_allowlist,
+    |backend| async move {
+        let (app, provider) = TestApp::with_provider(
+            backend,
+            "naver",
+            &[("ALLOWED_EMAIL_DOMAINS", "example.com")],
+        )
+        .await;
+        let r = app
+            .new_browser()
+            .sign_in_with("naver", "ada@example.com", "Ada")
+            .await;
+        assert_page_says(
+            r,
+            403,
+            "Naver under an allowlist",
+            "Naver has not verified the email address",
+        )
+        .await;
+        assert_eq!(app.count_users(), 0);
+        // Google's verified address on the same list signs in.
+        app.new_browser().signs_in("bob@example.com", "Bob").await;
+        app.stop().await;
+        provider.handle.stop(false).await;
+    }
+);
