@@ -7,6 +7,7 @@
 
 mod allowlist;
 mod keys;
+mod oidc;
 mod provider;
 mod read;
 #[cfg(test)]
@@ -18,10 +19,10 @@ mod vars;
 
 pub use allowlist::{AllowlistConfig, BadLine, parse_allow_file};
 pub use keys::{MIN_SECRET_KEY_DISTINCT, MIN_SECRET_KEY_LEN, SecretKeySource};
+pub use oidc::{DEV_OIDC_NAME, OidcSettings};
 pub use provider::{
-    DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_OIDC_NAME, GOOGLE_AUTH_URL, GOOGLE_ISSUER,
-    GOOGLE_JWKS_URL, GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, OidcSettings, ProviderConfig,
-    ProviderKind, TokenAuth, dev_issuer,
+    DEV_CLIENT_ID, DEV_CLIENT_SECRET, GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_JWKS_URL,
+    GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, ProviderConfig, ProviderKind, TokenAuth, dev_issuer,
 };
 pub use read::{DurationError, parse_duration};
 pub use site::{MAX_SITE_NAME, SiteConfig};
@@ -31,9 +32,8 @@ use crate::db::DatabaseUrl;
 use crate::paths;
 use crate::secret::Secret;
 use keys::{read_previous_keys, read_secret_key};
-use provider::{
-    check_provider_urls, dev_mode_problems, read_fixed, read_oidc, read_provider, read_providers,
-};
+use oidc::read_oidc;
+use provider::{check_provider_urls, dev_mode_problems, read_fixed, read_provider, read_providers};
 use read::{Reader, SecretValue, split_list};
 use std::collections::HashMap;
 use std::fmt;

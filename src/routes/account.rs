@@ -3,7 +3,7 @@
 //! everywhere else", and "Delete my account" (a confirmation page, then the deletion). Every POST is CSRF-checked; the changes go through `Sessions` or
 //! `Sessions::change_user`, so this instance's cache forgets them in the same call.
 
-use super::identity_view::{IdentityView, LinkButton};
+use super::identity_view::{IdentityView, LinkButton, UnlinkForm};
 use super::render;
 use super::session_view::SessionView;
 use super::visit::Visit;
@@ -102,21 +102,14 @@ pub async fn link(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
-pub struct UnlinkForm {
-    /// The identity's row id (a string: a flattened form field cannot be read as a number).
-    #[serde(default)]
-    id: String,
-}
-
 /// `POST /account/unlink`: removes one of the account's ways to sign in, never the last (a 400
 /// page saying so); another account's or an unknown one is a 404.
 #[tracing::instrument(skip_all)]
 pub async fn unlink(
     v: Visit,
-    Checked(UnlinkForm { id }): Checked<UnlinkForm>,
+    Checked(form): Checked<UnlinkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = form.id()?;
     let done = v
         .state
         .sign_in

@@ -2,8 +2,10 @@
 //! page), and the buttons that add one.
 
 use crate::db::identities::LinkedIdentity;
+use crate::error::AppError;
 use crate::i18n::format::Formats;
 use crate::signin::SignIn;
+use serde::Deserialize;
 
 pub struct IdentityView {
     pub id: i64,
@@ -55,5 +57,20 @@ impl LinkButton {
                 name: p.display_name().to_string(),
             })
             .collect()
+    }
+}
+
+/// The removal form of the account page and of an admin's user page: which identity.
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    /// The identity's row id (a string: a flattened form field cannot be read as a number).
+    #[serde(default)]
+    id: String,
+}
+
+impl UnlinkForm {
+    /// The identity's row id; anything else names no identity (404).
+    pub fn id(&self) -> Result<i64, AppError> {
+        self.id.parse().map_err(|_| AppError::NotFound)
     }
 }

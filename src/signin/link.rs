@@ -110,20 +110,7 @@ impl SignIn {
                 if !identities::attach(conn, user.id, &profile, now)? {
                     return Err(Refusal::BadState.into());
                 }
-                audit::insert(
-                    conn,
-                    &audit::NewEntry {
-                        actor: &audit::Actor::User {
-                            id: user.id,
-                            email: user.profile.email.clone(),
-                        },
-                        action: audit::AuditAction::LinkIdentity,
-                        target: Some((user.id, &user.profile.email)),
-                        detail: Some(&profile.provider),
-                        ip: client.ip.as_deref(),
-                        at: now,
-                    },
-                )?;
+                audit_link(conn, &user, &profile.provider, &client, now)?;
                 Ok::<_, SignInError>(false)
             }))
         })
@@ -167,6 +154,31 @@ impl SignIn {
         })
         .await
     }
+}
+
+/// The `link_identity` audit row of a new identity of `user`, by that user (by hand or by the
+/// address at sign-in, which `detail` says along with the provider).
+pub(super) fn audit_link(
+    conn: &mut db::DbConn,
+    user: &User,
+    detail: &str,
+    client: &ClientInfo,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbError> {
+    audit::insert(
+        conn,
+        &audit::NewEntry {
+            actor: &audit::Actor::User {
+                id: user.id,
+                email: user.profile.email.clone(),
+            },
+            action: audit::AuditAction::LinkIdentity,
+            target: Some((user.id, &user.profile.email)),
+            detail: Some(detail),
+            ip: client.ip.as_deref(),
+            at: now,
+        },
+    )
 }
 
 /// The refusal for an identity that signs in to the account `other` (whose row, if it is

@@ -79,20 +79,7 @@ pub(super) fn register(
             .into());
         }
         let detail = format!("{}; by verified email", signed_in.provider);
-        audit::insert(
-            conn,
-            &audit::NewEntry {
-                actor: &audit::Actor::User {
-                    id: holder.id,
-                    email: holder.profile.email.clone(),
-                },
-                action: audit::AuditAction::LinkIdentity,
-                target: Some((holder.id, &holder.profile.email)),
-                detail: Some(&detail),
-                ip: client.ip.as_deref(),
-                at: now,
-            },
-        )?;
+        super::link::audit_link(conn, &holder, &detail, client, now)?;
     }
     let (mut user, created) = match invited {
         Some(user) => (user, true),

@@ -15,7 +15,7 @@ use crate::db::users;
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::i18n::Msg;
-use crate::routes::identity_view::{IdentityView, provider_name};
+use crate::routes::identity_view::{IdentityView, UnlinkForm, provider_name};
 use crate::routes::render;
 use crate::routes::session_view::SessionView;
 use crate::web::Chrome;
@@ -187,23 +187,16 @@ fn refusal_text(r: Refusal) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
-pub struct UnlinkForm {
-    /// The identity's row id (a string: a flattened form field cannot be read as a number).
-    #[serde(default)]
-    id: String,
-}
-
 /// `POST /admin/users/{public_id}/unlink`: removes one of the user's ways to sign in, never the
 /// last (said in the flash message). CSRF-checked; audited with the admin as the actor.
 #[tracing::instrument(skip_all)]
 pub async fn unlink_identity(
     v: AdminVisit,
     path: web::Path<String>,
-    Checked(UnlinkForm { id }): Checked<UnlinkForm>,
+    Checked(form): Checked<UnlinkForm>,
 ) -> Result<HttpResponse, AppError> {
     let pid = parse_public_id(&path)?;
-    let identity: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let identity = form.id()?;
     let target = db::run(&v.state.pool, move |conn| {
         users::find_by_public_id(conn, &pid)
     })
