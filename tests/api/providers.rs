@@ -3,13 +3,13 @@
 //! provider's callback completes only the sign-ins begun with it; the identity, not the email,
 //! finds the account; an `oidc` provider's emails make no admin unless trusted.
 
-use crate::both_backends;
 use crate::helpers::*;
+use crate::{both_backends, oidc_test};
 
-both_backends!(
+oidc_test!(
     a_first_and_a_returning_sign_in_through_discovery,
-    |backend| async move {
-        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+    &[],
+    |app, oidc| {
         let page = app.new_browser().get_text("/login").await;
         let google = page.find("Sign in with Google").expect("Google's button");
         let other = page
@@ -37,29 +37,23 @@ both_backends!(
         assert_eq!(ids.len(), 1);
         assert_eq!(ids[0].0, "oidc");
 
-        let again = app.new_browser();
-        let r = again
-            .sign_in_with("oidc", "ada@example.com", "Ada L.")
+        // The returning user: the same account.
+        let again = app
+            .signed_in_with("oidc", "ada@example.com", "Ada L.")
             .await;
-        assert_eq!(r.status().as_u16(), 303, "the returning user");
         assert_eq!(app.count_users(), 1, "the same account");
         assert_eq!(again.me().await["name"], "Ada L.");
         assert_eq!(app.identities().len(), 1);
-        app.stop().await;
-        oidc.handle.stop(false).await;
     }
 );
 
-both_backends!(
+oidc_test!(
     the_same_email_at_another_provider_is_another_account_refused,
-    |backend| async move {
-        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+    &[],
+    |app| {
         app.new_browser().signs_in("ada@example.com", "Ada").await;
         let before = app.counts();
-        let r = app
-            .new_browser()
-            .sign_in_with("oidc", "ada@example.com", "Ada")
-            .await;
+        let r = app.new_sign_in_with("oidc", "ada@example.com", "Ada").await;
         assert_page_says(
             r,
             409,
@@ -73,19 +67,16 @@ both_backends!(
             "no account, no session: nothing is linked by email"
         );
         assert_eq!(app.identities().len(), 1);
-        app.stop().await;
-        oidc.handle.stop(false).await;
     }
 );
 
-both_backends!(
+oidc_test!(
     a_callback_completes_only_its_own_provider_s_sign_in,
-    |backend| async move {
-        let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+    &[],
+    |app| {
         // Begun with Google, approved there, brought back to the oidc callback.
         let b = app.new_browser();
-        let authorize = b.begin_sign_in(None).await;
-        let callback = b.consent(&authorize, "ada@example.com", "Ada").await;
+        let callback = b.consented("ada@example.com", "Ada").await;
         let crossed = callback.replace("/auth/google/callback", "/auth/oidc/callback");
         assert_ne!(crossed, callback);
         let r = b.get(&crossed).await;
@@ -95,8 +86,6 @@ both_backends!(
         assert_friendly_page(r, 404, "a provider that is not enabled").await;
         let r = b.get("/auth/kakao/callback?code=x&state=y").await;
         assert_friendly_page(r, 404, "a callback of a provider that is not enabled").await;
-        app.stop().await;
-        oidc.handle.stop(false).await;
     }
 );
 
@@ -104,7 +93,7 @@ both_backends!(
     an_oidc_email_makes_an_admin_only_when_trusted,
     |backend| async move {
         for (trusted, role) in [("false", "user"), ("true", "admin")] {
-            let (app, oidc) = TestApp::with_oidc(
+            let (app, _) = TestApp::with_oidc(
                 backend,
                 &[
                     ("ADMIN_EMAILS", "boss@example.com"),
@@ -112,18 +101,13 @@ both_backends!(
                 ],
             )
             .await;
-            let r = app
-                .new_browser()
-                .sign_in_with("oidc", "boss@example.com", "Boss")
-                .await;
-            assert_eq!(r.status().as_u16(), 303);
+            app.signed_in_with("oidc", "boss@example.com", "Boss").await;
             assert_eq!(
                 app.user_state("boss@example.com").0,
                 role,
                 "OIDC_TRUSTED_EMAILS={trusted}"
             );
             app.stop().await;
-            oidc.handle.stop(false).await;
         }
     }
 );
@@ -269,15 +253,11 @@ async fn dev_mode_mounts_a_provider_for_each_entry() {
 
 // The discovery document is read again with the JWKS (not at the first fetch: start-up just
 // read it); a refreshed document naming another issuer changes nothing and sign-ins go on.
-both_backends!(discovery_is_refreshed_with_the_jwks, |backend| async move {
-    let (app, oidc) = TestApp::with_oidc(backend, &[]).await;
+oidc_test!(discovery_is_refreshed_with_the_jwks, &[], |app, oidc| {
     let p = oidc.provider.clone();
     assert_eq!(p.discovery_requests(), 1, "read at start");
-    let sign_in = |email: &'static str| {
-        let b = app.new_browser();
-        async move { b.sign_in_with("oidc", email, "Someone").await }
-    };
-    assert_eq!(sign_in("a@example.com").await.status().as_u16(), 303);
+    let sign_in = |email: &'static str| app.signed_in_with("oidc", email, "Someone");
+    sign_in("a@example.com").await;
     assert_eq!(p.jwks_requests(), 1);
     assert_eq!(
         p.discovery_requests(),
@@ -291,7 +271,7 @@ both_backends!(discovery_is_refreshed_with_the_jwks, |backend| async move {
         time_shift_secs: 61 * 60,
         ..Default::default()
     });
-    assert_eq!(sign_in("b@example.com").await.status().as_u16(), 303);
+    sign_in("b@example.com").await;
     assert_eq!(p.jwks_requests(), 2);
     assert_eq!(p.discovery_requests(), 2, "read again with the JWKS");
 
@@ -302,9 +282,7 @@ both_backends!(discovery_is_refreshed_with_the_jwks, |backend| async move {
         discovery_other_issuer: true,
         ..Default::default()
     });
-    assert_eq!(sign_in("c@example.com").await.status().as_u16(), 303);
+    sign_in("c@example.com").await;
     assert_eq!(p.discovery_requests(), 3);
     assert_eq!(app.count_users(), 3);
-    app.stop().await;
-    oidc.handle.stop(false).await;
 });

@@ -209,35 +209,25 @@ impl TestApp {
 
     /// The app with `PROVIDERS=google,oidc` (and `env` on top), its `oidc` provider a second dev
     /// provider on its own port, found by discovery, which accepts the app's `oidc` callback.
+    /// `stop` stops that provider too.
     pub async fn with_oidc(
         backend: Backend,
         env: &[(&'static str, &str)],
     ) -> (Self, RunningProvider) {
         let (oidc, url) = spawn_provider("http://127.0.0.1:1");
-        let mut all = vec![
+        let settings = vec![
             ("PROVIDERS", "google,oidc".to_string()),
             ("OIDC_ISSUER", url),
             ("OIDC_CLIENT_ID", CLIENT_ID.to_string()),
             ("OIDC_CLIENT_SECRET", CLIENT_SECRET.to_string()),
             ("OIDC_NAME", "Example ID".to_string()),
         ];
-        all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
-        let app = Self::spawn_with(
-            backend,
-            TestOptions {
-                env: all,
-                ..Default::default()
-            },
-        )
-        .await;
-        oidc.provider
-            .add_redirect_uri(&format!("{}/auth/oidc/callback", app.address));
-        (app, oidc)
+        Self::with_second_provider(backend, "oidc", oidc, settings, env).await
     }
 
     /// The app with `PROVIDERS=google,{key}` (`kakao`, `naver` or `github`) and `env` on top,
     /// that provider a dev provider of its shape on its own port, reached through the
-    /// provider's endpoint overrides.
+    /// provider's endpoint overrides. `stop` stops that provider too.
     pub async fn with_provider(
         backend: Backend,
         key: &'static str,
@@ -273,17 +263,29 @@ impl TestApp {
         let id_key: &'static str = Box::leak(format!("{prefix}_CLIENT_ID").into_boxed_str());
         let secret_key: &'static str =
             Box::leak(format!("{prefix}_CLIENT_SECRET").into_boxed_str());
-        let mut all = vec![
+        let mut settings = vec![
             ("PROVIDERS", format!("google,{key}")),
             (id_key, CLIENT_ID.to_string()),
             (secret_key, CLIENT_SECRET.to_string()),
         ];
-        all.extend(endpoints);
-        all.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
-        let app = Self::spawn_with(
+        settings.extend(endpoints);
+        Self::with_second_provider(backend, key, running, settings, env).await
+    }
+
+    /// The app with `settings` for its second provider `key` (already `running`) and `env` on
+    /// top; the provider accepts the app's `key` callback and stops with the app.
+    async fn with_second_provider(
+        backend: Backend,
+        key: &str,
+        running: RunningProvider,
+        mut settings: Vec<(&'static str, String)>,
+        env: &[(&'static str, &str)],
+    ) -> (Self, RunningProvider) {
+        settings.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+        let mut app = Self::spawn_with(
             backend,
             TestOptions {
-                env: all,
+                env: settings,
                 ..Default::default()
             },
         )
@@ -291,6 +293,7 @@ impl TestApp {
         running
             .provider
             .add_redirect_uri(&format!("{}/auth/{key}/callback", app.address));
+        app.handles.push(running.handle.clone());
         (app, running)
     }
 
@@ -333,6 +336,26 @@ impl TestApp {
         let r = b.sign_in(email, name, None).await;
         assert_eq!(r.status().as_u16(), 303, "sign-in as {email}");
         b
+    }
+
+    /// A new browser signed in as `email` through the provider `key` (the callback's 303
+    /// checked).
+    pub async fn signed_in_with(&self, key: &str, email: &str, name: &str) -> Browser {
+        let b = self.new_browser();
+        let r = b.sign_in_with(key, email, name).await;
+        assert_eq!(r.status().as_u16(), 303, "{key} sign-in as {email}");
+        b
+    }
+
+    /// A new browser's whole sign-in as `email`: the callback's answer, unchecked.
+    pub async fn new_sign_in(&self, email: &str, name: &str) -> reqwest::Response {
+        self.new_browser().sign_in(email, name, None).await
+    }
+
+    /// A new browser's whole sign-in as `email` through the provider `key`: the callback's
+    /// answer, unchecked.
+    pub async fn new_sign_in_with(&self, key: &str, email: &str, name: &str) -> reqwest::Response {
+        self.new_browser().sign_in_with(key, email, name).await
     }
 
     /// Signs the default browser in as `email`; returns the callback's answer, unchecked.

@@ -184,9 +184,22 @@ impl Browser {
 
     /// The whole flow with the provider `key`; returns the callback's answer (303 on success).
     pub async fn sign_in_with(&self, key: &str, email: &str, name: &str) -> reqwest::Response {
+        self.sign_in_verified(key, email, name, true).await
+    }
+
+    /// The whole flow with the provider `key`, the address verified at the provider or not (the
+    /// provider's redirect checked); returns the callback's answer.
+    pub async fn sign_in_verified(
+        &self,
+        key: &str,
+        email: &str,
+        name: &str,
+        verified: bool,
+    ) -> reqwest::Response {
         let authorize = self.begin_sign_in_with(key, None).await;
-        let callback = self.consent(&authorize, email, name).await;
-        self.get(&callback).await
+        let r = self.approve(&authorize, email, name, verified).await;
+        assert_eq!(r.status().as_u16(), 302, "consent redirect");
+        self.get(&location(&r)).await
     }
 
     /// The whole flow, which must succeed (the callback's 303 checked).

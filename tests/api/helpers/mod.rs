@@ -84,6 +84,24 @@ macro_rules! app_test {
     };
 }
 
+/// One test on both backends with a fresh `TestApp::with_oidc(backend, env)`, stopped at the end
+/// with its `oidc` provider: `oidc_test!(name, &[…], |app| { … })`, where `app` is a `&TestApp`,
+/// or `|app, oidc| { … }` for a test that reaches that provider (a `RunningProvider`) itself.
+#[macro_export]
+macro_rules! oidc_test {
+    ($name:ident, $env:expr, |$app:ident| $body:block) => {
+        $crate::oidc_test!($name, $env, |$app, _oidc| $body);
+    };
+    ($name:ident, $env:expr, |$app:ident, $oidc:ident| $body:block) => {
+        $crate::both_backends!($name, |backend| async move {
+            let (app, $oidc) = $crate::helpers::TestApp::with_oidc(backend, $env).await;
+            let $app = &app;
+            $body
+            $app.stop().await;
+        });
+    };
+}
+
 /// One test on both backends with two instances behind one load balancer (`TestApp::pair`),
 /// both stopped at the end: `pair_test!(name, |a, b| { … })`, where `a` and `b` are `&TestApp`.
 #[macro_export]
