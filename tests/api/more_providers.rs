@@ -8,16 +8,14 @@ use crate::{both_backends, faults};
 
 /// A first and a returning sign-in through `key`: one account, one identity of that provider.
 async fn first_and_returning(backend: Backend, key: &'static str) {
-    let (app, provider) = TestApp::with_provider(backend, key, &[]).await;
+    let (app, _) = TestApp::with_provider(backend, key, &[]).await;
     let page = app.new_browser().get_text("/login").await;
     assert!(
         page.contains(&format!(r#"action="/auth/{key}/login""#)),
         "{page}"
     );
     for name in ["Ada", "Ada L."] {
-        let b = app.new_browser();
-        let r = b.sign_in_with(key, "ada@example.com", name).await;
-        assert_eq!(r.status().as_u16(), 303, "{key} sign-in as {name}");
+        let b = app.signed_in_with(key, "ada@example.com", name).await;
         let me = b.me().await;
         assert_eq!(me["email"], "ada@example.com");
         assert_eq!(me["name"], name);
@@ -31,7 +29,6 @@ async fn first_and_returning(backend: Backend, key: &'static str) {
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].0, key);
     app.stop().await;
-    provider.handle.stop(false).await;
 }
 
 both_backends!(kakao_first_and_returning, |backend| async move {
@@ -49,23 +46,24 @@ both_backends!(github_first_and_returning, |backend| async move {
 both_backends!(
     the_login_page_offers_each_in_its_brand_style,
     |backend| async move {
-        let (app, provider) = TestApp::with_provider(backend, "github", &[]).await;
+        let (app, _) = TestApp::with_provider(backend, "github", &[]).await;
         let page = app.new_browser().get_text("/login").await;
         assert!(page.contains(r#"class="provider-button github""#), "{page}");
         assert!(page.contains("Sign in with GitHub"), "{page}");
         app.stop().await;
-        provider.handle.stop(false).await;
     }
 );
 
-/// The provider's authorize URL for a sign-in begun with `key`.
-async fn authorize_url(app: &TestApp, key: &str) -> String {
-    app.new_browser().begin_sign_in_with(key, None).await
+/// The provider's authorize URL for a sign-in begun with `key`, on an app of its own.
+async fn authorize_url(backend: Backend, key: &'static str) -> String {
+    let (app, _) = TestApp::with_provider(backend, key, &[]).await;
+    let url = app.new_browser().begin_sign_in_with(key, None).await;
+    app.stop().await;
+    url
 }
 
 both_backends!(each_speaks_its_own_protocol, |backend| async move {
-    let (app, provider) = TestApp::with_provider(backend, "github", &[]).await;
-    let a = authorize_url(&app, "github").await;
+    let a = authorize_url(backend, "github").await;
     assert_eq!(
         query_param(&a, "code_challenge_method").as_deref(),
         Some("S256"),
@@ -75,11 +73,8 @@ both_backends!(each_speaks_its_own_protocol, |backend| async move {
         query_param(&a, "scope").as_deref(),
         Some("read:user user:email")
     );
-    app.stop().await;
-    provider.handle.stop(false).await;
 
-    let (app, provider) = TestApp::with_provider(backend, "naver", &[]).await;
-    let a = authorize_url(&app, "naver").await;
+    let a = authorize_url(backend, "naver").await;
     assert!(
         query_param(&a, "state").is_some_and(|s| s.len() >= 43),
         "Naver: state"
@@ -89,11 +84,8 @@ both_backends!(each_speaks_its_own_protocol, |backend| async move {
         None,
         "Naver takes no PKCE"
     );
-    app.stop().await;
-    provider.handle.stop(false).await;
 
-    let (app, provider) = TestApp::with_provider(backend, "kakao", &[]).await;
-    let a = authorize_url(&app, "kakao").await;
+    let a = authorize_url(backend, "kakao").await;
     assert!(
         query_param(&a, "nonce").is_some(),
         "Kakao: OpenID with a nonce"
@@ -103,51 +95,47 @@ both_backends!(each_speaks_its_own_protocol, |backend| async move {
             .is_some_and(|s| s.contains("openid") && s.contains("account_email")),
         "{a}"
     );
-    app.stop().await;
-    provider.handle.stop(false).await;
 });
 
+/// A sign-in as Ada through `key` (her address `verified` there or not) that the app refuses
+/// with `status` and a page that says `says`: nobody is signed up.
+async fn assert_refused(
+    app: &TestApp,
+    key: &str,
+    verified: bool,
+    status: u16,
+    what: &str,
+    says: &str,
+) {
+    let r = app
+        .new_browser()
+        .sign_in_verified(key, "ada@example.com", "Ada", verified)
+        .await;
+    assert_page_says(r, status, what, says).await;
+    assert_eq!(app.count_users(), 0);
+}
+
+/// An address that the provider `key` has not verified is refused, the page saying so.
+async fn unverified_is_refused(backend: Backend, key: &'static str, what: &str, says: &str) {
+    let (app, _) = TestApp::with_provider(backend, key, &[]).await;
+    assert_refused(&app, key, false, 403, what, says).await;
+    app.stop().await;
+}
+
+// The primary address unverified (a verified secondary one is offered too, and must not count).
 both_backends!(
     a_github_account_without_a_verified_primary_email_is_refused,
     |backend| async move {
-        let (app, provider) = TestApp::with_provider(backend, "github", &[]).await;
-        let b = app.new_browser();
-        let authorize = b.begin_sign_in_with("github", None).await;
-        // The primary address unverified (a verified secondary one is offered too, and must not
-        // count).
-        let r = b.approve(&authorize, "ada@example.com", "Ada", false).await;
-        let r = b.get(&location(&r)).await;
-        assert_page_says(
-            r,
-            403,
-            "unverified GitHub primary",
-            "GitHub has not verified the email address",
-        )
-        .await;
-        assert_eq!(app.count_users(), 0);
-        app.stop().await;
-        provider.handle.stop(false).await;
+        let says = "GitHub has not verified the email address";
+        unverified_is_refused(backend, "github", "unverified GitHub primary", says).await;
     }
 );
 
 both_backends!(
     a_kakao_address_counts_only_when_kakao_verified_it,
     |backend| async move {
-        let (app, provider) = TestApp::with_provider(backend, "kakao", &[]).await;
-        let b = app.new_browser();
-        let authorize = b.begin_sign_in_with("kakao", None).await;
-        let r = b.approve(&authorize, "ada@example.com", "Ada", false).await;
-        let r = b.get(&location(&r)).await;
-        assert_page_says(
-            r,
-            403,
-            "unverified Kakao address",
-            "Kakao has not verified the email address",
-        )
-        .await;
-        assert_eq!(app.count_users(), 0);
-        app.stop().await;
-        provider.handle.stop(false).await;
+        let says = "Kakao has not verified the email address";
+        unverified_is_refused(backend, "kakao", "unverified Kakao address", says).await;
     }
 );
 
@@ -156,17 +144,12 @@ both_backends!(
     |backend| async move {
         let (app, provider) = TestApp::with_provider(backend, "naver", &[]).await;
         provider.provider.set_faults(faults!(profile_error));
-        let r = app
-            .new_browser()
-            .sign_in_with("naver", "ada@example.com", "Ada")
-            .await;
-        assert_page_says(r, 502, "Naver's profile error", "Naver sign-in failed").await;
-        assert_eq!(app.count_users(), 0);
+        let says = "Naver sign-in failed";
+        assert_refused(&app, "naver", true, 502, "Naver's profile error", says).await;
         let refused = app.audit_rows_of("sign_in_refused");
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].3.as_deref(), Some("provider_refused"));
         app.stop().await;
-        provider.handle.stop(false).await;
     }
 );
 
@@ -175,27 +158,12 @@ both_backends!(
 both_backends!(
     a_naver_address_never_passes_an_allowlist,
     |backend| async move {
-        let (app, provider) = TestApp::with_provider(
-            backend,
-            "naver",
-            &[("ALLOWED_EMAIL_DOMAINS", "example.com")],
-        )
-        .await;
-        let r = app
-            .new_browser()
-            .sign_in_with("naver", "ada@example.com", "Ada")
-            .await;
-        assert_page_says(
-            r,
-            403,
-            "Naver under an allowlist",
-            "Naver has not verified the email address",
-        )
-        .await;
-        assert_eq!(app.count_users(), 0);
+        let env = [("ALLOWED_EMAIL_DOMAINS", "example.com")];
+        let (app, _) = TestApp::with_provider(backend, "naver", &env).await;
+        let says = "Naver has not verified the email address";
+        assert_refused(&app, "naver", true, 403, "Naver under an allowlist", says).await;
         // Google's verified address on the same list signs in.
         app.new_browser().signs_in("bob@example.com", "Bob").await;
         app.stop().await;
-        provider.handle.stop(false).await;
     }
 );
