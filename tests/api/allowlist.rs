@@ -23,13 +23,10 @@ both_backends!(
         ];
         let app = TestApp::with_env(backend, &env).await;
         for email in ["ann@example.com", "guest@other.org", "friend@elsewhere.net"] {
-            let r = app.new_browser().sign_in(email, "In", None).await;
+            let r = app.new_sign_in(email, "In").await;
             assert_eq!(r.status().as_u16(), 303, "{email} is on a list");
         }
-        let r = app
-            .new_browser()
-            .sign_in("stranger@other.org", "No", None)
-            .await;
+        let r = app.new_sign_in("stranger@other.org", "No").await;
         let page = assert_page_says(r, 403, "not listed", "not on it").await;
         assert!(
             !page.contains("guest@other.org"),
@@ -54,15 +51,9 @@ both_backends!(
         let path_str = path.to_str().expect("utf-8 path").to_string();
         let app = TestApp::with_env(backend, &[("ALLOWED_EMAILS_FILE", &path_str)]).await;
 
-        let r = app
-            .new_browser()
-            .sign_in("ann@example.com", "Ann", None)
-            .await;
+        let r = app.new_sign_in("ann@example.com", "Ann").await;
         assert_eq!(r.status().as_u16(), 303, "listed in the file");
-        let r = app
-            .new_browser()
-            .sign_in("bob@example.com", "Bob", None)
-            .await;
+        let r = app.new_sign_in("bob@example.com", "Bob").await;
         assert_page_says(r, 403, "not yet listed", "not on it").await;
 
         // Appended while the service runs: admitted once the file is looked at again.
@@ -70,19 +61,13 @@ both_backends!(
         text.push_str("bob@example.com\n");
         std::fs::write(&path, text).expect("append");
         app.clock.advance(chrono::Duration::seconds(3));
-        let r = app
-            .new_browser()
-            .sign_in("bob@example.com", "Bob", None)
-            .await;
+        let r = app.new_sign_in("bob@example.com", "Bob").await;
         assert_eq!(r.status().as_u16(), 303, "the file was re-read");
 
         // A file that disappears admits nobody (fail closed), not everybody.
         std::fs::remove_file(&path).expect("remove");
         app.clock.advance(chrono::Duration::seconds(3));
-        let r = app
-            .new_browser()
-            .sign_in("ann@example.com", "Ann", None)
-            .await;
+        let r = app.new_sign_in("ann@example.com", "Ann").await;
         assert_page_says(r, 403, "file gone", "not on it").await;
         app.stop().await;
     }

@@ -140,10 +140,7 @@ both_backends!(
         assert_api_401(b.get("/api/me").await, "disabled, cookie").await;
         assert_api_401(app.me_with_bearer(&token).await, "disabled, bearer").await;
         let before = app.counts();
-        let r = app
-            .new_browser()
-            .sign_in("ada@example.com", "Ada", None)
-            .await;
+        let r = app.new_sign_in("ada@example.com", "Ada").await;
         assert_page_says(r, 403, "disabled user signs in", "disabled").await;
         assert_eq!(app.counts(), before, "no session for a disabled user");
         app.stop().await;

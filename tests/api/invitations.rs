@@ -55,12 +55,10 @@ both_backends!(
         assert!(list.contains("invited, not signed in yet"), "{list}");
 
         // An unverified address does not claim it (nor sign in).
-        let b = app.new_browser();
-        let authorize = b.begin_sign_in(None).await;
-        let r = b
-            .approve(&authorize, "ann@example.com", "Mallory", false)
+        let r = app
+            .new_browser()
+            .sign_in_verified("google", "ann@example.com", "Mallory", false)
             .await;
-        let r = b.get(&location(&r)).await;
         assert_eq!(r.status().as_u16(), 403);
         assert_eq!(
             invited_row(&app, "ann@example.com"),
@@ -84,10 +82,7 @@ both_backends!(
         assert_eq!(app.count_users(), 3, "claimed, not duplicated");
 
         // Anyone else not listed is still refused.
-        let r = app
-            .new_browser()
-            .sign_in("stranger@example.com", "S", None)
-            .await;
+        let r = app.new_sign_in("stranger@example.com", "S").await;
         assert_eq!(r.status().as_u16(), 403);
         app.stop().await;
     }

@@ -25,7 +25,7 @@ fn users(app: &TestApp) -> Vec<(String, String)> {
 /// A sign-in as `email` with `faults` switched on, then off again: the callback's answer.
 async fn sign_in_with(app: &TestApp, faults: Faults, email: &str) -> reqwest::Response {
     app.set_faults(faults);
-    let r = app.new_browser().sign_in(email, "Someone", None).await;
+    let r = app.new_sign_in(email, "Someone").await;
     app.set_faults(Faults::default());
     r
 }
@@ -128,22 +128,16 @@ both_backends!(
         let env = [("ALLOWED_EMAIL_DOMAINS", "example.com, gmail.com")];
         let app = TestApp::as_google(backend, &env).await;
         // A Workspace account of the domain (the dev provider sends `hd`).
-        let r = app
-            .new_browser()
-            .sign_in("ada@example.com", "Ada", None)
-            .await;
+        let r = app.new_sign_in("ada@example.com", "Ada").await;
         assert_eq!(r.status().as_u16(), 303, "hd example.com");
         // The same kind of address on a consumer account (no `hd`): refused at Google.
         let r = sign_in_with(&app, faults!(no_hd), "bob@example.com").await;
         assert_page_says(r, 403, "no hd", "example.com").await;
         // Gmail is Google's own domain: no `hd`, allowed by its address.
-        let r = app.new_browser().sign_in("cy@gmail.com", "Cy", None).await;
+        let r = app.new_sign_in("cy@gmail.com", "Cy").await;
         assert_eq!(r.status().as_u16(), 303, "gmail.com");
         // Another Workspace domain is refused.
-        let r = app
-            .new_browser()
-            .sign_in("dee@other.org", "Dee", None)
-            .await;
+        let r = app.new_sign_in("dee@other.org", "Dee").await;
         assert_page_says(r, 403, "hd other.org", "example.com").await;
         assert_eq!(app.count_users(), 2);
         app.stop().await;
