@@ -7,14 +7,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 
-/// An app with Ada signed in and holding an API token: (app, her browser, the token).
-async fn ada_with_a_token(backend: Backend, name: &str) -> (TestApp, Browser, String) {
-    let app = TestApp::spawn(backend).await;
-    let b = app.signed_in("ada@example.com", name).await;
-    let token = b.create_api_token().await;
-    (app, b, token)
-}
-
 both_backends!(
     me_answers_for_the_cookie_and_an_api_token,
     |backend| async move {

@@ -24,10 +24,8 @@ async fn instance_like(
 both_backends!(
     a_session_made_under_one_issuer_never_opens_under_another,
     |backend| async move {
-        let a = TestApp::spawn(backend).await;
-        let b = a.signed_in("ada@example.com", "Ada").await;
+        let (a, b, token) = ada_with_a_token(backend, "Ada").await;
         let cookie = b.cookie();
-        let token = b.create_api_token().await;
 
         // Same database, origin and SECRET_KEY, same issuer: both are good.
         let twin = instance_like(&a, true, &[]).await;
@@ -54,10 +52,8 @@ const NEW_KEY: &str =
 both_backends!(
     rotating_the_key_keeps_sessions_and_tokens_until_the_old_key_goes,
     |backend| async move {
-        let a = TestApp::spawn(backend).await;
-        let b = a.signed_in("ada@example.com", "Ada").await;
+        let (a, b, token) = ada_with_a_token(backend, "Ada").await;
         let old_cookie = b.cookie();
-        let token = b.create_api_token().await;
         a.stop().await;
 
         // Restarted with a new key, the old one as previous: both keep working, and the cookie

@@ -459,3 +459,11 @@ impl TestApp {
         }
     }
 }
+
+/// An app with Ada signed in as `name` and holding an API token: (app, her browser, the token).
+pub async fn ada_with_a_token(backend: Backend, name: &str) -> (TestApp, Browser, String) {
+    let app = TestApp::spawn(backend).await;
+    let b = app.signed_in("ada@example.com", name).await;
+    let token = b.create_api_token().await;
+    (app, b, token)
+}
