@@ -10,11 +10,12 @@
 //! Skipped with a message when /usr/bin/chromedriver is missing, unless `REQUIRE_BROWSER=1`.
 
 use crate::browser::{Context, Driver, R, browser_app, err};
+use crate::helpers::RunningBinary;
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
@@ -50,6 +51,33 @@ async fn scheme(c: &Context, scheme: &str) -> R {
         json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
     )
     .await
+}
+
+/// Opens a browser context `name` on `app` and runs `walk` (which gathers axe-core's
+/// violations) in it for at most `limit`; then closes the browser, and fails the test (`what`)
+/// on any violation found, on an error, or on the time running out.
+pub(crate) async fn audited_walk(
+    what: &str,
+    name: &'static str,
+    (app, shots): &(RunningBinary, PathBuf),
+    limit: Duration,
+    walk: impl AsyncFnOnce(&Context) -> R<Vec<String>>,
+) {
+    let driver = Driver::start().await;
+    let (c, _profile) = Context::open(name, &driver, &app.address, shots).await;
+    let outcome = tokio::time::timeout(limit, walk(&c)).await;
+    let _ = c.client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(Ok(found)) => assert!(
+            found.is_empty(),
+            "axe-core found {} violation(s):\n{}",
+            found.len(),
+            found.join("\n")
+        ),
+        Ok(Err(e)) => panic!("{what} failed: {e}"),
+        Err(_) => panic!("{what} took more than {} s", limit.as_secs()),
+    }
 }
 
 /// axe-core on the page as it is now, in both schemes; the violations, labelled.
@@ -259,40 +287,32 @@ async fn keyboard_walk(c: &Context) -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_in_both_languages_and_schemes_and_sign_in_works_by_keyboard() {
-    let Some((app, shots)) = browser_app("accessibility test", ADMIN_EMAIL).await else {
+    let Some(app) = browser_app("accessibility test", ADMIN_EMAIL).await else {
         return;
     };
-    let driver = Driver::start().await;
-    let (c, _profile) = Context::open("a11y", &driver, &app.address, &shots).await;
-    let client = c.client.clone();
-    let outcome = tokio::time::timeout(Duration::from_secs(300), async move {
-        let mut found = Vec::new();
-        keyboard_walk(&c).await?;
-        signed_out_pages(&c, &mut found).await?;
-        person_pages(&c, &mut found).await?;
-        c.client
-            .delete_all_cookies()
-            .await
-            .map_err(err("cookies"))?;
-        deleted_pages(&c, &mut found).await?;
-        c.client
-            .delete_all_cookies()
-            .await
-            .map_err(err("cookies"))?;
-        admin_pages(&c, &mut found).await?;
-        Ok::<_, String>(found)
-    })
+    let limit = Duration::from_secs(300);
+    audited_walk(
+        "accessibility test",
+        "a11y",
+        &app,
+        limit,
+        async |c: &Context| {
+            let mut found = Vec::new();
+            keyboard_walk(c).await?;
+            signed_out_pages(c, &mut found).await?;
+            person_pages(c, &mut found).await?;
+            c.client
+                .delete_all_cookies()
+                .await
+                .map_err(err("cookies"))?;
+            deleted_pages(c, &mut found).await?;
+            c.client
+                .delete_all_cookies()
+                .await
+                .map_err(err("cookies"))?;
+            admin_pages(c, &mut found).await?;
+            Ok(found)
+        },
+    )
     .await;
-    let _ = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(Ok(found)) => assert!(
-            found.is_empty(),
-            "axe-core found {} violation(s):\n{}",
-            found.len(),
-            found.join("\n")
-        ),
-        Ok(Err(e)) => panic!("accessibility test failed: {e}"),
-        Err(_) => panic!("accessibility test took more than 300 s"),
-    }
 }

@@ -265,6 +265,13 @@ impl Context {
 
     /// On the dev provider's form: another person's email and name, Continue, and home.
     pub(crate) async fn approve_as(&self, email: &str, name: &str) -> R {
+        self.approve_then(email, name, "the profile", "section.profile")
+            .await
+    }
+
+    /// On the dev provider's form: the email and name, Continue; then waits for `css`, the page
+    /// the provider sends back to (`what`).
+    pub(crate) async fn approve_then(&self, email: &str, name: &str, what: &str, css: &str) -> R {
         self.fill("#email", email).await?;
         self.fill("#name", name).await?;
         self.click(
@@ -272,7 +279,7 @@ impl Context {
             Locator::Css("form:not(.people) button[value='approve']"),
         )
         .await?;
-        self.wait_for("the profile", "section.profile").await?;
+        self.wait_for(what, css).await?;
         Ok(())
     }
 }
@@ -292,6 +299,16 @@ fn contains_all(text: &str, parts: &[&str], what: &str) -> R {
         }
     }
     Ok(())
+}
+
+/// `GET {base}/api/me` with this bearer token and no cookie: the answer (`what` on failure).
+async fn api_me(base: &str, token: &str, what: &'static str) -> R<reqwest::Response> {
+    reqwest::Client::new()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(err(what))
 }
 
 async fn user_journey(user: &Context, base: &str) -> R {
@@ -325,12 +342,7 @@ async fn user_journey(user: &Context, base: &str) -> R {
         return Err(format!("the token page shows no JWT: {token:?}"));
     }
     user.checkpoint("api-token").await?;
-    let r = reqwest::Client::new()
-        .get(format!("{base}/api/me"))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .map_err(err("/api/me"))?;
+    let r = api_me(base, token.trim(), "/api/me").await?;
     if r.status().as_u16() != 200 {
         return Err(format!("/api/me with the token: {}", r.status()));
     }
@@ -364,12 +376,7 @@ async fn user_journey(user: &Context, base: &str) -> R {
     if user.text().await?.contains("browser walk") {
         return Err("the revoked token is still listed".into());
     }
-    let r = reqwest::Client::new()
-        .get(format!("{base}/api/me"))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .map_err(err("/api/me after revoking"))?;
+    let r = api_me(base, token.trim(), "/api/me after revoking").await?;
     if r.status().as_u16() != 401 {
         return Err(format!("/api/me with the revoked token: {}", r.status()));
     }

@@ -2,8 +2,8 @@
 //! brand buttons pass axe-core; a person signs in with GitHub, links Kakao from the account page
 //! (which passes axe-core too), signs out, and signs in again with Kakao to the same account.
 
-use crate::a11y::audit;
-use crate::browser::{Context, Driver, R, browser_app_with, err};
+use crate::a11y::{audit, audited_walk};
+use crate::browser::{Context, R, browser_app_with, err};
 use fantoccini::Locator;
 use std::time::Duration;
 
@@ -28,15 +28,8 @@ async fn approve(c: &Context, provider_path: &str, css: &str) -> R {
             "expected the provider at {provider_path}, got {path}"
         ));
     }
-    c.fill("#email", EMAIL).await?;
-    c.fill("#name", NAME).await?;
-    c.click(
-        "Continue",
-        Locator::Css("form:not(.people) button[value='approve']"),
-    )
-    .await?;
-    c.wait_for("the page after the provider", css).await?;
-    Ok(())
+    c.approve_then(EMAIL, NAME, "the page after the provider", css)
+        .await
 }
 
 async fn walk(c: &Context, found: &mut Vec<String>) -> R {
@@ -96,28 +89,20 @@ async fn walk(c: &Context, found: &mut Vec<String>) -> R {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_with_two_providers_and_link_them_in_a_browser() {
     let env = [("PROVIDERS", "google,oidc,kakao,naver,github".to_string())];
-    let Some((app, shots)) = browser_app_with("linking browser test", &env).await else {
+    let Some(app) = browser_app_with("linking browser test", &env).await else {
         return;
     };
-    let driver = Driver::start().await;
-    let (c, _profile) = Context::open("linking", &driver, &app.address, &shots).await;
-    let client = c.client.clone();
-    let outcome = tokio::time::timeout(Duration::from_secs(180), async move {
-        let mut found = Vec::new();
-        walk(&c, &mut found).await?;
-        Ok::<_, String>(found)
-    })
+    let limit = Duration::from_secs(180);
+    audited_walk(
+        "linking browser test",
+        "linking",
+        &app,
+        limit,
+        async |c: &Context| {
+            let mut found = Vec::new();
+            walk(c, &mut found).await?;
+            Ok(found)
+        },
+    )
     .await;
-    let _ = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(Ok(found)) => assert!(
-            found.is_empty(),
-            "axe-core found {} violation(s):\n{}",
-            found.len(),
-            found.join("\n")
-        ),
-        Ok(Err(e)) => panic!("linking browser test failed: {e}"),
-        Err(_) => panic!("linking browser test took more than 180 s"),
-    }
 }
