@@ -5,6 +5,7 @@
 use super::rekey::CookieKeys;
 use crate::signin::{PENDING_LOGIN_TTL_SECS, PendingLogin};
 use actix_web::cookie::{Cookie, CookieJar, SameSite, time::Duration};
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 
 /// The cookie's name and path for this origin.
@@ -35,6 +36,21 @@ pub fn set(keys: &CookieKeys, resp: &mut HttpResponse, p: &PendingLogin) -> Resu
     jar.private_mut(&keys.current).add(cookie);
     let sealed = jar.delta().next().cloned().ok_or(FlowError)?;
     resp.add_cookie(&sealed).map_err(|_| FlowError)
+}
+
+/// The browser sent to the provider's authorization `url`, carrying the pending sign-in's cookie:
+/// `302` from the sign-in button's GET, `303` from the account page's POST.
+pub fn redirect(
+    keys: &CookieKeys,
+    status: StatusCode,
+    url: &str,
+    p: &PendingLogin,
+) -> Result<HttpResponse, FlowError> {
+    let mut resp = HttpResponse::build(status)
+        .insert_header((header::LOCATION, url))
+        .finish();
+    set(keys, &mut resp, p)?;
+    Ok(resp)
 }
 
 /// The pending sign-in the request carries, if its cookie opens (current or previous key).

@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::paths;
 use crate::signin::may_link;
 use crate::web::{Chrome, see_other};
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -95,11 +95,12 @@ pub async fn link(
         .sign_in
         .begin_link(&provider, v.person().user().id)
         .ok_or(AppError::NotFound)?;
-    let mut resp = HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, url.to_string()))
-        .finish();
-    flow::set(&keys, &mut resp, &pending)?;
-    Ok(resp)
+    Ok(flow::redirect(
+        &keys,
+        StatusCode::SEE_OTHER,
+        url.as_str(),
+        &pending,
+    )?)
 }
 
 /// `POST /account/unlink`: removes one of the account's ways to sign in, never the last (a 400

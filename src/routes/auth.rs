@@ -13,12 +13,15 @@ use crate::paths;
 use crate::signin::Callback;
 use crate::state::AppState;
 use crate::web::{Chrome, see_other};
-use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::{Ready, ready};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
@@ -108,43 +111,48 @@ pub async fn login_page(
     render(LoginPage::new(&req, next, None))
 }
 
+/// The provider a sign-in route is for: its `{provider}` segment, or Google on Google's own
+/// static routes (`/auth/google/…`, kept apart for their metrics labels and speed: see
+/// `routes::session_routes`).
+pub struct RouteProvider(String);
+
+impl FromRequest for RouteProvider {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req
+            .match_info()
+            .get("provider")
+            .unwrap_or(ProviderKind::Google.key());
+        ready(Ok(Self(key.to_owned())))
+    }
+}
+
 /// `GET /auth/{provider}/login`: a new pending sign-in with that provider kept in its own
 /// short encrypted cookie (`auth::flow`; no session cookie for a visitor), and the browser sent
 /// to the provider. A provider that is not enabled is a 404.
-pub async fn provider_login(
-    provider: web::Path<String>,
-    keys: web::Data<CookieKeys>,
-    state: web::Data<AppState>,
-    query: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
-    login_with(&provider, keys, state, query).await
-}
-
-/// `GET /auth/google/login`, a route of its own so that its metrics label stays as it was.
-pub async fn google_login(
-    keys: web::Data<CookieKeys>,
-    state: web::Data<AppState>,
-    query: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
-    login_with(ProviderKind::Google.key(), keys, state, query).await
-}
-
-#[tracing::instrument(skip_all, fields(provider = %provider))]
-async fn login_with(
-    provider: &str,
+#[tracing::instrument(skip_all, fields(provider = %provider.0))]
+pub async fn login(
+    provider: RouteProvider,
     keys: web::Data<CookieKeys>,
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (pending, url) = state
         .sign_in
-        .begin(provider, query.next.as_deref(), query.login_hint.as_deref())
+        .begin(
+            &provider.0,
+            query.next.as_deref(),
+            query.login_hint.as_deref(),
+        )
         .ok_or(AppError::NotFound)?;
-    let mut resp = HttpResponse::Found()
-        .insert_header((header::LOCATION, url.to_string()))
-        .finish();
-    flow::set(&keys, &mut resp, &pending)?;
-    Ok(resp)
+    Ok(flow::redirect(
+        &keys,
+        StatusCode::FOUND,
+        url.as_str(),
+        &pending,
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -158,8 +166,9 @@ pub struct CallbackQuery {
 /// `GET /auth/{provider}/callback`: `SignIn::complete` decides; this starts the cookie session
 /// or renders the refusal, and tells the metrics how it ended. A provider that is not enabled
 /// is a 404 (and leaves the pending sign-in alone).
-pub async fn provider_callback(
-    provider: web::Path<String>,
+#[tracing::instrument(skip_all, fields(provider = %provider.0, user_id))]
+pub async fn callback(
+    provider: RouteProvider,
     req: HttpRequest,
     session: TypedSession,
     user: Option<CurrentUser>,
@@ -167,41 +176,7 @@ pub async fn provider_callback(
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    callback_of(&provider, req, session, user, keys, query, state).await
-}
-
-/// `GET /auth/google/callback`, a route of its own so that its metrics label stays as it was.
-pub async fn google_callback(
-    req: HttpRequest,
-    session: TypedSession,
-    user: Option<CurrentUser>,
-    keys: web::Data<CookieKeys>,
-    query: web::Query<CallbackQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    callback_of(
-        ProviderKind::Google.key(),
-        req,
-        session,
-        user,
-        keys,
-        query,
-        state,
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all, fields(provider = %provider, user_id))]
-async fn callback_of(
-    provider: &str,
-    req: HttpRequest,
-    session: TypedSession,
-    user: Option<CurrentUser>,
-    keys: web::Data<CookieKeys>,
-    query: web::Query<CallbackQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let Some(provider) = state.sign_in.provider(provider) else {
+    let Some(provider) = state.sign_in.provider(&provider.0) else {
         return Err(AppError::NotFound);
     };
     let q = query.into_inner();

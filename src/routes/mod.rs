@@ -23,8 +23,8 @@ use actix_web::{HttpResponse, web};
 pub fn session_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HOME, web::get().to(home::home))
         .route(paths::LOGIN, web::get().to(auth::login_page))
-        .route(paths::GOOGLE_LOGIN, web::get().to(auth::google_login))
-        .route(paths::GOOGLE_CALLBACK, web::get().to(auth::google_callback))
+        .route(paths::GOOGLE_LOGIN, web::get().to(auth::login))
+        .route(paths::GOOGLE_CALLBACK, web::get().to(auth::callback))
         .route(paths::LOGOUT, web::post().to(auth::logout))
         .route(paths::TOKENS, web::post().to(home::create_api_token))
         .route(paths::ACCOUNT, web::get().to(account::show_account))
@@ -52,11 +52,8 @@ pub fn session_routes(cfg: &mut web::ServiceConfig) {
         // Last: a pattern route is matched by a regular expression, which every request that
         // reaches it pays (9,000 instructions for the two on `/api/me` when they stood above
         // it); Google's own paths are static routes above.
-        .route(paths::PROVIDER_LOGIN, web::get().to(auth::provider_login))
-        .route(
-            paths::PROVIDER_CALLBACK,
-            web::get().to(auth::provider_callback),
-        );
+        .route(paths::PROVIDER_LOGIN, web::get().to(auth::login))
+        .route(paths::PROVIDER_CALLBACK, web::get().to(auth::callback));
 }
 
 /// Routes that never touch the session (`/metrics` is added by start-up, here or on the
