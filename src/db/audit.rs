@@ -99,6 +99,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The user `user`, acting as themselves.
+    pub fn user(user: &super::users::User) -> Self {
+        Actor::User {
+            id: user.id,
+            email: user.profile.email.clone(),
+        }
+    }
+
     fn id(&self) -> Option<i64> {
         match self {
             Actor::User { id, .. } => Some(*id),

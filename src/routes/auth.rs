@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::metrics::SignInOutcome;
 use crate::net::ClientInfo;
 use crate::paths;
-use crate::signin::Callback;
+use crate::signin::{Arrival, Callback};
 use crate::state::AppState;
 use crate::web::{Chrome, see_other};
 use actix_web::dev::Payload;
@@ -189,26 +189,26 @@ pub async fn callback(
     // Whatever happens next, the pending sign-in is used once: its cookie goes, and its state
     // is recorded as used on the server (`SignIn::complete`).
     let pending = flow::read(&keys, &req);
-    let client = ClientInfo::of(&req);
+    let linking = pending.as_ref().is_some_and(|p| p.link_to.is_some());
+    let at = Arrival {
+        provider,
+        pending,
+        callback,
+        client: ClientInfo::of(&req),
+    };
     let named = |e| AppError::from(e).at_provider(provider.display_name());
-    let outcome = if pending.as_ref().is_some_and(|p| p.link_to.is_some()) {
+    let outcome = if linking {
         // A link flow from the account page: the identity joins the signed-in account.
         state
             .sign_in
-            .link(
-                provider,
-                pending,
-                callback,
-                client,
-                user.as_ref().map(|u| u.user()),
-            )
+            .link(at, user.as_ref().map(|u| u.user()))
             .await
             .map_err(named)
             .map(|_| see_other(paths::ACCOUNT))
     } else {
         state
             .sign_in
-            .complete(provider, pending, callback, client)
+            .complete(at)
             .await
             .map_err(named)
             .and_then(|done| {

@@ -3,13 +3,13 @@
 //! removed by the owner or an admin as long as one remains. Every link, removal and refusal is
 //! audited.
 
-use super::{Callback, PendingLogin, Refusal, SignIn, SignInError, UsedState, sign_in_profile};
+use super::{
+    Arrival, PendingLogin, Refusal, SignIn, SignInError, UsedState, audit_about, sign_in_profile,
+};
 use crate::db::identities::{self, Unlinked};
 use crate::db::users::{self, User};
 use crate::db::{self, DbError, audit, signin_states};
-use crate::net::ClientInfo;
 use crate::paths;
-use crate::provider::IdentityProvider;
 use url::Url;
 
 /// How long after signing in a person may add a way to sign in: a session found or stolen
@@ -42,43 +42,35 @@ impl SignIn {
         Some((pending, url))
     }
 
-    /// Completes at `provider`'s callback the link flow `pending`, for `signed_in` (the
-    /// account signed in now, which must be the one that began it). The identity is added
-    /// unless it belongs to another account, or its verified email is another account's.
+    /// Completes at the callback the link flow `at.pending`, for `signed_in` (the account
+    /// signed in now, which must be the one that began it). The identity is added unless it
+    /// belongs to another account, or its verified email is another account's.
     pub async fn link(
         &self,
-        provider: &dyn IdentityProvider,
-        pending: Option<PendingLogin>,
-        callback: Callback,
-        client: ClientInfo,
+        at: Arrival<'_>,
         signed_in: Option<&User>,
     ) -> Result<Linked, SignInError> {
-        let ip = client.ip.clone();
-        let result = self
-            .link_inner(provider, pending, callback, client, signed_in)
-            .await;
-        if let Err(e) = &result {
-            self.record_refusal(e, ip).await;
-        }
-        result
+        let ip = at.client.ip.clone();
+        let result = self.link_inner(at, signed_in).await;
+        self.recorded(result, ip).await
     }
 
     async fn link_inner(
         &self,
-        provider: &dyn IdentityProvider,
-        pending: Option<PendingLogin>,
-        q: Callback,
-        client: ClientInfo,
+        at: Arrival<'_>,
         signed_in: Option<&User>,
     ) -> Result<Linked, SignInError> {
+        let (provider, client) = (at.provider, at.client);
         // Begun by this account, which is still the one signed in (checked before the code is
         // spent at the provider).
-        let user = match (pending.as_ref().and_then(|p| p.link_to), signed_in) {
+        let user = match (at.pending.as_ref().and_then(|p| p.link_to), signed_in) {
             (Some(id), Some(u)) if u.id == id && u.is_active() => u.clone(),
             _ => return Err(Refusal::BadState.into()),
         };
         let now = self.sessions.now();
-        let (pending, who, email) = self.identify_at_callback(provider, pending, q, now).await?;
+        let (pending, who, email) = self
+            .identify_at_callback(provider, at.pending, at.callback, now)
+            .await?;
         let profile = sign_in_profile(provider, who, email);
         let used = UsedState::of(&pending);
         let key = provider.key().to_string();
@@ -110,7 +102,14 @@ impl SignIn {
                 if !identities::attach(conn, user.id, &profile, now)? {
                     return Err(Refusal::BadState.into());
                 }
-                audit_link(conn, &user, &profile.provider, &client, now)?;
+                audit_about(
+                    conn,
+                    &audit::Actor::user(&user),
+                    audit::AuditAction::LinkIdentity,
+                    &user,
+                    Some(&profile.provider),
+                    (&client, now),
+                )?;
                 Ok::<_, SignInError>(false)
             }))
         })
@@ -154,31 +153,6 @@ impl SignIn {
         })
         .await
     }
-}
-
-/// The `link_identity` audit row of a new identity of `user`, by that user (by hand or by the
-/// address at sign-in, which `detail` says along with the provider).
-pub(super) fn audit_link(
-    conn: &mut db::DbConn,
-    user: &User,
-    detail: &str,
-    client: &ClientInfo,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DbError> {
-    audit::insert(
-        conn,
-        &audit::NewEntry {
-            actor: &audit::Actor::User {
-                id: user.id,
-                email: user.profile.email.clone(),
-            },
-            action: audit::AuditAction::LinkIdentity,
-            target: Some((user.id, &user.profile.email)),
-            detail: Some(detail),
-            ip: client.ip.as_deref(),
-            at: now,
-        },
-    )
 }
 
 /// The refusal for an identity that signs in to the account `other` (whose row, if it is

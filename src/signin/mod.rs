@@ -43,6 +43,16 @@ pub struct Callback {
     pub iss: Option<String>,
 }
 
+/// What reached a provider's callback, as the route hands it over: the provider, the pending
+/// flow (already taken out of the browser's keeping: whatever happens, it is used once), what
+/// the provider sent, and who sent it.
+pub struct Arrival<'a> {
+    pub provider: &'a dyn IdentityProvider,
+    pub pending: Option<PendingLogin>,
+    pub callback: Callback,
+    pub client: ClientInfo,
+}
+
 /// A completed sign-in: the session token to keep and where to go next.
 #[derive(Debug)]
 pub struct SignedIn {
@@ -161,35 +171,32 @@ impl SignIn {
         Some((pending, url))
     }
 
-    /// Completes at the callback of the provider `provider` the sign-in begun with `pending`
-    /// (already taken out of the caller's keeping: whatever happens, it is used once). A
-    /// refusal is recorded in the audit log.
-    pub async fn complete(
+    /// Completes at the callback the sign-in begun with `at.pending`. A refusal is recorded in
+    /// the audit log.
+    pub async fn complete(&self, at: Arrival<'_>) -> Result<SignedIn, SignInError> {
+        let ip = at.client.ip.clone();
+        let result = self.complete_inner(at).await;
+        self.recorded(result, ip).await
+    }
+
+    /// `result`, after recording it in the audit log when it is a refusal.
+    async fn recorded<T>(
         &self,
-        provider: &dyn IdentityProvider,
-        pending: Option<PendingLogin>,
-        callback: Callback,
-        client: ClientInfo,
-    ) -> Result<SignedIn, SignInError> {
-        let ip = client.ip.clone();
-        let result = self
-            .complete_inner(provider, pending, callback, client)
-            .await;
+        result: Result<T, SignInError>,
+        ip: Option<String>,
+    ) -> Result<T, SignInError> {
         if let Err(e) = &result {
             self.record_refusal(e, ip).await;
         }
         result
     }
 
-    async fn complete_inner(
-        &self,
-        provider: &dyn IdentityProvider,
-        pending: Option<PendingLogin>,
-        q: Callback,
-        client: ClientInfo,
-    ) -> Result<SignedIn, SignInError> {
+    async fn complete_inner(&self, at: Arrival<'_>) -> Result<SignedIn, SignInError> {
+        let (provider, client) = (at.provider, at.client);
         let now = self.sessions.now();
-        let (pending, who, email) = self.identify_at_callback(provider, pending, q, now).await?;
+        let (pending, who, email) = self
+            .identify_at_callback(provider, at.pending, at.callback, now)
+            .await?;
         if pending.link_to.is_some() {
             // A link flow's cookie brought to a sign-in: it signs nobody in.
             return Err(Refusal::BadState.into());
@@ -410,4 +417,27 @@ impl UsedState {
             until,
         }
     }
+}
+
+/// An audit row about `user` written during a sign-in or a link, by `actor`; `at` is who asked
+/// and when.
+pub(super) fn audit_about(
+    conn: &mut db::DbConn,
+    actor: &audit::Actor,
+    action: audit::AuditAction,
+    user: &User,
+    detail: Option<&str>,
+    at: (&ClientInfo, chrono::DateTime<chrono::Utc>),
+) -> Result<(), DbError> {
+    audit::insert(
+        conn,
+        &audit::NewEntry {
+            actor,
+            action,
+            target: Some((user.id, &user.profile.email)),
+            detail,
+            ip: at.0.ip.as_deref(),
+            at: at.1,
+        },
+    )
 }

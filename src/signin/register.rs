@@ -2,7 +2,7 @@
 //! subject) or made with it, the admin grants of a new account, the session row and the audit
 //! rows.
 
-use super::{Refusal, SignInError};
+use super::{Refusal, SignInError, audit_about};
 use crate::db::roles::{self, UserChange};
 use crate::db::sessions::{self, SessionKind};
 use crate::db::users::{self, SignInProfile, User};
@@ -79,7 +79,14 @@ pub(super) fn register(
             .into());
         }
         let detail = format!("{}; by verified email", signed_in.provider);
-        super::link::audit_link(conn, &holder, &detail, client, now)?;
+        audit_about(
+            conn,
+            &audit::Actor::user(&holder),
+            audit::AuditAction::LinkIdentity,
+            &holder,
+            Some(&detail),
+            (client, now),
+        )?;
     }
     let (mut user, created) = match invited {
         Some(user) => (user, true),
@@ -93,13 +100,13 @@ pub(super) fn register(
         .into());
     }
     if created && !claimed && user.is_admin() {
-        promoted(
+        audit_about(
             conn,
             &audit::Actor::Config,
+            audit::AuditAction::Promote,
             &user,
-            "ADMIN_EMAILS, first sign-in",
-            client,
-            now,
+            Some("ADMIN_EMAILS, first sign-in"),
+            (client, now),
         )?;
     }
     let mut dev_admin = false;
@@ -110,58 +117,31 @@ pub(super) fn register(
             dev_admin = true;
             roles::apply(conn, user.id, UserChange::Role(Role::Admin), now)?;
             user.role = Role::Admin;
-            promoted(
+            audit_about(
                 conn,
                 &audit::Actor::DevMode,
+                audit::AuditAction::Promote,
                 &user,
-                audit::DEV_FIRST_ADMIN,
-                client,
-                now,
+                Some(audit::DEV_FIRST_ADMIN),
+                (client, now),
             )?;
         }
     }
     let (row, token) = sessions.mint(&user, SessionKind::Browser, now, client)?;
     sessions::insert(conn, &row)?;
-    audit::insert(
+    let detail = match (claimed, created) {
+        (true, _) => Some("first sign-in, invitation claimed"),
+        (false, true) => Some("first sign-in"),
+        (false, false) => None,
+    };
+    let actor = audit::Actor::user(&user);
+    audit_about(
         conn,
-        &audit::NewEntry {
-            actor: &audit::Actor::User {
-                id: user.id,
-                email: user.profile.email.clone(),
-            },
-            action: audit::AuditAction::SignIn,
-            target: Some((user.id, &user.profile.email)),
-            detail: match (claimed, created) {
-                (true, _) => Some("first sign-in, invitation claimed"),
-                (false, true) => Some("first sign-in"),
-                (false, false) => None,
-            },
-            ip: client.ip.as_deref(),
-            at: now,
-        },
+        &actor,
+        audit::AuditAction::SignIn,
+        &user,
+        detail,
+        (client, now),
     )?;
     Ok((user, created, dev_admin, token))
-}
-
-/// The audit row of an admin grant made at sign-in, by configuration or by the development mode.
-fn promoted(
-    conn: &mut db::DbConn,
-    actor: &audit::Actor,
-    user: &User,
-    detail: &str,
-    client: &ClientInfo,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), SignInError> {
-    audit::insert(
-        conn,
-        &audit::NewEntry {
-            actor,
-            action: audit::AuditAction::Promote,
-            target: Some((user.id, &user.profile.email)),
-            detail: Some(detail),
-            ip: client.ip.as_deref(),
-            at: now,
-        },
-    )?;
-    Ok(())
 }
