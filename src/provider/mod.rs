@@ -9,6 +9,7 @@ mod jwks;
 pub mod oauth;
 pub mod oidc;
 
+use crate::config::ProviderConfig;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +24,9 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const LEEWAY_SECS: i64 = 60;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What `IdentityProvider::identify` returns: the person, once every check has passed.
+pub type Identifying<'a> = BoxFuture<'a, Result<Identity, ProviderError>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
@@ -102,13 +106,32 @@ pub enum EmailAuthority {
     Untrusted,
 }
 
+/// The authorization request's parameters every provider takes (the code flow, the client,
+/// where to come back, the state), on the provider's authorization endpoint; the caller adds
+/// its own.
+fn authorize_base(cfg: &ProviderConfig, redirect_uri: &str, state: &str) -> Url {
+    let mut url = cfg.auth_url.clone();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &cfg.client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("state", state);
+    url
+}
+
 /// One way to sign in. `identify` completes the code flow: exchange the code (with the PKCE
 /// verifier), verify what comes back, and say who the person is.
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
+    /// The provider's settings.
+    fn config(&self) -> &ProviderConfig;
     /// The provider's key in `PROVIDERS` and in the `identities` table (`google`, …).
-    fn key(&self) -> &str;
+    fn key(&self) -> &str {
+        self.config().kind.key()
+    }
     /// The provider's name as people read it ("Google").
-    fn display_name(&self) -> &str;
+    fn display_name(&self) -> &str {
+        &self.config().name
+    }
     /// What the provider's verified email proves.
     fn email_authority(&self) -> EmailAuthority;
     /// The provider never says whether an address is verified (Naver): its address may sign a
@@ -121,11 +144,7 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     /// The RFC 9207 `iss` authorization-response parameter, when the provider sends one,
     /// must name this provider (mix-up defence).
     fn issuer_matches(&self, iss: &str) -> bool;
-    fn identify<'a>(
-        &'a self,
-        exchange: CodeExchange<'a>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Identity, ProviderError>>;
+    fn identify<'a>(&'a self, exchange: CodeExchange<'a>, now: DateTime<Utc>) -> Identifying<'a>;
 }
 
 /// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).

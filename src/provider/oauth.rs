@@ -6,7 +6,7 @@
 
 use super::http;
 use super::{
-    AuthorizeRequest, BoxFuture, CodeExchange, EmailAuthority, Identity, IdentityProvider,
+    AuthorizeRequest, CodeExchange, EmailAuthority, Identifying, Identity, IdentityProvider,
     ProviderError,
 };
 use crate::config::{ProviderConfig, ProviderKind};
@@ -155,12 +155,8 @@ impl OAuthClient {
 }
 
 impl IdentityProvider for OAuthClient {
-    fn key(&self) -> &str {
-        self.cfg.kind.key()
-    }
-
-    fn display_name(&self) -> &str {
-        &self.cfg.name
+    fn config(&self) -> &ProviderConfig {
+        &self.cfg
     }
 
     fn unverified_email_signs_in(&self) -> bool {
@@ -176,13 +172,9 @@ impl IdentityProvider for OAuthClient {
     }
 
     fn authorize_url(&self, r: &AuthorizeRequest<'_>) -> Url {
-        let mut url = self.cfg.auth_url.clone();
+        let mut url = super::authorize_base(&self.cfg, &self.redirect_uri, r.state);
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.cfg.client_id)
-                .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("state", r.state);
             if !self.cfg.scopes.is_empty() {
                 q.append_pair("scope", &self.cfg.scopes);
             }
@@ -201,11 +193,7 @@ impl IdentityProvider for OAuthClient {
         iss == self.cfg.issuer
     }
 
-    fn identify<'a>(
-        &'a self,
-        exchange: CodeExchange<'a>,
-        _now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Identity, ProviderError>> {
+    fn identify<'a>(&'a self, exchange: CodeExchange<'a>, _now: DateTime<Utc>) -> Identifying<'a> {
         Box::pin(async move {
             let token = self.access_token(&exchange).await?;
             match self.cfg.kind {

@@ -9,7 +9,7 @@ use super::discovery;
 use super::http;
 use super::jwks::JwksCache;
 use super::{
-    AuthorizeRequest, BoxFuture, CodeExchange, EmailAuthority, Identity, IdentityProvider,
+    AuthorizeRequest, CodeExchange, EmailAuthority, Identifying, Identity, IdentityProvider,
     LEEWAY_SECS, ProviderError,
 };
 use crate::config::{GOOGLE_ISSUER, OidcSettings, ProviderConfig, ProviderKind, TokenAuth};
@@ -365,12 +365,8 @@ impl OidcClient {
 }
 
 impl IdentityProvider for OidcClient {
-    fn key(&self) -> &str {
-        self.cfg.kind.key()
-    }
-
-    fn display_name(&self) -> &str {
-        &self.cfg.name
+    fn config(&self) -> &ProviderConfig {
+        &self.cfg
     }
 
     fn email_authority(&self) -> EmailAuthority {
@@ -384,14 +380,10 @@ impl IdentityProvider for OidcClient {
 
     /// The authorization request (code flow, PKCE S256, nonce, state).
     fn authorize_url(&self, r: &AuthorizeRequest<'_>) -> Url {
-        let mut url = self.cfg.auth_url.clone();
+        let mut url = super::authorize_base(&self.cfg, &self.redirect_uri, r.state);
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.cfg.client_id)
-                .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("scope", &self.cfg.scopes)
-                .append_pair("state", r.state)
+            q.append_pair("scope", &self.cfg.scopes)
                 .append_pair("nonce", r.nonce)
                 .append_pair("code_challenge", r.code_challenge)
                 .append_pair("code_challenge_method", "S256");
@@ -407,11 +399,7 @@ impl IdentityProvider for OidcClient {
     }
 
     /// Exchange, ID token, then userinfo (whose profile fields win over the token's).
-    fn identify<'a>(
-        &'a self,
-        ex: CodeExchange<'a>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Identity, ProviderError>> {
+    fn identify<'a>(&'a self, ex: CodeExchange<'a>, now: DateTime<Utc>) -> Identifying<'a> {
         Box::pin(async move {
             let tokens = self.exchange_code(ex.code, ex.verifier).await?;
             let mut identity = self
