@@ -1,7 +1,7 @@
 //! Queries on `identities`: the ways into an account, one provider subject each (unique per
 //! provider). A sign-in finds its account through the identity, never through the email alone.
 
-use super::raw::{self, Arg, Sql};
+use super::raw;
 use super::schema::identities;
 use super::users::{SignInProfile, utc};
 use super::{DbConn, DbError};
@@ -162,17 +162,7 @@ pub enum Unlinked {
 /// transaction, with the account's row locked first, so that two removals at once cannot
 /// leave it with none.
 pub fn unlink(conn: &mut DbConn, user_id: i64, identity_id: i64) -> Result<Unlinked, DbError> {
-    let mut q = Sql::new(conn);
-    if super::is_postgres(conn) {
-        q.push("SELECT count(*) AS n FROM (SELECT id FROM users WHERE id = ")
-            .arg(Arg::Int(user_id))
-            .push(" FOR UPDATE) s");
-        raw::scalar(conn, q)?;
-    } else {
-        q.push("UPDATE users SET id = id WHERE id = ")
-            .arg(Arg::Int(user_id));
-        raw::execute(conn, q)?;
-    }
+    raw::lock_users(conn, "FALSE", user_id)?;
     let mine = of_user(conn, user_id)?;
     let Some(target) = mine.iter().find(|i| i.id == identity_id).cloned() else {
         return Ok(Unlinked::NotFound);

@@ -82,6 +82,38 @@ impl Sql {
         }
         self
     }
+
+    /// Appends `ids` as placeholders separated by commas (the inside of an `IN (…)`).
+    pub fn int_list(&mut self, ids: &[i64]) -> &mut Self {
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.arg(Arg::Int(*id));
+        }
+        self
+    }
+}
+
+/// Locks the row of the user `user_id` for the rest of the caller's transaction, with the
+/// other rows `pg_also` (an SQL condition, or `FALSE`) selects on PostgreSQL. SQLite has no
+/// row locks: a no-op write takes the database's write lock at once, so that a deferred
+/// transaction never reads first and then fails to upgrade.
+pub fn lock_users(conn: &mut DbConn, pg_also: &str, user_id: i64) -> Result<(), DbError> {
+    let mut q = Sql::new(conn);
+    if q.is_pg() {
+        q.push("SELECT count(*) AS n FROM (SELECT id FROM users WHERE (")
+            .push(pg_also)
+            .push(") OR id = ")
+            .arg(Arg::Int(user_id))
+            .push(" ORDER BY id FOR UPDATE) s");
+        scalar(conn, q)?;
+    } else {
+        q.push("UPDATE users SET id = id WHERE id = ")
+            .arg(Arg::Int(user_id));
+        execute(conn, q)?;
+    }
+    Ok(())
 }
 
 macro_rules! bind_all {

@@ -49,21 +49,7 @@ pub fn apply(
 /// the database's write lock at once, so the reads that follow cannot go stale before the
 /// transaction writes (nor fail to upgrade to a write).
 pub fn lock_for_removal(conn: &mut DbConn, target_id: i64) -> Result<(), DbError> {
-    let mut q = Sql::new(conn);
-    if super::is_postgres(conn) {
-        q.push(
-            "SELECT count(*) AS n FROM (SELECT id FROM users \
-             WHERE (role = 'admin' AND status = 'active') OR id = ",
-        )
-        .arg(Arg::Int(target_id))
-        .push(" ORDER BY id FOR UPDATE) s");
-        raw::scalar(conn, q)?;
-    } else {
-        q.push("UPDATE users SET id = id WHERE id = ")
-            .arg(Arg::Int(target_id));
-        raw::execute(conn, q)?;
-    }
-    Ok(())
+    raw::lock_users(conn, "role = 'admin' AND status = 'active'", target_id)
 }
 
 pub fn count_active_admins(conn: &mut DbConn) -> Result<i64, DbError> {

@@ -371,12 +371,7 @@ fn active_session_counts(
     }
     let mut q = Sql::new(conn);
     q.push("SELECT user_id, count(*) AS n FROM sessions WHERE user_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.arg(Arg::Int(*id));
-    }
+    q.int_list(ids);
     q.push(") AND revoked_at IS NULL AND expires_at > ")
         .arg(Arg::Ts(now.naive_utc()))
         .push(" GROUP BY user_id");
@@ -404,12 +399,7 @@ fn providers_of(
     }
     let mut q = Sql::new(conn);
     q.push("SELECT user_id, provider FROM identities WHERE user_id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.arg(Arg::Int(*id));
-    }
+    q.int_list(ids);
     q.push(") ORDER BY id");
     let rows: Vec<MethodRow> = raw::load(conn, q)?;
     for r in rows {

@@ -90,59 +90,34 @@ impl Refusal {
     /// Title and message for the person, each with a `%{provider}` for the caller to fill;
     /// never internal detail.
     pub fn text(&self) -> (Msg, Msg) {
-        match self {
-            Refusal::Cancelled => (
-                Msg::new("refusal.cancelled.title"),
-                Msg::new("refusal.cancelled.message"),
-            ),
-            Refusal::ProviderSaidNo => (
-                Msg::new("refusal.provider_said_no.title"),
-                Msg::new("refusal.provider_said_no.message"),
-            ),
-            Refusal::BadState => (
-                Msg::new("refusal.bad_state.title"),
-                Msg::new("refusal.bad_state.message"),
-            ),
-            Refusal::NoCode => (
-                Msg::new("refusal.no_code.title"),
-                Msg::new("refusal.no_code.message"),
-            ),
-            Refusal::EmailUnverified => (
-                Msg::new("refusal.email_unverified.title"),
-                Msg::new("refusal.email_unverified.message"),
-            ),
-            Refusal::DomainNotAllowed { allowed } => (
-                Msg::new("refusal.domain_not_allowed.title"),
-                Msg::new("refusal.domain_not_allowed.message").arg("allowed", allowed),
-            ),
-            Refusal::NotOnAllowlist => (
-                Msg::new("refusal.not_on_allowlist.title"),
-                Msg::new("refusal.not_on_allowlist.message"),
-            ),
-            Refusal::UserDisabled { .. } => (
-                Msg::new("refusal.user_disabled.title"),
-                Msg::new("refusal.user_disabled.message"),
-            ),
-            Refusal::EmailHeldByOther { .. } => (
-                Msg::new("refusal.email_held_by_other.title"),
-                Msg::new("refusal.email_held_by_other.message"),
-            ),
-            Refusal::IdentityTaken { .. } => (
-                Msg::new("refusal.identity_taken.title"),
-                Msg::new("refusal.identity_taken.message"),
-            ),
-            Refusal::Provider(ProviderError::Timeout) => (
-                Msg::new("refusal.provider_timeout.title"),
-                Msg::new("refusal.provider_timeout.message"),
-            ),
-            Refusal::Provider(ProviderError::IdToken(_)) => (
-                Msg::new("refusal.id_token.title"),
-                Msg::new("refusal.id_token.message"),
-            ),
-            Refusal::Provider(_) => (
-                Msg::new("refusal.provider_failed.title"),
-                Msg::new("refusal.provider_failed.message"),
-            ),
+        /// The title's and the message's keys of `refusal.<slug>`.
+        macro_rules! keys {
+            ($slug:literal) => {
+                (
+                    concat!("refusal.", $slug, ".title"),
+                    concat!("refusal.", $slug, ".message"),
+                )
+            };
         }
+        let (title, message) = match self {
+            Refusal::Cancelled => keys!("cancelled"),
+            Refusal::ProviderSaidNo => keys!("provider_said_no"),
+            Refusal::BadState => keys!("bad_state"),
+            Refusal::NoCode => keys!("no_code"),
+            Refusal::EmailUnverified => keys!("email_unverified"),
+            Refusal::DomainNotAllowed { .. } => keys!("domain_not_allowed"),
+            Refusal::NotOnAllowlist => keys!("not_on_allowlist"),
+            Refusal::UserDisabled { .. } => keys!("user_disabled"),
+            Refusal::EmailHeldByOther { .. } => keys!("email_held_by_other"),
+            Refusal::IdentityTaken { .. } => keys!("identity_taken"),
+            Refusal::Provider(ProviderError::Timeout) => keys!("provider_timeout"),
+            Refusal::Provider(ProviderError::IdToken(_)) => keys!("id_token"),
+            Refusal::Provider(_) => keys!("provider_failed"),
+        };
+        let message = match self {
+            Refusal::DomainNotAllowed { allowed } => Msg::new(message).arg("allowed", allowed),
+            _ => Msg::new(message),
+        };
+        (Msg::new(title), message)
     }
 }
