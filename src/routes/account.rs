@@ -25,8 +25,6 @@ use serde::Deserialize;
 
 /// Sessions and tokens listed at most.
 const LISTED: i64 = 200;
-/// Longest session id a form may name.
-const MAX_JTI_LEN: usize = 128;
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -144,7 +142,7 @@ pub async fn revoke(
     v: Visit,
     Checked(RevokeForm { jti }): Checked<RevokeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+    if !crate::sessions::plausible_jti(&jti) {
         return Err(AppError::NotFound);
     }
     if !v.state.sessions.revoke_own(&v.user, jti, v.ip()).await? {

@@ -28,8 +28,6 @@ use serde::Deserialize;
 const SESSIONS_SHOWN: i64 = 100;
 /// Audit entries shown on a user's page (newest first).
 const RECENT_SHOWN: i64 = 10;
-/// Longest session id an action may name.
-const MAX_JTI_LEN: usize = 128;
 
 #[derive(Template)]
 #[template(path = "admin/user.html")]
@@ -122,7 +120,7 @@ fn parse_action(raw: &str, form: &ActionForm) -> Result<Action, AppError> {
             let jti = form
                 .jti
                 .as_deref()
-                .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)
+                .filter(|j| crate::sessions::plausible_jti(j))
                 .ok_or_else(|| bad("error.admin.no_session"))?;
             Action::RevokeSession(jti.to_string())
         }
