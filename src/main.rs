@@ -323,26 +323,27 @@ fn main() -> ExitCode {
                     "configuration is valid: {:?} on {} (database {}, API tokens live {} days)",
                     c.app_env,
                     c.origin(),
-                    c.database_url,
+                    c.database.url,
                     c.lifetimes.api_ttl.num_days()
                 );
-                for &kind in &c.providers {
+                for &kind in &c.providers.enabled {
                     println!(
                         "  provider {}: redirect URI to register {}",
                         kind.key(),
                         c.redirect_uri_of(kind)
                     );
-                    match (kind, &c.oidc) {
+                    match (kind, &c.providers.oidc) {
                         (ProviderKind::Oidc, Some(o)) => println!(
                             "    issuer {} (endpoints by discovery at start), button \"{}\"",
                             o.issuer, o.name
                         ),
                         _ => {
                             let p = c
+                                .providers
                                 .fixed
                                 .iter()
                                 .find(|p| p.kind == kind)
-                                .unwrap_or(&c.provider);
+                                .unwrap_or(&c.providers.google);
                             println!("    issuer {}", p.issuer);
                             let mut urls = vec![
                                 ("authorize", &p.auth_url),
@@ -358,13 +359,13 @@ fn main() -> ExitCode {
                         }
                     }
                 }
-                if !c.secrets_from_files.is_empty() {
+                if !c.secrets.from_files.is_empty() {
                     println!(
                         "  secrets read from files: {}",
-                        c.secrets_from_files.join(", ")
+                        c.secrets.from_files.join(", ")
                     );
                 }
-                match &c.metrics_addr {
+                match &c.server.metrics_addr {
                     Some(a) => println!("  /metrics on {a} only (METRICS_ADDR)"),
                     None => {
                         println!("  /metrics on the public listener (set METRICS_ADDR to move it)")
@@ -386,7 +387,7 @@ fn main() -> ExitCode {
             signin::telemetry::init(config.log_format, "info", std::io::stdout);
             let result = actix_web::rt::System::new().block_on(async move {
                 let origin = config.origin().to_string();
-                let bind = config.bind_addr.clone();
+                let bind = config.server.bind_addr.clone();
                 let app = Application::build(
                     config,
                     AppOptions {

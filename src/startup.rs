@@ -97,18 +97,23 @@ fn resolve_secret(source: &SecretKeySource) -> anyhow::Result<Secret> {
 
 impl Application {
     pub async fn build(config: Config, opts: AppOptions) -> anyhow::Result<Self> {
-        let secret = resolve_secret(&config.secret_key)?;
-        let keys = Keys::derive(&secret, &config.provider.issuer)?;
+        let secret = resolve_secret(&config.secrets.key)?;
+        let keys = Keys::derive(&secret, &config.providers.google.issuer)?;
         let previous = config
-            .secret_key_previous
+            .secrets
+            .previous_keys
             .iter()
-            .map(|s| Keys::derive(s, &config.provider.issuer))
+            .map(|s| Keys::derive(s, &config.providers.google.issuer))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let pool = db::build_pool(&config.database_url, config.pool_size, config.pool_timeout)?;
+        let pool = db::build_pool(
+            &config.database.url,
+            config.database.pool_size,
+            config.database.pool_timeout,
+        )?;
         {
             let pool = pool.clone();
-            let url = config.database_url.clone();
+            let url = config.database.url.clone();
             let applied = tokio::task::spawn_blocking(move || db::connect_and_migrate(&pool, &url))
                 .await
                 .context("migration task")??;
@@ -122,11 +127,12 @@ impl Application {
         let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
         let mut provider_origins = Vec::new();
         // `oidc` found by discovery reads its document again with its JWKS.
-        let rediscover = config.oidc.clone().filter(|o| o.dev.is_none());
-        for &kind in &config.providers {
+        let rediscover = config.providers.oidc.clone().filter(|o| o.dev.is_none());
+        for &kind in &config.providers.enabled {
             let cfg = match kind {
-                ProviderKind::Google => config.provider.clone(),
+                ProviderKind::Google => config.providers.google.clone(),
                 ProviderKind::Kakao | ProviderKind::Naver | ProviderKind::Github => config
+                    .providers
                     .fixed
                     .iter()
                     .find(|c| c.kind == kind)
@@ -134,6 +140,7 @@ impl Application {
                     .context("PROVIDERS names a provider whose settings were not read")?,
                 ProviderKind::Oidc => {
                     let oidc = config
+                        .providers
                         .oidc
                         .as_ref()
                         .context("PROVIDERS names oidc but its settings were not read")?;
@@ -160,8 +167,8 @@ impl Application {
 
         let listener = match opts.listener {
             Some(l) => l,
-            None => TcpListener::bind(&config.bind_addr)
-                .with_context(|| format!("cannot listen on {}", config.bind_addr))?,
+            None => TcpListener::bind(&config.server.bind_addr)
+                .with_context(|| format!("cannot listen on {}", config.server.bind_addr))?,
         };
         let port = listener.local_addr()?.port();
 
@@ -175,7 +182,7 @@ impl Application {
                         .map_err(anyhow::Error::msg)?,
                 ),
             };
-            for &kind in &config.providers {
+            for &kind in &config.providers.enabled {
                 dev_providers.push((
                     kind.dev_mount(),
                     web::Data::new(DevProvider::new(
@@ -207,16 +214,17 @@ impl Application {
         let sign_in = SignIn::new(
             providers,
             Policy {
-                allowed_domains: config.allowed_email_domains.clone(),
-                allowed_emails: config.allowlist.emails.clone(),
+                allowed_domains: config.access.allowed_email_domains.clone(),
+                allowed_emails: config.access.allowlist.emails.clone(),
                 allowed_emails_file: config
+                    .access
                     .allowlist
                     .file
                     .clone()
                     .map(|p| Arc::new(AllowFile::new(p))),
-                admin_emails: config.admin_emails.clone(),
+                admin_emails: config.access.admin_emails.clone(),
                 dev_first_admin: config.dev_provider,
-                link_by_verified_email: config.link_by_verified_email,
+                link_by_verified_email: config.access.link_by_verified_email,
             },
             sessions.clone(),
             pool.clone(),
@@ -231,9 +239,9 @@ impl Application {
 
         let security = web::Data::new(SecurityHeaders::new(&provider_origins, config.is_https()));
         let site = web::Data::new(SiteInfo::from_config(&config));
-        let trusted = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let trusted = web::Data::new(TrustedProxies(config.server.trusted_proxies.clone()));
         let overview_cache = web::Data::new(routes::admin::OverviewCache::default());
-        let limits = web::Data::new(RateLimits::new(&config.rate_limit));
+        let limits = web::Data::new(RateLimits::new(&config.server.rate_limit));
         let https = config.is_https();
         let cookie_key = keys.cookie.clone();
         let session_cookie_name = if https { "__Host-session" } else { "session" };
@@ -244,12 +252,12 @@ impl Application {
             https,
         });
         let session_max_age = config.lifetimes.max_age;
-        let shutdown_secs = config.shutdown_timeout.as_secs();
+        let shutdown_secs = config.server.shutdown_timeout.as_secs();
         let state_data = state.clone();
         let dev_data = dev_providers.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let metrics_kept = metrics.clone();
-        let metrics_server = match &config.metrics_addr {
+        let metrics_server = match &config.server.metrics_addr {
             Some(addr) => {
                 let l = TcpListener::bind(addr)
                     .with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?;

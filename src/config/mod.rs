@@ -79,44 +79,69 @@ pub struct RateLimit {
 pub struct Config {
     pub app_env: AppEnv,
     pub dev_provider: bool,
-    pub bind_addr: String,
     pub base_url: Url,
-    pub database_url: DatabaseUrl,
-    pub pool_size: u32,
-    /// How long a request waits for a pooled connection before answering 503.
-    pub pool_timeout: StdDuration,
-    pub secret_key: SecretKeySource,
-    /// `SECRET_KEY_PREVIOUS`: keys being rotated out; what they made is still accepted and is
-    /// re-issued under the current key.
-    pub secret_key_previous: Vec<Secret>,
+    /// `BIND_ADDR`, `METRICS_ADDR`, `TRUSTED_PROXIES`, the rate limit, `SHUTDOWN_TIMEOUT`.
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    /// `SECRET_KEY`, `SECRET_KEY_PREVIOUS`, and which secrets were read from files.
+    pub secrets: SecretsConfig,
+    pub providers: ProvidersConfig,
+    /// Who may sign in and who is an admin by configuration.
+    pub access: AccessConfig,
+    /// `JWT_TTL`, `JWT_RENEW_WITHIN`, `SESSION_MAX_AGE`, `API_TOKEN_TTL`.
+    pub lifetimes: Lifetimes,
+    pub http_timeout: StdDuration,
+    pub log_format: LogFormat,
+    /// `SITE_NAME`, `DEFAULT_LANGUAGE`, `DISPLAY_TIMEZONE`.
+    pub site: SiteConfig,
+}
+
+/// The providers people sign in with.
+#[derive(Debug, Clone)]
+pub struct ProvidersConfig {
     /// `PROVIDERS`: the sign-in page's buttons, in order.
-    pub providers: Vec<ProviderKind>,
+    pub enabled: Vec<ProviderKind>,
     /// Google's settings (or the development provider's under `--dev`); read even when
     /// `PROVIDERS` leaves Google out, since its issuer names the keys.
-    pub provider: ProviderConfig,
+    pub google: ProviderConfig,
     /// `OIDC_*`, when `PROVIDERS` names `oidc`.
     pub oidc: Option<OidcSettings>,
     /// Kakao, Naver and GitHub, those `PROVIDERS` names, in its order.
     pub fixed: Vec<ProviderConfig>,
+}
+
+/// Where the service listens and how it treats its clients.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind_addr: String,
+    /// `METRICS_ADDR`: `/metrics` on its own listener there, and not on the public one.
+    pub metrics_addr: Option<String>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub rate_limit: RateLimit,
+    pub shutdown_timeout: StdDuration,
+}
+
+/// The keys sessions and cookies are signed and encrypted with, and where secrets came from.
+#[derive(Debug, Clone)]
+pub struct SecretsConfig {
+    pub key: SecretKeySource,
+    /// `SECRET_KEY_PREVIOUS`: keys being rotated out; what they made is still accepted and is
+    /// re-issued under the current key.
+    pub previous_keys: Vec<Secret>,
+    /// The `<NAME>_FILE` variables a secret was read through (for `check-config`).
+    pub from_files: Vec<String>,
+}
+
+/// Who may sign in, and who is an admin by configuration (`ALLOWED_EMAIL_DOMAINS`, the
+/// allowlist, `ADMIN_EMAILS`, `LINK_BY_VERIFIED_EMAIL`).
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
     pub allowed_email_domains: Vec<String>,
     pub allowlist: AllowlistConfig,
     pub admin_emails: Vec<String>,
-    /// `LINK_BY_VERIFIED_EMAIL`: link a new identity to the account of the same verified
-    /// address, when both providers vouch for it (docs/SECURITY.md, "Linking").
+    /// Link a new identity to the account of the same verified address, when both providers
+    /// vouch for it (docs/SECURITY.md, "Linking").
     pub link_by_verified_email: bool,
-    /// `JWT_TTL`, `JWT_RENEW_WITHIN`, `SESSION_MAX_AGE`, `API_TOKEN_TTL`.
-    pub lifetimes: Lifetimes,
-    pub http_timeout: StdDuration,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub log_format: LogFormat,
-    pub rate_limit: RateLimit,
-    pub shutdown_timeout: StdDuration,
-    /// `METRICS_ADDR`: `/metrics` on its own listener there, and not on the public one.
-    pub metrics_addr: Option<String>,
-    /// `SITE_NAME`, `DEFAULT_LANGUAGE`, `DISPLAY_TIMEZONE`.
-    pub site: SiteConfig,
-    /// The `<NAME>_FILE` variables a secret was read through (for `check-config`).
-    pub secrets_from_files: Vec<String>,
 }
 
 /// How long sessions and API tokens live.
@@ -359,21 +384,32 @@ impl Config {
         r.finish(Config {
             app_env,
             dev_provider,
-            bind_addr,
             base_url,
-            database_url: database.url,
-            pool_size: database.pool_size,
-            pool_timeout: database.pool_timeout,
-            secret_key,
-            secret_key_previous,
-            providers,
-            provider,
-            oidc,
-            fixed,
-            allowed_email_domains,
-            allowlist,
-            admin_emails,
-            link_by_verified_email,
+            server: ServerConfig {
+                bind_addr,
+                metrics_addr,
+                trusted_proxies,
+                rate_limit,
+                shutdown_timeout,
+            },
+            database,
+            secrets: SecretsConfig {
+                key: secret_key,
+                previous_keys: secret_key_previous,
+                from_files: secrets_from_files,
+            },
+            providers: ProvidersConfig {
+                enabled: providers,
+                google: provider,
+                oidc,
+                fixed,
+            },
+            access: AccessConfig {
+                allowed_email_domains,
+                allowlist,
+                admin_emails,
+                link_by_verified_email,
+            },
             lifetimes: Lifetimes {
                 ttl: jwt_ttl,
                 renew_within: jwt_renew_within,
@@ -381,13 +417,8 @@ impl Config {
                 api_ttl: api_token_ttl,
             },
             http_timeout,
-            trusted_proxies,
             log_format,
-            rate_limit,
-            shutdown_timeout,
-            metrics_addr,
             site,
-            secrets_from_files,
         })
     }
 
@@ -413,6 +444,6 @@ impl Config {
 
     pub fn is_admin_email(&self, email: &str) -> bool {
         let e = email.to_ascii_lowercase();
-        self.admin_emails.contains(&e)
+        self.access.admin_emails.contains(&e)
     }
 }

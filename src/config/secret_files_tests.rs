@@ -37,14 +37,17 @@ fn each_secret_can_come_from_a_file() {
         false,
     )
     .unwrap();
-    match &c.secret_key {
+    match &c.secrets.key {
         SecretKeySource::Given(k) => assert_eq!(k.expose(), KEY),
         other => panic!("{other:?}"),
     }
-    assert_eq!(c.provider.client_secret.expose(), "GOCSPX-from-a-file");
-    assert_eq!(c.database_url.expose(), "sqlite://data/from-file.sqlite3");
     assert_eq!(
-        c.secrets_from_files,
+        c.providers.google.client_secret.expose(),
+        "GOCSPX-from-a-file"
+    );
+    assert_eq!(c.database.url.expose(), "sqlite://data/from-file.sqlite3");
+    assert_eq!(
+        c.secrets.from_files,
         [
             "DATABASE_URL_FILE",
             "SECRET_KEY_FILE",
@@ -63,13 +66,13 @@ fn each_secret_can_come_from_a_file() {
 fn only_one_trailing_newline_is_dropped() {
     let key = file_with(format!("{KEY}\n\n").as_bytes());
     let c = Config::from_env(&env(&[("SECRET_KEY_FILE", path(&key))]), true).unwrap();
-    match &c.secret_key {
+    match &c.secrets.key {
         SecretKeySource::Given(k) => assert_eq!(k.expose(), format!("{KEY}\n")),
         other => panic!("{other:?}"),
     }
     let key = file_with(KEY.as_bytes());
     let c = Config::from_env(&env(&[("SECRET_KEY_FILE", path(&key))]), true).unwrap();
-    assert!(matches!(&c.secret_key, SecretKeySource::Given(k) if k.expose() == KEY));
+    assert!(matches!(&c.secrets.key, SecretKeySource::Given(k) if k.expose() == KEY));
 }
 
 #[test]

@@ -39,15 +39,16 @@ fn dev_defaults_are_valid() {
             api_ttl: days(90),
         }
     );
-    assert!(matches!(c.database_url.kind(), DatabaseKind::Sqlite(_)));
-    assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+    assert!(matches!(c.database.url.kind(), DatabaseKind::Sqlite(_)));
+    assert_eq!(c.database.url.expose(), DEFAULT_DATABASE_URL);
     assert!(
-        c.provider
+        c.providers
+            .google
             .token_url
             .as_str()
             .starts_with("http://localhost:8000/dev/oidc/")
     );
-    assert_eq!(c.provider.issuer, "http://localhost:8000/dev/oidc");
+    assert_eq!(c.providers.google.issuer, "http://localhost:8000/dev/oidc");
 }
 
 #[test]
@@ -134,9 +135,9 @@ fn database_settings_are_read_as_the_full_configuration_reads_them() {
     let c = not_dev(&pairs).unwrap();
     let d = DatabaseConfig::from_env(&env(&pairs)).unwrap();
     assert_eq!(c.app_env, d.app_env);
-    assert_eq!(c.database_url, d.url);
-    assert_eq!(c.pool_size, d.pool_size);
-    assert_eq!(c.pool_timeout, d.pool_timeout);
+    assert_eq!(c.database.url, d.url);
+    assert_eq!(c.database.pool_size, d.pool_size);
+    assert_eq!(c.database.pool_timeout, d.pool_timeout);
 }
 
 #[test]
@@ -250,9 +251,9 @@ fn weak_or_short_keys_are_refused_with_a_hint_current_and_previous() {
         ("SECRET_KEY_PREVIOUS", &format!(" {}X ,", &GOOD_KEY[1..])),
     ])
     .unwrap();
-    assert_eq!(c.secret_key_previous.len(), 1);
+    assert_eq!(c.secrets.previous_keys.len(), 1);
     assert_eq!(
-        c.secret_key_previous[0].expose(),
+        c.secrets.previous_keys[0].expose(),
         format!("{}X", &GOOD_KEY[1..])
     );
     assert!(!format!("{c:?}").contains(&GOOD_KEY[1..]));
@@ -319,8 +320,8 @@ fn allowlists_are_validated_with_line_numbers() {
         ("ALLOWED_EMAILS_FILE", good.to_str().unwrap()),
     ])
     .unwrap();
-    assert_eq!(c.allowlist.emails, vec!["guest@other.org"]);
-    assert_eq!(c.allowlist.file.as_deref(), Some(good.as_path()));
+    assert_eq!(c.access.allowlist.emails, vec!["guest@other.org"]);
+    assert_eq!(c.access.allowlist.file.as_deref(), Some(good.as_path()));
     assert_eq!(
         parse_allow_file(&std::fs::read_to_string(&good).unwrap()).0,
         vec!["ann@example.com", "bob@example.com"]
@@ -461,6 +462,7 @@ fn production_provider_endpoints_must_be_https() {
 fn dev_mode_stands_in_for_each_provider_on_this_origin() {
     let c = dev(&[("PROVIDERS", "naver,github,kakao")]).unwrap();
     let urls: Vec<(ProviderKind, String)> = c
+        .providers
         .fixed
         .iter()
         .map(|p| (p.kind, p.userinfo_url.to_string()))

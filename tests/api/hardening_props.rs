@@ -87,7 +87,7 @@ proptest! {
         let env: HashMap<String, String> =
             pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         match Config::from_env(&env, dev) {
-            Ok(c) => prop_assert!(c.pool_size >= 1),
+            Ok(c) => prop_assert!(c.database.pool_size >= 1),
             Err(e) => prop_assert!(!e.0.is_empty(), "an error lists at least one problem"),
         }
     }
