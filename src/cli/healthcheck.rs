@@ -19,12 +19,20 @@ pub enum Unhealthy {
     BadUrl(String),
     #[error("cannot make the HTTP client: {0}")]
     Client(String),
-    #[error("{url}: no answer within {ms} ms")]
-    Timeout { url: String, ms: u128 },
-    #[error("{url}: cannot connect: {reason}")]
-    Unreachable { url: String, reason: String },
-    #[error("{url} answered {status}, not 200")]
-    Status { url: String, status: u16 },
+    /// The URL (its password hidden) did not answer 200.
+    #[error("{url}{why}")]
+    NotOk { url: String, why: NotOk },
+}
+
+/// How a health URL failed, said after the URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotOk {
+    #[error(": no answer within {0} ms")]
+    Timeout(u128),
+    #[error(": cannot connect: {0}")]
+    Unreachable(String),
+    #[error(" answered {0}, not 200")]
+    Status(u16),
 }
 
 /// `http://<BIND_ADDR>/readyz`; an unspecified address (`0.0.0.0`, `::`) is asked on loopback
@@ -59,22 +67,16 @@ pub async fn check(url: &Url, timeout: Duration) -> Result<(), Unhealthy> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Unhealthy::Client(innermost(&e)))?;
-    let url_shown = shown(url.as_str());
-    match client.get(url.clone()).send().await {
-        Ok(r) if r.status().as_u16() == 200 => Ok(()),
-        Ok(r) => Err(Unhealthy::Status {
-            url: url_shown,
-            status: r.status().as_u16(),
-        }),
-        Err(e) if e.is_timeout() => Err(Unhealthy::Timeout {
-            url: url_shown,
-            ms: timeout.as_millis(),
-        }),
-        Err(e) => Err(Unhealthy::Unreachable {
-            url: url_shown,
-            reason: innermost(&e),
-        }),
-    }
+    let why = match client.get(url.clone()).send().await {
+        Ok(r) if r.status().as_u16() == 200 => return Ok(()),
+        Ok(r) => NotOk::Status(r.status().as_u16()),
+        Err(e) if e.is_timeout() => NotOk::Timeout(timeout.as_millis()),
+        Err(e) => NotOk::Unreachable(innermost(&e)),
+    };
+    Err(Unhealthy::NotOk {
+        url: shown(url.as_str()),
+        why,
+    })
 }
 
 /// The URL without its password (a health URL should carry none, but it is typed by people).

@@ -11,18 +11,27 @@ use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
 
+/// Why the discovery document of `issuer` could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum DiscoveryError {
-    #[error("OIDC_ISSUER {issuer}: the discovery document could not be fetched ({cause})")]
-    Unreachable { issuer: String, cause: String },
-    #[error("OIDC_ISSUER {issuer}: the discovery document answered HTTP {status}")]
-    Status { issuer: String, status: u16 },
-    #[error("OIDC_ISSUER {issuer}: the discovery document is not valid ({what})")]
-    Invalid { issuer: String, what: String },
+#[error("OIDC_ISSUER {issuer}: {problem}")]
+pub struct DiscoveryError {
+    pub issuer: String,
+    pub problem: DiscoveryProblem,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryProblem {
+    #[error("the discovery document could not be fetched ({0})")]
+    Unreachable(String),
+    #[error("the discovery document answered HTTP {0}")]
+    Status(u16),
+    #[error("the discovery document is not valid ({0})")]
+    Invalid(String),
+    /// The document's `issuer` (at most 200 characters).
     #[error(
-        "OIDC_ISSUER {expected}: the discovery document names the issuer `{found}`; they must be equal (set OIDC_ISSUER to the provider's issuer exactly)"
+        "the discovery document names the issuer `{0}`; they must be equal (set OIDC_ISSUER to the provider's issuer exactly)"
     )]
-    IssuerMismatch { expected: String, found: String },
+    IssuerMismatch(String),
 }
 
 /// The fields of the discovery document we use.
@@ -52,49 +61,40 @@ pub async fn discover(
     settings: &OidcSettings,
     timeout: Duration,
 ) -> Result<ProviderConfig, DiscoveryError> {
-    let issuer = settings.issuer.clone();
-    let invalid = |what: &str| DiscoveryError::Invalid {
-        issuer: issuer.clone(),
-        what: what.to_string(),
+    let issuer = settings.issuer.as_str();
+    let fail = |problem| DiscoveryError {
+        issuer: issuer.to_string(),
+        problem,
     };
+    let unreachable =
+        |e: reqwest::Error| fail(DiscoveryProblem::Unreachable(e.without_url().to_string()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .user_agent(concat!("signin/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| DiscoveryError::Unreachable {
-            issuer: issuer.clone(),
-            cause: e.to_string(),
-        })?;
+        .map_err(unreachable)?;
     let mut resp = http
-        .get(document_url(&issuer))
+        .get(document_url(issuer))
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| DiscoveryError::Unreachable {
-            issuer: issuer.clone(),
-            cause: e.without_url().to_string(),
-        })?;
+        .map_err(unreachable)?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
-        return Err(DiscoveryError::Status { issuer, status });
+        return Err(fail(DiscoveryProblem::Status(status)));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| DiscoveryError::Unreachable {
-            issuer: issuer.clone(),
-            cause: e.without_url().to_string(),
-        })?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(invalid("larger than 1 MiB"));
+            return Err(fail(DiscoveryProblem::Invalid("larger than 1 MiB".into())));
         }
         body.extend_from_slice(&chunk);
     }
     let doc: Document = serde_json::from_slice(&body).map_err(|_| {
-        invalid("not JSON with issuer, authorization_endpoint, token_endpoint and jwks_uri")
+        fail(DiscoveryProblem::Invalid(
+            "not JSON with issuer, authorization_endpoint, token_endpoint and jwks_uri".into(),
+        ))
     })?;
     config_from(settings, doc)
 }
@@ -102,35 +102,30 @@ pub async fn discover(
 /// Checks the document against the settings and makes the client's settings.
 fn config_from(settings: &OidcSettings, doc: Document) -> Result<ProviderConfig, DiscoveryError> {
     let issuer = &settings.issuer;
+    let invalid = |what: String| DiscoveryError {
+        issuer: issuer.clone(),
+        problem: DiscoveryProblem::Invalid(what),
+    };
     // §4.3: exactly equal, a trailing `/` included.
     if doc.issuer != *issuer {
-        return Err(DiscoveryError::IssuerMismatch {
-            expected: issuer.clone(),
-            found: doc.issuer.chars().take(200).collect(),
+        return Err(DiscoveryError {
+            issuer: issuer.clone(),
+            problem: DiscoveryProblem::IssuerMismatch(doc.issuer.chars().take(200).collect()),
         });
     }
     let https = issuer.starts_with("https://");
     let endpoint = |name: &str, raw: &str| -> Result<Url, DiscoveryError> {
-        let url = Url::parse(raw).map_err(|_| DiscoveryError::Invalid {
-            issuer: issuer.clone(),
-            what: format!("{name} is not a URL"),
-        })?;
+        let url = Url::parse(raw).map_err(|_| invalid(format!("{name} is not a URL")))?;
         let scheme_ok = url.scheme() == "https" || (!https && url.scheme() == "http");
         if !scheme_ok {
-            return Err(DiscoveryError::Invalid {
-                issuer: issuer.clone(),
-                what: format!("{name} is not https"),
-            });
+            return Err(invalid(format!("{name} is not https")));
         }
         Ok(url)
     };
     let userinfo = doc
         .userinfo_endpoint
         .as_deref()
-        .ok_or_else(|| DiscoveryError::Invalid {
-            issuer: issuer.clone(),
-            what: "it has no userinfo_endpoint".into(),
-        })?;
+        .ok_or_else(|| invalid("it has no userinfo_endpoint".into()))?;
     let methods = doc
         .token_endpoint_auth_methods_supported
         .unwrap_or_else(|| vec!["client_secret_basic".into()]);
@@ -139,11 +134,9 @@ fn config_from(settings: &OidcSettings, doc: Document) -> Result<ProviderConfig,
     } else if methods.iter().any(|m| m == "client_secret_post") {
         TokenAuth::Post
     } else {
-        return Err(DiscoveryError::Invalid {
-            issuer: issuer.clone(),
-            what: "its token endpoint takes neither client_secret_basic nor client_secret_post"
-                .into(),
-        });
+        return Err(invalid(
+            "its token endpoint takes neither client_secret_basic nor client_secret_post".into(),
+        ));
     };
     Ok(ProviderConfig {
         kind: ProviderKind::Oidc,
@@ -227,7 +220,7 @@ mod tests {
         ] {
             let e = config_from(&settings(), doc(other, None)).unwrap_err();
             assert!(
-                matches!(e, DiscoveryError::IssuerMismatch { .. }),
+                matches!(e.problem, DiscoveryProblem::IssuerMismatch(_)),
                 "{other}: {e}"
             );
             assert!(e.to_string().contains(other), "{e}");
