@@ -99,7 +99,7 @@ impl Sql {
 /// other rows `pg_also` (an SQL condition, or `FALSE`) selects on PostgreSQL. SQLite has no
 /// row locks: a no-op write takes the database's write lock at once, so that a deferred
 /// transaction never reads first and then fails to upgrade.
-pub fn lock_users(conn: &mut DbConn, pg_also: &str, user_id: i64) -> Result<(), DbError> {
+pub fn lock_users(conn: &mut DbConn, pg_also: &'static str, user_id: i64) -> Result<(), DbError> {
     let mut q = Sql::new(conn);
     if q.is_pg() {
         q.push("SELECT count(*) AS n FROM (SELECT id FROM users WHERE (")
