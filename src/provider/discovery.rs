@@ -34,6 +34,16 @@ pub enum DiscoveryProblem {
     IssuerMismatch(String),
 }
 
+impl DiscoveryProblem {
+    /// This problem, with the issuer whose document has it.
+    fn at(self, issuer: &str) -> DiscoveryError {
+        DiscoveryError {
+            issuer: issuer.to_string(),
+            problem: self,
+        }
+    }
+}
+
 /// The fields of the discovery document we use.
 #[derive(Debug, Deserialize)]
 struct Document {
@@ -62,12 +72,8 @@ pub async fn discover(
     timeout: Duration,
 ) -> Result<ProviderConfig, DiscoveryError> {
     let issuer = settings.issuer.as_str();
-    let fail = |problem| DiscoveryError {
-        issuer: issuer.to_string(),
-        problem,
-    };
     let unreachable =
-        |e: reqwest::Error| fail(DiscoveryProblem::Unreachable(e.without_url().to_string()));
+        |e: reqwest::Error| DiscoveryProblem::Unreachable(e.without_url().to_string()).at(issuer);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
@@ -82,19 +88,20 @@ pub async fn discover(
         .map_err(unreachable)?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
-        return Err(fail(DiscoveryProblem::Status(status)));
+        return Err(DiscoveryProblem::Status(status).at(issuer));
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(fail(DiscoveryProblem::Invalid("larger than 1 MiB".into())));
+            return Err(DiscoveryProblem::Invalid("larger than 1 MiB".into()).at(issuer));
         }
         body.extend_from_slice(&chunk);
     }
     let doc: Document = serde_json::from_slice(&body).map_err(|_| {
-        fail(DiscoveryProblem::Invalid(
+        DiscoveryProblem::Invalid(
             "not JSON with issuer, authorization_endpoint, token_endpoint and jwks_uri".into(),
-        ))
+        )
+        .at(issuer)
     })?;
     config_from(settings, doc)
 }
@@ -102,16 +109,11 @@ pub async fn discover(
 /// Checks the document against the settings and makes the client's settings.
 fn config_from(settings: &OidcSettings, doc: Document) -> Result<ProviderConfig, DiscoveryError> {
     let issuer = &settings.issuer;
-    let invalid = |what: String| DiscoveryError {
-        issuer: issuer.clone(),
-        problem: DiscoveryProblem::Invalid(what),
-    };
+    let invalid = |what: String| DiscoveryProblem::Invalid(what).at(issuer);
     // §4.3: exactly equal, a trailing `/` included.
     if doc.issuer != *issuer {
-        return Err(DiscoveryError {
-            issuer: issuer.clone(),
-            problem: DiscoveryProblem::IssuerMismatch(doc.issuer.chars().take(200).collect()),
-        });
+        let found = doc.issuer.chars().take(200).collect();
+        return Err(DiscoveryProblem::IssuerMismatch(found).at(issuer));
     }
     let https = issuer.starts_with("https://");
     let endpoint = |name: &str, raw: &str| -> Result<Url, DiscoveryError> {

@@ -33,11 +33,7 @@ impl<U: AsRef<CurrentUser>> Visit<U> {
 
     /// The person as the audit log names them.
     pub fn actor(&self) -> Actor {
-        let user = self.person().user();
-        Actor::User {
-            id: user.id,
-            email: user.profile.email.clone(),
-        }
+        Actor::user(self.person().user())
     }
 
     /// The client's address, for the audit log.

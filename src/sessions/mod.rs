@@ -28,14 +28,14 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 /// Upper bound on how stale a cached session check may be. Revocation must reach every
 /// instance within 1 s; half of that leaves room for the request itself.
 pub const CACHE_TTL: Duration = Duration::milliseconds(500);
+/// Session checks remembered at once per instance.
+const CACHE_MAX: usize = 100_000;
 
 /// Whether a session id a form names could be one (not empty, at most 128 bytes); anything
 /// else is turned away before the database is asked.
 pub fn plausible_jti(jti: &str) -> bool {
     !jti.is_empty() && jti.len() <= 128
 }
-/// Session checks remembered at once per instance.
-const CACHE_MAX: usize = 100_000;
 
 /// How a request proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
