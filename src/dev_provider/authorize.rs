@@ -197,7 +197,7 @@ pub(super) async fn page(
     if p.settings.auto_approve
         && let Some(hint) = a.login_hint.as_deref().filter(|h| h.contains('@'))
     {
-        let person = Person::from_email(hint, "", true, p.picture_base());
+        let person = Person::from_email(hint, "", true);
         return approve(&p, &a, person);
     }
     html(
@@ -270,9 +270,5 @@ pub(super) async fn decision(
         );
         return again;
     }
-    approve(
-        &p,
-        a,
-        Person::from_email(&email, &name, verified, p.picture_base()),
-    )
+    approve(&p, a, Person::from_email(&email, &name, verified))
 }

@@ -134,11 +134,6 @@ impl DevProvider {
                 .is_ok_and(|v| v.iter().any(|u| u == uri))
     }
 
-    /// Where profile pictures are served: the provider's own avatar endpoint.
-    fn picture_base(&self) -> Option<&str> {
-        Some(self.settings.issuer.as_str())
-    }
-
     fn issue_code(&self, grant: Grant) -> String {
         let code = format!("dev-{}", crate::domain::random_token(32));
         if let Ok(mut codes) = self.codes.lock() {

@@ -8,16 +8,14 @@ pub struct Person {
     pub sub: String,
     pub email: String,
     pub email_verified: bool,
+    /// The full name; the given and family names are read from it.
     pub name: String,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
     pub hd: Option<String>,
-    pub picture: Option<String>,
 }
 
 impl Person {
     /// The same email always gets the same subject, as at Google.
-    pub fn from_email(email: &str, name: &str, verified: bool, picture_base: Option<&str>) -> Self {
+    pub fn from_email(email: &str, name: &str, verified: bool) -> Self {
         let email = email.trim().to_ascii_lowercase();
         let digest = Sha256::digest(email.as_bytes());
         let mut n = [0u8; 8];
@@ -28,36 +26,44 @@ impl Person {
         } else {
             name.trim().to_string()
         };
-        let mut parts = name.split_whitespace();
-        let given_name = parts.next().map(str::to_string);
-        let family_name = {
-            let rest: Vec<&str> = parts.collect();
-            (!rest.is_empty()).then(|| rest.join(" "))
-        };
         let domain = email.rsplit_once('@').map(|(_, d)| d.to_string());
         let hd = domain.filter(|d| d != "gmail.com" && d != "googlemail.com");
         Self {
-            picture: picture_base.map(|b| format!("{b}/avatar/{sub}.svg")),
             sub,
             email,
             email_verified: verified,
             name,
-            given_name,
-            family_name,
             hd,
         }
     }
 
-    /// The profile claims the ID token and userinfo both carry (OIDC Core §5.1).
-    pub fn profile_claims(&self) -> Map<String, Value> {
+    /// The name's first word.
+    pub fn given_name(&self) -> Option<&str> {
+        self.name.split_whitespace().next()
+    }
+
+    /// The name after its first word, if any.
+    pub fn family_name(&self) -> Option<String> {
+        let rest: Vec<&str> = self.name.split_whitespace().skip(1).collect();
+        (!rest.is_empty()).then(|| rest.join(" "))
+    }
+
+    /// The person's generated picture at the provider `issuer` (its `/avatar/{sub}.svg`).
+    pub fn picture(&self, issuer: &str) -> String {
+        format!("{issuer}/avatar/{}.svg", self.sub)
+    }
+
+    /// The profile claims the ID token and userinfo both carry (OIDC Core §5.1), from the
+    /// provider `issuer`.
+    pub fn profile_claims(&self, issuer: &str) -> Map<String, Value> {
         let v = json!({
             "sub": self.sub,
             "email": self.email,
             "email_verified": self.email_verified,
             "name": self.name,
-            "given_name": self.given_name,
-            "family_name": self.family_name,
-            "picture": self.picture,
+            "given_name": self.given_name(),
+            "family_name": self.family_name(),
+            "picture": self.picture(issuer),
             "locale": "en",
         });
         match v {

@@ -35,8 +35,8 @@ pub(super) async fn naver_me(req: HttpRequest, p: web::Data<DevProvider>) -> Htt
             "id": person.sub,
             "email": person.email,
             "name": person.name,
-            "nickname": person.given_name,
-            "profile_image": person.picture,
+            "nickname": person.given_name(),
+            "profile_image": person.picture(&p.settings.issuer),
         },
     }))
 }
@@ -77,7 +77,7 @@ pub(super) async fn github_user(req: HttpRequest, p: web::Data<DevProvider>) -> 
     HttpResponse::Ok().json(json!({
         "login": login,
         "id": github_id(&person),
-        "avatar_url": person.picture,
+        "avatar_url": person.picture(&p.settings.issuer),
         "name": person.name,
         "email": serde_json::Value::Null,
     }))

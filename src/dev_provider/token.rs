@@ -114,7 +114,7 @@ pub(super) async fn token(
         return oauth_only_answer(&p, person);
     }
     let now = unix_now();
-    let mut obj = person.profile_claims();
+    let mut obj = person.profile_claims(&p.settings.issuer);
     for (k, v) in [
         ("iss", json!(p.settings.issuer)),
         ("aud", json!(p.settings.client_id)),

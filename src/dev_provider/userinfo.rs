@@ -21,7 +21,7 @@ pub(super) async fn userinfo(req: HttpRequest, p: web::Data<DevProvider>) -> Htt
             .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""))
             .finish();
     };
-    let mut info = person.profile_claims();
+    let mut info = person.profile_claims(&p.settings.issuer);
     info.insert("hd".into(), json!(person.hd));
     f.tamper_userinfo(&mut info);
     HttpResponse::Ok().json(info)

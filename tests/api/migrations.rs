@@ -42,7 +42,7 @@ fn migrate_previous_release(conn: &mut DbConn) {
 const ADA_SUB: &str = "ada-sub";
 
 fn ada_sub() -> String {
-    signin::dev_provider::Person::from_email("ada@example.com", "", true, None).sub
+    signin::dev_provider::Person::from_email("ada@example.com", "", true).sub
 }
 
 /// A user as the old release wrote it.
