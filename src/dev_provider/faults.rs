@@ -8,9 +8,9 @@
 //! questions.
 
 #[cfg(feature = "dev-faults")]
-pub use switched::Faults;
-#[cfg(feature = "dev-faults")]
 pub(super) use switched::Switch;
+#[cfg(feature = "dev-faults")]
+pub use switched::{Azp, Faults, Signing, TokenAnswer};
 
 #[cfg(not(feature = "dev-faults"))]
 pub(super) use inert::Switch;

@@ -19,7 +19,7 @@ mod token;
 mod userinfo;
 
 #[cfg(feature = "dev-faults")]
-pub use faults::Faults;
+pub use faults::{Azp, Faults, Signing, TokenAnswer};
 pub use keys::{DevKeys, KeyError, SigningKey, write_private as write_private_file};
 pub use person::Person;
 

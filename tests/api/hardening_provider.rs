@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use crate::{app_test, both_backends, faults};
-use signin::dev_provider::Faults;
+use signin::dev_provider::{Faults, TokenAnswer};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -64,14 +64,14 @@ both_backends!(
     |backend| async move {
         let app = spawn_fast_timeout(backend).await;
         let cases = [
-            faults!(token_status: Some(500)),
-            faults!(token_status: Some(502)),
-            faults!(token_status: Some(503)),
-            faults!(token_garbage),
-            faults!(token_missing_id_token),
+            faults!(token: TokenAnswer::Status(500)),
+            faults!(token: TokenAnswer::Status(502)),
+            faults!(token: TokenAnswer::Status(503)),
+            faults!(token: TokenAnswer::Garbage),
+            faults!(token: TokenAnswer::NoIdToken),
             // 2 MiB: refused by the 1 MiB cap before parsing (its id_token would otherwise fail
             // verification with a different page).
-            faults!(token_oversized),
+            faults!(token: TokenAnswer::Oversized),
         ];
         for f in cases {
             assert_friendly_failure(&app, f, 502, "Google sign-in failed").await;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use crate::{app_test, both_backends, faults};
-use signin::dev_provider::Faults;
+use signin::dev_provider::{Faults, Signing};
 
 /// Signs one person in normally (so that the JWKS is cached, as in a running service), then
 /// turns `faults` on and checks that a second person's sign-in is refused and writes nothing.
@@ -29,10 +29,11 @@ async fn refused_with(backend: Backend, faults: Faults, what: &str) {
     app.stop().await;
 }
 
+/// One test (on both backends) of `refused_with` with these fault switches.
 macro_rules! id_token_fault {
-    ($name:ident, $field:ident) => {
+    ($name:ident, $($faults:tt)*) => {
         both_backends!($name, |backend| async move {
-            refused_with(backend, faults!($field), stringify!($field)).await;
+            refused_with(backend, faults!($($faults)*), stringify!($($faults)*)).await;
         });
     };
 }
@@ -40,16 +41,16 @@ macro_rules! id_token_fault {
 id_token_fault!(wrong_nonce_is_refused, wrong_nonce);
 id_token_fault!(wrong_audience_is_refused, wrong_audience);
 id_token_fault!(wrong_issuer_is_refused, wrong_issuer);
-id_token_fault!(bad_signature_is_refused, bad_signature);
-id_token_fault!(unknown_kid_is_refused, sign_with_second_key);
-id_token_fault!(alg_none_is_refused, alg_none);
+id_token_fault!(bad_signature_is_refused, signing: Signing::Unpublished);
+id_token_fault!(unknown_kid_is_refused, signing: Signing::SecondKey);
+id_token_fault!(alg_none_is_refused, signing: Signing::AlgNone);
 id_token_fault!(expired_id_token_is_refused, expired);
 
 app_test!(rotated_provider_key_is_fetched_once, |app| {
     // The first sign-in caches the JWKS, which holds only the first key.
     app.signed_in("first@example.com", "First").await;
     // The provider rotates: tokens now carry the second key's kid, and the JWKS publishes it.
-    app.set_faults(faults!(sign_with_second_key, publish_second_key));
+    app.set_faults(faults!(signing: Signing::SecondKey, publish_second_key));
     let b = app.new_browser();
     let r = b.sign_in("second@example.com", "Second", None).await;
     assert_eq!(

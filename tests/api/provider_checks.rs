@@ -6,7 +6,7 @@
 
 use crate::helpers::*;
 use crate::{app_test, both_backends, faults};
-use signin::dev_provider::Faults;
+use signin::dev_provider::{Azp, Faults, Signing};
 
 /// `(email, subject)` of every user with its identity, by row id.
 fn users(app: &TestApp) -> Vec<(String, String)> {
@@ -101,11 +101,16 @@ app_test!(unknown_kid_costs_exactly_one_jwks_fetch, |app| {
     app.signed_in("again@example.com", "Again").await;
     assert_eq!(app.provider.jwks_requests(), 1, "then the cache serves");
     // A kid the provider does not publish: one refetch, then refused.
-    let r = sign_in_with(app, faults!(sign_with_second_key), "third@example.com").await;
+    let r = sign_in_with(
+        app,
+        faults!(signing: Signing::SecondKey),
+        "third@example.com",
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 502);
     assert_eq!(app.provider.jwks_requests(), 2, "one refetch, not more");
     // A rotated key: one refetch finds it, and the cache keeps it.
-    let rotated = faults!(sign_with_second_key, publish_second_key);
+    let rotated = faults!(signing: Signing::SecondKey, publish_second_key);
     let r = sign_in_with(app, rotated.clone(), "second@example.com").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.provider.jwks_requests(), 3, "exactly one refetch");
@@ -117,7 +122,12 @@ app_test!(unknown_kid_costs_exactly_one_jwks_fetch, |app| {
 app_test!(hs256_keyed_with_the_public_key_is_refused, |app| {
     app.signed_in("first@example.com", "First").await;
     let before = app.counts();
-    let r = sign_in_with(app, faults!(hs256_with_public_key), "eve@example.com").await;
+    let r = sign_in_with(
+        app,
+        faults!(signing: Signing::Hs256WithPublicKey),
+        "eve@example.com",
+    )
+    .await;
     assert_page_says(r, 502, "HS256 forgery", "could not be verified").await;
     assert_eq!(app.counts(), before, "nothing written");
 });
@@ -204,8 +214,8 @@ app_test!(jwks_older_than_a_day_fails_closed, |app| {
 
 app_test!(several_audiences_need_azp_equal_to_the_client, |app| {
     for (faults, what) in [
-        (faults!(extra_audience, no_azp), "no azp"),
-        (faults!(extra_audience, wrong_azp), "wrong azp"),
+        (faults!(extra_audience, azp: Azp::Missing), "no azp"),
+        (faults!(extra_audience, azp: Azp::Other), "wrong azp"),
     ] {
         let r = sign_in_with(app, faults, "a@example.com").await;
         assert_page_says(r, 502, what, "could not be verified").await;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use crate::{both_backends, faults};
-use signin::dev_provider::Faults;
+use signin::dev_provider::{Faults, TokenAnswer};
 use std::time::{Duration, Instant};
 
 both_backends!(
@@ -49,21 +49,21 @@ macro_rules! token_fault_test {
     };
 }
 
-token_fault_test!(token_endpoint_500_is_a_friendly_502, "token 500", token_status: Some(500));
+token_fault_test!(token_endpoint_500_is_a_friendly_502, "token 500", token: TokenAnswer::Status(500));
 token_fault_test!(
     token_endpoint_garbage_is_a_friendly_502,
     "garbage",
-    token_garbage
+    token: TokenAnswer::Garbage
 );
 token_fault_test!(
     token_answer_without_id_token_is_a_friendly_502,
     "no id_token",
-    token_missing_id_token
+    token: TokenAnswer::NoIdToken
 );
 token_fault_test!(
     oversized_token_answer_is_a_friendly_502,
     "oversized",
-    token_oversized
+    token: TokenAnswer::Oversized
 );
 token_fault_test!(unreachable_jwks_is_a_friendly_502, "JWKS down", jwks_down);
 token_fault_test!(

@@ -11,25 +11,22 @@ use serde_json::{Map, Value, json};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Ways to misbehave, chosen by the tests (all off by default).
+/// Ways to misbehave, chosen by the tests (all off by default). Choices that exclude each
+/// other (how the ID token is signed, what the token endpoint answers, the `azp`) are one
+/// enum each.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub wrong_nonce: bool,
     pub wrong_audience: bool,
     pub wrong_issuer: bool,
-    /// Signed with a key that is not published, under the published key's `kid`.
-    pub bad_signature: bool,
-    /// Signed with the second key; it is in the JWKS only with `publish_second_key`.
-    pub sign_with_second_key: bool,
+    pub signing: Signing,
+    /// The JWKS publishes the second key too.
     pub publish_second_key: bool,
-    pub alg_none: bool,
     pub expired: bool,
     pub unverified_email: bool,
+    /// The token endpoint answers only after this long.
     pub token_delay: Option<Duration>,
-    pub token_status: Option<u16>,
-    pub token_garbage: bool,
-    pub token_missing_id_token: bool,
-    pub token_oversized: bool,
+    pub token: TokenAnswer,
     pub jwks_down: bool,
     pub userinfo_down: bool,
     /// The profile APIs (Naver's `/v1/nid/me`, GitHub's `/user`) refuse the access token.
@@ -50,8 +47,50 @@ pub struct Faults {
     pub time_shift_secs: i64,
     /// `aud` is `[client_id, "another-client"]`.
     pub extra_audience: bool,
-    pub no_azp: bool,
-    pub wrong_azp: bool,
+    pub azp: Azp,
+}
+
+/// How the ID token is signed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Signing {
+    /// With the published key, under its `kid`: behaving.
+    #[default]
+    Published,
+    /// With the second key, under its own `kid` (in the JWKS only with `publish_second_key`).
+    SecondKey,
+    /// With a key that is not published, under the published key's `kid`.
+    Unpublished,
+    /// `alg: none`, without a signature.
+    AlgNone,
+    /// HS256 whose HMAC secret is the provider's public key (PEM), under its `kid`.
+    Hs256WithPublicKey,
+}
+
+/// What the token endpoint answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum TokenAnswer {
+    /// The tokens: behaving.
+    #[default]
+    Tokens,
+    /// An OAuth `server_error` with this HTTP status.
+    Status(u16),
+    /// An HTML page instead of JSON.
+    Garbage,
+    /// The tokens without an `id_token`.
+    NoIdToken,
+    /// A 2 MiB JSON answer.
+    Oversized,
+}
+
+/// The ID token's `azp` (authorized party).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Azp {
+    /// The client id: behaving.
+    #[default]
+    ClientId,
+    Missing,
+    /// Another client's id.
+    Other,
 }
 
 /// The provider's current switches.
@@ -82,24 +121,24 @@ impl Faults {
         if let Some(d) = self.token_delay {
             tokio::time::sleep(d).await;
         }
-        if let Some(s) = self.token_status {
-            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Some(oauth_error(status, "server_error", "fault injected"));
-        }
-        if self.token_garbage {
-            return Some(
+        match self.token {
+            TokenAnswer::Tokens | TokenAnswer::NoIdToken => None,
+            TokenAnswer::Status(s) => {
+                let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                Some(oauth_error(status, "server_error", "fault injected"))
+            }
+            TokenAnswer::Garbage => Some(
                 HttpResponse::Ok()
                     .content_type("text/html")
                     .body("<html><body>Oops, this is not JSON</body></html>"),
-            );
+            ),
+            TokenAnswer::Oversized => {
+                let filler = "x".repeat(2 * 1024 * 1024);
+                Some(HttpResponse::Ok().json(json!({
+                    "access_token": "a", "token_type": "Bearer", "id_token": "b", "filler": filler,
+                })))
+            }
         }
-        if self.token_oversized {
-            let filler = "x".repeat(2 * 1024 * 1024);
-            return Some(HttpResponse::Ok().json(json!({
-                "access_token": "a", "token_type": "Bearer", "id_token": "b", "filler": filler,
-            })));
-        }
-        None
     }
 
     /// The person as the provider now sees them: another subject, another email, no `hd`.
@@ -133,11 +172,14 @@ impl Faults {
         {
             claims.insert("aud".into(), json!([aud, "another-client"]));
         }
-        if self.no_azp {
-            claims.remove("azp");
-        }
-        if self.wrong_azp {
-            claims.insert("azp".into(), json!("another-client"));
+        match self.azp {
+            Azp::ClientId => {}
+            Azp::Missing => {
+                claims.remove("azp");
+            }
+            Azp::Other => {
+                claims.insert("azp".into(), json!("another-client"));
+            }
         }
         if self.wrong_issuer {
             claims.insert("iss".into(), json!("https://evil.example"));
@@ -163,27 +205,28 @@ impl Faults {
         keys: &DevKeys,
         claims: &Value,
     ) -> Option<Result<String, KeyError>> {
-        if self.alg_none {
-            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-            let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-            return Some(Ok(format!("{header}.{body}.")));
-        }
-        if self.hs256_with_public_key {
-            return Some(keys.primary.hs256_with_public_key(claims));
-        }
-        let second: &SigningKey = keys.secondary.as_ref()?;
-        if self.bad_signature {
-            Some(second.sign(claims, &keys.primary.kid))
-        } else if self.sign_with_second_key {
-            Some(second.sign(claims, &second.kid))
-        } else {
-            None
+        match self.signing {
+            Signing::Published => None,
+            Signing::AlgNone => {
+                let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+                let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+                Some(Ok(format!("{header}.{body}.")))
+            }
+            Signing::Hs256WithPublicKey => Some(keys.primary.hs256_with_public_key(claims)),
+            Signing::Unpublished => {
+                let second: &SigningKey = keys.secondary.as_ref()?;
+                Some(second.sign(claims, &keys.primary.kid))
+            }
+            Signing::SecondKey => {
+                let second: &SigningKey = keys.secondary.as_ref()?;
+                Some(second.sign(claims, &second.kid))
+            }
         }
     }
 
     /// The token endpoint answers without an `id_token`.
     pub(in crate::dev_provider) fn drops_id_token(&self) -> bool {
-        self.token_missing_id_token
+        self.token == TokenAnswer::NoIdToken
     }
 
     pub(in crate::dev_provider) fn jwks_down(&self) -> bool {

@@ -118,7 +118,7 @@ macro_rules! pair_test {
 }
 
 /// The dev provider's fault switches: `faults!(jwks_down)` turns a switch on,
-/// `faults!(token_status: Some(500))` sets a value; everything else stays off.
+/// `faults!(token: TokenAnswer::Status(500))` sets a value; everything else stays off.
 #[macro_export]
 macro_rules! faults {
     ($($field:ident $(: $value:expr)?),* $(,)?) => {
