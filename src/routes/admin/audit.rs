@@ -1,7 +1,7 @@
 //! `GET /admin/audit`: the audit log, newest first, in keyset pages, filtered by action and by
 //! user; and how one entry reads (also on a user's page).
 
-use super::{AdminVisit, PAGE_SIZE, bad, filter_refused};
+use super::{AdminVisit, PAGE_SIZE, Pager, Reached, Step, bad, filter_refused};
 use crate::admin::filters::AuditFilters;
 use crate::db;
 use crate::db::audit::{self, AuditAction, Page};
@@ -96,9 +96,7 @@ pub struct AuditPage {
     pub actions: Vec<ActionOption>,
     pub user: String,
     pub user_note: Option<String>,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-    pub first: Option<String>,
+    pub pager: Pager,
     /// The CSV export of the entries these filters match.
     pub export: String,
 }
@@ -182,20 +180,19 @@ pub async fn audit_log(
             Some(chrome.t1("audit.no_user", "user", &user)),
         ),
     };
-    let (has_prev, has_next) = match page {
-        Page::First => (false, more),
-        Page::Before(_) => (true, more),
-        Page::After(_) => (more, true),
+    // Newest first: older entries ("before" an id) are a step forward.
+    let reached = match page {
+        Page::First => Reached::Start,
+        Page::Before(_) => Reached::Forward,
+        Page::After(_) => Reached::Back,
     };
-    let prev = entries
-        .first()
-        .filter(|_| has_prev)
-        .map(|e| audit_link(action, &user, Some(("after", e.id))));
-    let next = entries
-        .last()
-        .filter(|_| has_next)
-        .map(|e| audit_link(action, &user, Some(("before", e.id))));
-    let first = (!matches!(page, Page::First)).then(|| audit_link(action, &user, None));
+    let pager = Pager::new(&entries, reached, more, |to| {
+        let id = to.map(|(step, e)| match step {
+            Step::Back => ("after", e.id),
+            Step::Forward => ("before", e.id),
+        });
+        audit_link(action, &user, id)
+    });
     let actions = AuditAction::ALL
         .into_iter()
         .map(|a| ActionOption {
@@ -228,8 +225,6 @@ pub async fn audit_log(
         actions,
         user,
         user_note,
-        prev,
-        next,
-        first,
+        pager,
     })
 }

@@ -4,7 +4,7 @@
 use super::cache::OverviewCache;
 use super::flash::Flash;
 use super::overview::{BAR_STEP, CHART_H, CHART_W, Chart, OverviewView, chart, total_text};
-use super::{AdminVisit, PAGE_SIZE, bad, filter_refused};
+use super::{AdminVisit, PAGE_SIZE, Pager, Reached, Step, bad, filter_refused};
 use crate::admin::filters::UserFilters;
 use crate::config::ProviderKind;
 use crate::db;
@@ -271,9 +271,7 @@ pub struct UsersPage {
     pub dir: &'static str,
     pub sort_created: SortLink,
     pub sort_last: SortLink,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-    pub first: Option<String>,
+    pub pager: Pager,
     /// The CSV export of the rows these filters match.
     pub export: String,
 }
@@ -322,24 +320,19 @@ pub async fn list_users(
         }
     }
     state.page = page;
-    let (has_prev, has_next) = match page {
-        ListPage::First => (false, more),
-        ListPage::After(_) => (true, more),
-        ListPage::Before(_) => (more, true),
+    let reached = match page {
+        ListPage::First => Reached::Start,
+        ListPage::After(_) => Reached::Forward,
+        ListPage::Before(_) => Reached::Back,
     };
     let sort_s = state.sort_str();
-    let prev = rows.first().filter(|_| has_prev).map(|r| {
-        state.link(
-            sort_s,
-            state.descending,
-            Some(("before", r.cursor.encode())),
-        )
+    let pager = Pager::new(&rows, reached, more, |to| {
+        let cursor = to.map(|(step, r)| match step {
+            Step::Back => ("before", r.cursor.encode()),
+            Step::Forward => ("after", r.cursor.encode()),
+        });
+        state.link(sort_s, state.descending, cursor)
     });
-    let next = rows
-        .last()
-        .filter(|_| has_next)
-        .map(|r| state.link(sort_s, state.descending, Some(("after", r.cursor.encode()))));
-    let first = (page != ListPage::First).then(|| state.link(sort_s, state.descending, None));
     let chrome = v.chrome();
     let f = chrome.formats;
     render(UsersPage {
@@ -383,8 +376,6 @@ pub async fn list_users(
         ),
         export: state.export_link(),
         chrome,
-        prev,
-        next,
-        first,
+        pager,
     })
 }
