@@ -49,7 +49,11 @@ macro_rules! token_fault_test {
     };
 }
 
-token_fault_test!(token_endpoint_500_is_a_friendly_502, "token 500", token: TokenAnswer::Status(500));
+token_fault_test!(
+    token_endpoint_500_is_a_friendly_502,
+    "token 500",
+    token: TokenAnswer::Status(500)
+);
 token_fault_test!(
     token_endpoint_garbage_is_a_friendly_502,
     "garbage",

@@ -40,8 +40,6 @@ pub struct Faults {
     pub new_sub: bool,
     /// The consented person's subject now carries this email (the address was changed).
     pub new_email: Option<String>,
-    /// An HS256 ID token whose HMAC secret is the provider's public key (PEM), under its `kid`.
-    pub hs256_with_public_key: bool,
     /// `iat`, `exp` and `auth_time` moved by this many seconds (the provider's clock is off, or
     /// follows the app's moved clock).
     pub time_shift_secs: i64,
@@ -58,7 +56,8 @@ pub enum Signing {
     Published,
     /// With the second key, under its own `kid` (in the JWKS only with `publish_second_key`).
     SecondKey,
-    /// With a key that is not published, under the published key's `kid`.
+    /// With the second key under the published key's `kid`: a signature that key does not
+    /// verify.
     Unpublished,
     /// `alg: none`, without a signature.
     AlgNone,
@@ -88,6 +87,7 @@ pub enum Azp {
     /// The client id: behaving.
     #[default]
     ClientId,
+    /// No `azp` claim.
     Missing,
     /// Another client's id.
     Other,
